@@ -1,0 +1,53 @@
+"""The `advisor` command group. Each command lives in its own module of this package."""
+
+from __future__ import annotations
+
+import platform
+
+import click
+
+from .. import __version__
+from ..engine import default_engine, durable_import_error
+
+
+def _version_text() -> str:
+    engine = default_engine()
+    line = f"advisor {__version__} (Python {platform.python_version()}; engine: {engine}"
+    reason = durable_import_error()
+    if reason is not None:
+        line += f"; durable_rules unavailable: {reason}"
+    return line + ")"
+
+
+def _print_version(ctx, _param, value):
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(_version_text())
+    ctx.exit()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and which rule engine is active. 显示版本和当前引擎。")
+def cli():
+    """advisor: read likes (👍) and hearts (♡) together, and decide what to do next.
+
+    点赞和小红心放在一起读,决定下一步做什么。
+
+    \b
+    Quick start / 快速开始:
+      advisor review examples/wechat_channels_export.csv
+      advisor review examples/wechat_channels_export.csv --lang en --format markdown
+      advisor rules check
+    """
+
+
+def _register() -> None:
+    from . import review_cmd, rules_cmd  # noqa: F401  (each module adds its commands to `cli`)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="advisor")

@@ -1,0 +1,181 @@
+"""Compiling validated rules into the engines' Program, for one content form and one baseline.
+
+Levels become numeric thresholds (per form, from the account's history or the absolute
+defaults), `in` lists become `any` of equalities, text conditions become precomputed boolean
+features, signal conditions become boolean fields, and rules are split into strata so that a
+rule matching a signal is evaluated after every rule that can derive it.
+
+The compiled program keeps, per rule, each source condition with its resolved threshold, so
+explanations can report the value, the threshold and where the threshold came from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .engine.program import All, Any, CompiledRule, Leaf, Node, Not, Program, TextFeature, signal_field
+from .levels import Baseline, Levels, Threshold, resolve
+from .rules_model import (PRIORITY_RANK, AllCondition, AnyCondition, MetricCondition, NotCondition, Rule,
+                          SignalCondition)
+
+
+@dataclass(frozen=True)
+class SourceCondition:
+    """One metric or signal condition of a rule, as written, with what it compiled to."""
+
+    ref: int
+    path: tuple  # key path inside the rule, e.g. ("when", "all", 0)
+    metric: str | None  # None for a signal condition
+    op: str  # the comparison as shown to people: >=, <, ==, in, contains, signal, ...
+    value: object  # the constant compared with (the resolved threshold for a level)
+    node: Node  # the IR of this condition alone, for evaluating it in explanations
+    threshold: Threshold | None = None  # set for level conditions
+    level: str | None = None
+    signal: str | None = None
+    patterns: tuple[str, ...] = ()  # text conditions: the regular expressions
+    note: object = None  # the condition's note (a T), if any
+
+
+@dataclass
+class CompiledRuleInfo:
+    rule: Rule
+    conditions: list[SourceCondition] = field(default_factory=list)
+
+
+class StratifyError(Exception):
+    def __init__(self, rule_ids: list[str]):
+        super().__init__(", ".join(rule_ids))
+        self.rule_ids = rule_ids
+
+
+def referenced_signals(cond) -> set[str]:
+    if isinstance(cond, SignalCondition):
+        return {cond.signal}
+    if isinstance(cond, (AllCondition, AnyCondition)):
+        children = cond.all if isinstance(cond, AllCondition) else cond.any
+        return set().union(*(referenced_signals(c) for c in children))
+    if isinstance(cond, NotCondition):
+        return referenced_signals(cond.not_)
+    return set()
+
+
+def stratify(rules: list[Rule]) -> list[list[Rule]]:
+    """Rules grouped so every signal is derived in an earlier stratum than where it is matched.
+
+    Raises StratifyError naming the rules on a cycle (a signal that, through other rules,
+    depends on itself), since no evaluation order could honour it.
+    """
+    derivers: dict[str, list[Rule]] = {}
+    for rule in rules:
+        if rule.then.signal:
+            derivers.setdefault(rule.then.signal, []).append(rule)
+    level: dict[str, int] = {}
+    visiting: set[str] = set()
+
+    def depth(rule: Rule, chain: list[str]) -> int:
+        if rule.id in level:
+            return level[rule.id]
+        if rule.id in visiting:
+            raise StratifyError(chain[chain.index(rule.id):] + [rule.id])
+        visiting.add(rule.id)
+        d = 0
+        for sig in sorted(referenced_signals(rule.when)):
+            for dep in derivers.get(sig, []):
+                d = max(d, depth(dep, chain + [rule.id]) + 1)
+        visiting.discard(rule.id)
+        level[rule.id] = d
+        return d
+
+    for rule in rules:
+        depth(rule, [])
+    strata: list[list[Rule]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for rule in rules:
+        strata[level[rule.id]].append(rule)
+    return strata
+
+
+class _RuleCompiler:
+    def __init__(self, levels: Levels, baseline: Baseline | None, form: str | None, features: list[TextFeature]):
+        self.levels = levels
+        self.baseline = baseline
+        self.form = form
+        self.features = features
+        self.sources: list[SourceCondition] = []
+        self.path: tuple = ("when",)
+
+    def compile(self, cond, path) -> Node:
+        if isinstance(cond, AllCondition):
+            return All(tuple(self.compile(c, path + ("all", i)) for i, c in enumerate(cond.all)))
+        if isinstance(cond, AnyCondition):
+            return Any(tuple(self.compile(c, path + ("any", i)) for i, c in enumerate(cond.any)))
+        if isinstance(cond, NotCondition):
+            return Not(self.compile(cond.not_, path + ("not",)))
+        ref = len(self.sources)
+        if isinstance(cond, SignalCondition):
+            node = Leaf(signal_field(cond.signal), "==", True, ref)
+            self.sources.append(SourceCondition(ref, path, None, "signal", True, node, signal=cond.signal,
+                                                note=cond.note))
+            return node
+        return self._metric(cond, path, ref)
+
+    def _metric(self, cond: MetricCondition, path, ref: int) -> Node:
+        metric = cond.metric
+        if cond.level is not None:
+            th = resolve(self.levels, metric, cond.level, self.form, self.baseline)
+            node = Leaf(metric, th.op, th.value, ref)
+            self.sources.append(SourceCondition(ref, path, metric, th.op, th.value, node, threshold=th,
+                                                level=cond.level, note=cond.note))
+            return node
+        op = cond.op
+        patterns: tuple[str, ...] = ()
+        if op in ("exists", "missing"):
+            node: Node = Leaf(metric, op, None, ref)
+        elif op == "in":
+            node = Any(tuple(Leaf(metric, "==", v, ref) for v in cond.values()))
+        elif op == "not_in":
+            node = All(tuple(Leaf(metric, "!=", v, ref) for v in cond.values()))
+        elif op in ("contains", "matches"):
+            patterns = tuple(re.escape(v) if op == "contains" else v for v in cond.values())
+            feature = TextFeature(f"txt:{len(self.features)}", metric, patterns)
+            self.features.append(feature)
+            node = Leaf(feature.field, "==", True, ref)
+        else:
+            node = Leaf(metric, op, cond.value, ref)
+        self.sources.append(SourceCondition(ref, path, metric, op, cond.value, node, patterns=patterns,
+                                            note=cond.note))
+        return node
+
+
+@dataclass
+class Compiled:
+    """A Program plus what explanations need to speak about it."""
+
+    program: Program
+    info: dict[str, CompiledRuleInfo]
+    form: str | None
+
+
+def compile_rules(rules: list[Rule], levels: Levels, baseline: Baseline | None = None,
+                  form: str | None = None, name: str = "advisor") -> Compiled:
+    """Compile enabled rules of one stage for videos of `form` against `baseline`."""
+    rules = [r for r in rules if r.enabled]
+    order = {r.id: i for i, r in enumerate(rules)}
+    features: list[TextFeature] = []
+    info: dict[str, CompiledRuleInfo] = {}
+    strata = []
+    for stratum in stratify(rules):
+        compiled = []
+        for rule in stratum:
+            rc = _RuleCompiler(levels, baseline, form, features)
+            node = rc.compile(rule.when, ("when",))
+            info[rule.id] = CompiledRuleInfo(rule, rc.sources)
+            compiled.append(CompiledRule(rule.id, PRIORITY_RANK[rule.priority], node,
+                                         (rule.then.signal,) if rule.then.signal else (), order[rule.id]))
+        strata.append(tuple(compiled))
+    # A signal that no enabled rule derives (its rule was switched off) is simply never set:
+    # listing it keeps it present as false, so `not: {signal: ...}` still means something.
+    signals = tuple(sorted({r.then.signal for r in rules if r.then.signal}
+                           | set().union(*(referenced_signals(r.when) for r in rules))))
+    program = Program(tuple(strata), signals, tuple(features), name=name)
+    return Compiled(program, info, form)

@@ -1,0 +1,335 @@
+"""Why a rule fired, or did not: each condition with the fact's value, the threshold and its source.
+
+Both engines only say *which* rules fired. The explanation re-evaluates each source condition
+of a rule with the reference semantics (advisor.engine.reference), so every finding lists the
+values that made it fire, and every rule that did not fire can name the condition that failed
+or the data that was missing (json-rules-engine style).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .compiler import Compiled, CompiledRuleInfo, SourceCondition
+from .engine.program import signal_field
+from .engine.reference import eval_node
+from .i18n import Lang, T
+from .metrics import FIELDS
+from .plan import CTA_FIELDS, PLAN_FIELDS
+from .render import format_value, render_text
+from .rules_model import PRIORITY_RANK, AllCondition, AnyCondition, NotCondition, Rule
+
+ALL_FIELDS = {**PLAN_FIELDS, **CTA_FIELDS, **FIELDS}
+MARGIN_CAP = 10.0
+
+OP_WORDS = {
+    "<": T(zh="<", en="<"), "<=": T(zh="≤", en="≤"), ">": T(zh=">", en=">"), ">=": T(zh="≥", en="≥"),
+    "==": T(zh="=", en="="), "!=": T(zh="≠", en="≠"),
+    "in": T(zh="属于", en="is one of"), "not_in": T(zh="不属于", en="is none of"),
+    "contains": T(zh="包含", en="contains"), "matches": T(zh="匹配", en="matches"),
+}
+
+
+def label(metric: str, lang: Lang) -> str:
+    info = ALL_FIELDS.get(metric)
+    return info.label.get(lang) if info else metric
+
+
+def show(metric: str, value, lang: Lang) -> str:
+    info = ALL_FIELDS.get(metric)
+    if isinstance(value, list):
+        return ", ".join(show(metric, v, lang) for v in value)
+    return format_value(value, info.kind if info else "text", lang)
+
+
+@dataclass
+class Outcome:
+    """One source condition evaluated against one fact."""
+
+    source: SourceCondition
+    value: object  # the fact's value; None when missing
+    result: bool | None  # True, False, or None (unknown: a value was missing)
+    via: str | None = None  # the signal whose deriving rule this condition belongs to
+    matched: str | None = None  # text conditions: the words that matched
+    derived_by: tuple[str, ...] = ()  # signal conditions: the rules that derived the signal
+
+    def threshold_source(self, lang: Lang) -> str:
+        src = self.source
+        if src.threshold is not None:
+            return src.threshold.source(lang)
+        if src.signal is not None:
+            if self.derived_by:
+                rules = ", ".join(self.derived_by)
+                return T(zh=f"由规则 {rules} 得出", en=f"derived by rule {rules}").get(lang)
+            return T(zh="没有规则得出这个信号", en="no rule derived this signal").get(lang)
+        return T(zh="规则设定", en="set in the rule").get(lang)
+
+    def sentence(self, lang: Lang) -> str:
+        """'completion rate 58.0% ≥ 31.0% (P70 of 24 short videos)' and its negative forms."""
+        src = self.source
+        if src.signal is not None:
+            name = src.signal
+            if self.result:
+                return T(zh=f"信号「{name}」成立", en=f"signal '{name}' holds").get(lang)
+            return T(zh=f"信号「{name}」不成立", en=f"signal '{name}' does not hold").get(lang)
+        name = label(src.metric, lang)
+        if src.op in ("exists", "missing"):
+            if self.value is not None:
+                if src.op == "missing":  # the rule is for data without it
+                    return T(zh=f"数据里有{name}(这条规则针对没有{name}的数据)",
+                             en=f"{name} is in the data (this rule is for data without it)").get(lang)
+                return T(zh=f"数据里有{name}", en=f"{name} is in the data").get(lang)
+            if src.op == "exists":
+                return T(zh=f"需要{name},但数据里没有", en=f"needs {name}, which the data does not have").get(lang)
+            return T(zh=f"数据里没有{name}", en=f"{name} is not in the data").get(lang)
+        if self.result is None:
+            return T(zh=f"需要{name},但数据里没有", en=f"needs {name}, which the data does not have").get(lang)
+        shown = show(src.metric, self.value, lang)
+        if src.op in ("contains", "matches"):
+            if self.result:
+                return T(zh=f"{name}出现了「{self.matched}」", en=f"{name} has '{self.matched}'").get(lang)
+            return T(zh=f"{name}没有出现所列词语", en=f"{name} has none of the listed words").get(lang)
+        op = OP_WORDS[src.op].get(lang)
+        target = show(src.metric, src.value, lang)
+        where = self.threshold_source(lang)
+        if self.result:
+            return f"{name} {shown} {op} {target} ({where})" if lang == "en" else f"{name} {shown} {op} {target}({where})"
+        neg = T(zh="不满足", en="is not").get(lang)
+        return f"{name} {shown} {neg} {op} {target} ({where})" if lang == "en" else f"{name} {shown} {neg} {op} {target}({where})"
+
+    def to_json(self, lang: Lang) -> dict:
+        src = self.source
+        if src.signal is not None:
+            out = {"metric": f"signal:{src.signal}", "value": bool(self.value), "op": "==", "threshold": True,
+                   "source": self.threshold_source(lang)}
+        else:
+            value = self.value
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None
+            out = {"metric": src.metric, "value": value, "op": src.op, "threshold": src.value,
+                   "source": self.threshold_source(lang)}
+            if src.level:
+                out["level"] = src.level
+            if src.threshold is not None:
+                out["threshold_source"] = src.threshold.to_json()
+        out["result"] = self.result
+        if self.via:
+            out["via"] = self.via
+        if self.matched:
+            out["matched"] = self.matched
+        if src.note is not None and self.result:
+            out["note"] = src.note.get(lang)
+        return out
+
+    def margin(self) -> float | None:
+        """How far past its threshold a true numeric condition is, relative to the threshold."""
+        src = self.source
+        if not self.result or src.op not in ("<", "<=", ">", ">=") or not isinstance(self.value, (int, float)):
+            return None
+        threshold = float(src.value)
+        scale = abs(threshold) if threshold else 1.0
+        return min(abs(self.value - threshold) / scale, MARGIN_CAP)
+
+
+def _matched(src: SourceCondition, fact: dict) -> str | None:
+    import re
+
+    text = fact.get(src.metric)
+    if not isinstance(text, str):
+        return None
+    for pattern in src.patterns:
+        m = re.search(pattern, text, re.IGNORECASE)
+        if m:
+            return m.group(0)
+    return None
+
+
+def outcomes(info: CompiledRuleInfo, fact: dict) -> list[Outcome]:
+    out = []
+    for src in info.conditions:
+        result = eval_node(src.node, fact)
+        if src.signal is not None:
+            value = fact.get(signal_field(src.signal), False)
+        elif src.patterns:
+            value = fact.get(src.metric)
+        else:
+            value = fact.get(src.metric)
+        matched = _matched(src, fact) if src.patterns and result else None
+        out.append(Outcome(src, value, result, matched=matched))
+    return out
+
+
+@dataclass
+class Finding:
+    rule: Rule
+    conditions: list[Outcome]  # this rule's own conditions, and those of rules behind its signals
+    margin: float = 0.0
+    origin: str = "shipped"
+
+    @property
+    def rule_id(self) -> str:
+        return self.rule.id
+
+    def context(self, fact: dict, fields) -> dict:
+        ctx = {name: fact.get(name) for name in fields}
+        ctx["thresholds"] = {o.source.metric: o.source.value for o in self.conditions if o.source.threshold}
+        ctx["sources"] = {}
+        return ctx
+
+    def explanation(self, fact: dict, fields, lang: Lang) -> str:
+        """The rule's own words, then the conditions that made it fire, with values and sources."""
+        ctx = self.context(fact, fields)
+        ctx["sources"] = {o.source.metric: o.threshold_source(lang) for o in self.conditions if o.source.threshold}
+        parts = []
+        if self.rule.then.explain is not None:
+            parts.append(render_text(self.rule.then.explain.get(lang), ctx, lang).strip())
+        held = [o for o in self.conditions if o.result and o.source.signal is None]
+        if held:
+            lead = T(zh="依据:", en="Because: ").get(lang)
+            sep = ";" if lang == "zh" else "; "
+            parts.append(lead + sep.join(o.sentence(lang) for o in held) + ("。" if lang == "zh" else "."))
+        notes = [o.source.note.get(lang) for o in self.conditions if o.result and o.source.note is not None]
+        parts.extend(notes)
+        return ("" if lang == "zh" else " ").join(parts)
+
+    def render(self, key: str, fact: dict, fields, lang: Lang) -> str | list[str] | None:
+        ctx = self.context(fact, fields)
+        ctx["sources"] = {o.source.metric: o.threshold_source(lang) for o in self.conditions if o.source.threshold}
+        then = self.rule.then
+        if key == "actions":
+            return [render_text(a.get(lang), ctx, lang).strip() for a in then.actions]
+        text = getattr(then, key)
+        return render_text(text.get(lang), ctx, lang).strip() if text is not None else None
+
+
+@dataclass
+class Miss:
+    """A rule that did not fire, and the conditions that stopped it."""
+
+    rule: Rule
+    blockers: list[Outcome] = field(default_factory=list)
+    negated: list[Outcome] = field(default_factory=list)  # held, but sat under a `not`
+
+    def reason(self, lang: Lang) -> str:
+        sep = ";" if lang == "zh" else "; "
+        parts = [o.sentence(lang) for o in self.blockers]
+        parts += [T(zh="{s},而规则要求相反", en="{s}, and the rule needs the opposite").format(lang, s=o.sentence(lang))
+                  for o in self.negated]
+        return sep.join(parts)
+
+    def to_json(self, lang: Lang) -> dict:
+        return {
+            "rule_id": self.rule.id,
+            "heuristics": list(self.rule.heuristics),
+            "reason": self.reason(lang),
+            "missing": sorted({o.source.metric for o in self.blockers if o.result is None and o.source.metric}),
+            "conditions": [o.to_json(lang) for o in self.blockers + self.negated],
+        }
+
+
+def _kleene_all(values):
+    if any(v is False for v in values):
+        return False
+    return None if any(v is None for v in values) else True
+
+
+def _kleene_any(values):
+    if any(v is True for v in values):
+        return True
+    return None if any(v is None for v in values) else False
+
+
+def _blockers(cond, by_path: dict, path: tuple, negate: bool = False):
+    """(value, blockers, negated): why `cond` is not what the rule needs.
+
+    `value` is the condition's Kleene value. Under `negate` the rule needs it false, so true
+    leaves are reported as `negated` ("holds, but the rule needs the opposite").
+    """
+    if isinstance(cond, (AllCondition, AnyCondition)):
+        key = "all" if isinstance(cond, AllCondition) else "any"
+        parts = [_blockers(child, by_path, path + (key, i), negate)
+                 for i, child in enumerate(getattr(cond, key))]
+        values = [p[0] for p in parts]
+        value = _kleene_all(values) if key == "all" else _kleene_any(values)
+        wanted = not negate
+        if value is wanted:  # this part is as the rule needs it: nothing blocks here
+            return value, [], []
+        blocked, negated = [], []
+        for child_value, b, n in parts:
+            if child_value is not wanted:
+                blocked += b
+                negated += n
+        return value, blocked, negated
+    if isinstance(cond, NotCondition):
+        value, blocked, negated = _blockers(cond.not_, by_path, path + ("not",), not negate)
+        return (None if value is None else not value), blocked, negated
+    outcome = by_path[path]
+    value = outcome.result
+    if value is None:
+        return value, [outcome], []
+    if value is (not negate):
+        return value, [], []
+    if negate:
+        return value, [], [outcome]
+    return value, [outcome], []
+
+
+def explain(compiled: Compiled, fired: list[str], fact: dict, *, origins: dict | None = None,
+            with_misses: bool = False) -> tuple[list[Finding], list[Miss]]:
+    """Findings for the fired rules with a title (ranked), and optionally why the others did not fire."""
+    program = compiled.program
+    fired_set = set(fired)
+    # The fact as the last stratum saw it: text features and every signal's final value.
+    full = dict(program.prepare(fact))
+    derived = {compiled.info[r].rule.then.signal for r in fired if compiled.info[r].rule.then.signal}
+    for name in program.signals:
+        full[signal_field(name)] = name in derived
+    derivers: dict[str, list[str]] = {}
+    for rule_id in fired:
+        sig = compiled.info[rule_id].rule.then.signal
+        if sig:
+            derivers.setdefault(sig, []).append(rule_id)
+    cache: dict[str, list[Outcome]] = {}
+
+    def rule_outcomes(rule_id: str) -> list[Outcome]:
+        if rule_id not in cache:
+            cache[rule_id] = outcomes(compiled.info[rule_id], full)
+            for o in cache[rule_id]:
+                if o.source.signal:
+                    o.derived_by = tuple(derivers.get(o.source.signal, ()))
+        return cache[rule_id]
+
+    def with_chain(rule_id: str, seen: frozenset = frozenset()) -> list[Outcome]:
+        result = []
+        for o in rule_outcomes(rule_id):
+            result.append(o)
+            if o.source.signal and o.result and o.value:
+                for dep in derivers.get(o.source.signal, []):
+                    if dep not in seen:
+                        for inner in with_chain(dep, seen | {rule_id}):
+                            result.append(Outcome(inner.source, inner.value, inner.result, via=o.source.signal,
+                                                  matched=inner.matched))
+        return result
+
+    findings = []
+    for rule_id in fired:
+        info = compiled.info[rule_id]
+        if info.rule.then.title is None:
+            continue  # a signal-only rule: it speaks through the rules that match its signal
+        conds = with_chain(rule_id)
+        margins = [m for m in (o.margin() for o in conds) if m is not None]
+        margin = sum(margins) / len(margins) if margins else 0.0
+        origin = (origins or {}).get(rule_id, "shipped")
+        findings.append(Finding(info.rule, conds, margin, origin))
+    findings.sort(key=lambda f: (PRIORITY_RANK[f.rule.priority], -f.margin, f.rule.id))
+    misses = []
+    if with_misses:
+        for rule_id, info in compiled.info.items():
+            if rule_id in fired_set:
+                continue
+            by_path = {o.source.path: o for o in rule_outcomes(rule_id)}
+            _, blocked, negated = _blockers(info.rule.when, by_path, ("when",))
+            misses.append(Miss(info.rule, blocked, negated))
+    return findings, misses
+
