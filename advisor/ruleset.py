@@ -27,14 +27,13 @@ from .errors import AdvisorError, Problem, did_you_mean
 from .i18n import T
 from .levels import Levels
 from .metrics import FIELDS
-from .plan import CTA_FIELDS, PLAN_FIELDS
+from .plan import PLAN_FIELDS
 from .rules_model import Rule, RulePatch, is_tag
+from .stages import STAGE_FIELDS
 from .yamlio import load_yaml, problems_from_validation_error
 
 NON_RULE_FILES = {"levels.yaml", "levels.yml", "advisor.yaml", "advisor.yml"}
 SHIPPED = "shipped"
-
-STAGE_FIELDS = {"review": FIELDS, "plan": PLAN_FIELDS, "cta": CTA_FIELDS}
 
 
 @dataclass

@@ -42,7 +42,7 @@ def _with_hint(msg: T, hint: T | None) -> T:
 
 
 def check_semantics(ruleset) -> list[Problem]:
-    from .ruleset import STAGE_FIELDS
+    from .stages import STAGE_FIELDS
 
     problems: list[Problem] = []
     catalogue = heuristics()
@@ -145,7 +145,7 @@ def _check_texts(loaded, fields) -> list[Problem]:
 
 def _check_signals(ruleset) -> list[Problem]:
     out: list[Problem] = []
-    for stage in ("review", "plan", "cta"):
+    for stage in sorted({r.rule.stage for r in ruleset.rules}):
         rules = [r for r in ruleset.rules if r.rule.stage == stage]
         derived = {r.rule.then.signal for r in rules if r.rule.then.signal}
         for loaded in rules:
