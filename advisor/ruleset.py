@@ -49,9 +49,10 @@ class LoadedRule:
         return self.rule.id
 
     def position(self, subpath: tuple = ()) -> tuple[int | None, int | None]:
+        """Where the value at `subpath` of this rule starts (problems are about values)."""
         if self.locator is None:
             return None, None
-        return self.locator.at((self.index,) + tuple(subpath))
+        return self.locator.value_at((self.index,) + tuple(subpath))
 
     def problem(self, message: T, subpath: tuple = ()) -> Problem:
         line, col = self.position(subpath)
@@ -141,7 +142,7 @@ def _layer(rules: list[LoadedRule], entries: list, origin: str, problems: list[P
             target = by_id.get(patch.id)
             if target is None:
                 hint = did_you_mean(patch.id, by_id)
-                line, col = locator.at((index, "id"))
+                line, col = locator.value_at((index, "id"))
                 msg = T(zh=f"没有 id 为 {patch.id} 的规则可以修改", en=f"no rule with id {patch.id} to change")
                 if hint:
                     msg = T(zh=f"{msg.zh};{hint.zh}", en=f"{msg.en}; {hint.en}")

@@ -1,0 +1,65 @@
+import pytest
+from pydantic import ValidationError
+
+from advisor.levels import Baseline, Levels, percentile, resolve
+from advisor.i18n import T
+
+
+def levels() -> Levels:
+    return Levels.model_validate({
+        "min_history": 10,
+        "metrics": {"completion_rate": {
+            "high": {"op": ">=", "percentile": 70, "absolute": {"default": 0.3, "long_video": 0.15}},
+        }},
+    })
+
+
+def test_percentile_matches_linear_interpolation_by_hand():
+    values = [0.1, 0.2, 0.3, 0.4, 0.5]
+    # position (5-1)*0.7 = 2.8 -> 0.3 + 0.8 * (0.4 - 0.3) = 0.38
+    assert percentile(values, 70) == pytest.approx(0.38)
+    assert percentile(values, 50) == pytest.approx(0.3)
+    assert percentile([7.0], 30) == 7.0
+
+
+def test_absolute_threshold_per_form_when_no_history():
+    th = resolve(levels(), "completion_rate", "high", "long_video", None)
+    assert (th.kind, th.value, th.op) == ("absolute", 0.15, ">=")
+    assert resolve(levels(), "completion_rate", "high", None, None).value == 0.3
+    assert resolve(levels(), "completion_rate", "high", "live", None).value == 0.3  # falls back to default
+    assert "long videos" in th.source("en") and "长视频" in th.source("zh")
+
+
+def test_percentile_used_once_history_has_enough_videos_of_the_form():
+    facts = [{"form": "short_video", "completion_rate": i / 100} for i in range(10, 34)]  # 24 videos
+    baseline = Baseline(facts, T(zh="本批视频", en="this batch"))
+    th = resolve(levels(), "completion_rate", "high", "short_video", baseline)
+    assert th.kind == "percentile" and th.n == 24
+    assert th.value == pytest.approx(percentile(sorted(f["completion_rate"] for f in facts), 70))
+    assert th.source("en") == "P70 of 24 short videos"
+    # Another form has no history of its own: absolute, and the source says why.
+    other = resolve(levels(), "completion_rate", "high", "long_video", baseline)
+    assert other.kind == "absolute" and other.value == 0.15
+    assert "history has 0, needs 10" in other.source("en")
+
+
+def test_short_history_keeps_absolute_thresholds():
+    facts = [{"form": "short_video", "completion_rate": 0.5}] * 9
+    th = resolve(levels(), "completion_rate", "high", "short_video", Baseline(facts, T(zh="x", en="x")))
+    assert th.kind == "absolute" and th.short_history == 9
+
+
+def test_level_needs_a_default_and_known_forms():
+    with pytest.raises(ValidationError, match="default"):
+        Levels.model_validate({"metrics": {"x": {"high": {"op": ">=", "absolute": {"short_video": 1}}}}})
+    with pytest.raises(ValidationError, match="short_vidoe"):
+        Levels.model_validate({"metrics": {"x": {"high": {"op": ">=", "absolute": {"default": 1, "short_vidoe": 1}}}}})
+
+
+def test_merge_replaces_level_by_level():
+    base = levels()
+    other = Levels.model_validate({"metrics": {"completion_rate": {
+        "low": {"op": "<", "absolute": {"default": 0.1}}}}})
+    merged = base.merged(other, override_min_history=False)
+    assert set(merged.metrics["completion_rate"]) == {"high", "low"}
+    assert merged.metrics["completion_rate"]["high"].absolute["default"] == 0.3
