@@ -1,0 +1,987 @@
+"""The durable_rules evaluator: a compiled Program run by durable_rules 2.0.28 through its C API.
+
+Same interface and, by test (tests/test_engine_differential.py), the same results as
+advisor.engine.reference.ReferenceEvaluator: a rule fires exactly when the reference evaluates
+its condition to *true*, and the ids come back in the same order (stratum, priority, order).
+
+How a Program becomes durable rulesets
+--------------------------------------
+- One ruleset per stratum (more when a stratum exceeds an engine limit, see "Limits"). The
+  strata run one after the other in Python; stratum k's fact carries the `sig:` fields derived
+  by strata < k, as the reference does. No joins, no forward chaining inside the engine.
+- Conditions are rewritten to negation normal form. Under Kleene's logic a rule fires when its
+  condition is *true*, so each node is translated to "this node is true" (T) or "this node is
+  false" (F): T(all) = and T(child), F(all) = or F(child), T(any) = or T(child),
+  F(any) = and F(child), T(not x) = F(x), F(not x) = T(x). Only leaves remain, each either
+  T(leaf) or F(leaf), and both must be false in the engine when the field is missing (unknown),
+  which is what durable does for every comparison ($neq included) on an absent property.
+- Values never reach the engine as themselves. Each fact value is replaced by its *rank* among
+  the constants its field is compared with: for sorted distinct constants c_0 < ... < c_{n-1},
+  constant c_j is the integer 2j+1; a value equal to c_j is 2j+1, a value strictly between
+  c_{j-1} and c_j is 2j. Every comparison against a constant gives the same answer on the ranks
+  as Python gives on the values, and durable only ever compares small integers. This removes,
+  by construction, every encoding pitfall measured in durable_rules 2.0.28
+  (/work/shared/notes/durable_rules.md): exponent notation rejected (error 204: 1e-05 was silently
+  lost with plain json.dumps), inf rejected (202), NaN turned into null, integers clamped above
+  2^63, int-vs-double comparisons rounding above 2^53, strings coerced against numbers
+  ("abc" > 5 is true), `true == 1`, prefix-ordered strings ("abc" < "abc!" is false), strings over
+  65,535 bytes compared wrongly, Chinese text, quotes and backslashes in JSON.
+- The reference's type rule (a string, a bool and a number never compare equal or ordered: the
+  leaf is false, `!=` true) and NaN (every comparison false, `!=` true) are reproduced with a
+  *sentinel* rank: below every constant (LO) or above every constant (HI). A leaf whose engine
+  form is `<`/`<=` reads the HI copy of the field when a mismatch must make it false, the LO copy
+  when it must make it true (and the reverse for `>`/`>=`); `==`/`!=` read either copy since a
+  sentinel equals no constant. So a field has at most two engine properties per value type.
+- Every rule is ANDed with a kind marker `k == 1` (the engine's hidden state fact
+  `{"sid", "id": "sid-...", "$s": 1}` matches a rule made only of `$nex` conditions, and under the
+  Host's timer thread loops forever).
+
+Per video, per ruleset: assert one fact (facts, not events: an event is consumed by the first
+rule it matches), drain every pending action recording the rule name, retract the fact. The
+session id and the fact id are fixed (the fact is retracted before the next video), and their
+32-bit FNV-1a hashes are distinct from each other and from the hidden state fact's id: the
+engine compares ids by that hash only. A `$or` whose several branches match delivers one action
+per matching path; the evaluator records rule *positions* in a set, so a rule appears once.
+
+Limits (measured on 2.0.28, each checked at compile time; see `_Network`)
+------------------------------------------------------------------------
+- The matcher walks the alpha network with a fixed stack of 64 nodes: more than 64 pending
+  matches gives error 303 at assert time (65 sibling conditions that all match a fact). The bound
+  is computed on the network assuming every condition matches. The same bound keeps a node
+  under durable's 512-slot child table (512 siblings: assert hangs holding the GIL; 513:
+  create_ruleset hangs) and its 128-slot `$nex`/`$or` list (error 107).
+- 255 rules may end on the same alpha node; 256 segfault (the 256-slot list loses its
+  terminator), 257 give error 108.
+- At most 15 `$and`/`$or` operators in one rule (32-slot expression sequence, error 113).
+- At most 254 properties in a fact, `sid` and `id` included (error 302).
+- At most 4,096 rules in one ruleset (error 106).
+Rules are packed into as many rulesets per stratum as needed; a rule too large on its own is
+split along its `any` branches (the pieces fire the same rule id). What cannot be split is
+rejected with an AdvisorError naming the rules, before the engine sees anything. One guard is
+ours, not the engine's: overlapping `any` branches multiply the actions a rule delivers (one
+per matching path), and the engine slows down superlinearly (512 paths: 0.6 ms per video; 4,096:
+34 ms), so a rule may have at most 1,024 paths.
+
+C API facts used here (durable_rules_engine, no Host, no threads)
+-----------------------------------------------------------------
+create_ruleset(name, json) -> handle; assert_fact(handle, json) -> (result, state_offset) with
+result 0 handled, 1 matched nothing (the Host turns that into MessageNotHandledException; here
+it is just "no rule fired"), 2 an id already stored; start_action_for_state(handle, offset) ->
+None or (state_json, message_json); complete_and_start_action(handle, offset) -> None or the
+next message_json (it takes the *state offset*, not a handle of its own); messages read
+`{"<rule name>":{"m":{<the fact>}}}`; retract_fact(handle, json) -> (result, offset);
+get_facts(handle, sid) -> json list; delete_ruleset(handle). Failures raise
+durable_rules_engine.error ("... error code: N") or MemoryError (code 101).
+Measured hazards, each avoided here:
+- An action that was started and never completed locks the session for 30 s
+  (STATE_LEASE_TIME): start_action_for_state then returns None, so rules silently stop firing.
+  Every started action is completed, even on the error path, and recovery checks that the
+  sentinel rule still fires. abandon_action is never used (followed by a retract it segfaults
+  on the next action).
+- complete_and_start_action when no action is started segfaults: it is only called after
+  start_action_for_state returned an action.
+- A failed assert (error 303) can leave the fact stored *and* actions queued: recovery drains,
+  retracts and checks.
+- delete_ruleset frees the ruleset but not its sessions: about 0.5 MB leaked per reload
+  (2,000 reloads of 30 rules: +940 MB). delete_state first frees them (flat); it is safe only
+  once an action completed in the session (the warm-up guarantees it), else it frees garbage.
+- More than 1,024 live session ids in one ruleset give error 101; one session is used.
+"""
+
+from __future__ import annotations
+
+import decimal
+import itertools
+import json
+import math
+import numbers
+import weakref
+from bisect import bisect_left
+
+from ..errors import AdvisorError, Problem
+from ..i18n import T
+from .program import COMPARE_OPS, PRESENCE_OPS, All, Any, Leaf, Node, Not, Program
+from .reference import firing_order
+
+# ---- engine limits (durable_rules 2.0.28, measured: see the module docstring) ------------------
+
+MAX_STACK = 64  # alpha-network walk stack; 65 pending matches -> error 303
+MAX_RULES_PER_NODE = 255  # rules ending on one alpha node; 256 segfault, 257 -> error 108
+MAX_BOOL_OPS = 15  # $and/$or operators per rule; 16 -> error 113
+MAX_FACT_PROPERTIES = 254  # properties of one fact, sid and id included; 255 -> error 302
+MAX_RULES_PER_RULESET = 4096  # error 106 beyond
+# Not engine limits: guards so that one rule cannot make every video slow.
+MAX_PATHS_PER_RULE = 1024  # ways one rule can be reached (one action each when branches overlap)
+MAX_PIECES_PER_RULE = 256  # pieces a rule may be split into to fit the limits above
+
+SID = "a"
+FACT_ID = "v"
+WARM_ID = "w"
+KIND = "k"
+WARM_RULE = "w"
+# Reserved names whose hashes no property may share (the engine indexes properties by the
+# 32-bit FNV-1a hash of their names only).
+_RESERVED = ("id", "sid", "$s", "$forward", KIND, WARM_RULE)
+
+_FACT_HEAD = '{"sid":"%s","id":"%s","%s":1' % (SID, FACT_ID, KIND)
+_RETRACT = '{"sid":"%s","id":"%s"}' % (SID, FACT_ID)
+_WARM_FACT = '{"sid":"%s","id":"%s","%s":1}' % (SID, WARM_ID, WARM_RULE)
+_WARM_RETRACT = '{"sid":"%s","id":"%s"}' % (SID, WARM_ID)
+
+_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+_DOP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "==": "$eq", "!=": "$neq"}
+
+TRUE = ("true",)
+FALSE = ("false",)
+
+_names = itertools.count(1)
+
+
+def fnv1a32(text: str) -> int:
+    """The engine's hash of names and ids (FNV-1a, 32 bits, over the UTF-8 bytes)."""
+    h = 0x811C9DC5
+    for b in text.encode("utf-8"):
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+# The ids that are live at the same time in one session must hash apart (see module docstring).
+assert len({fnv1a32(FACT_ID), fnv1a32(WARM_ID), fnv1a32("sid-" + SID)}) == 3
+
+
+_api = None
+
+
+def _engine():
+    """The durable_rules_engine module (its attributes are looked up at each call, so tests can
+    patch them). Imported lazily: durable_rules 2.0.28 does not import on Python 3.13+
+    (undefined symbol PyEval_CallObject); there advisor.engine uses the reference evaluator."""
+    global _api
+    if _api is None:
+        import durable_rules_engine
+
+        _api = durable_rules_engine
+    return _api
+
+
+# ---- translation to negation normal form ---------------------------------------------------------
+
+
+def _value_class(value) -> str | None:
+    """The reference's comparison classes: bool, str, and everything else (numbers)."""
+    if isinstance(value, bool):
+        return "b"
+    if isinstance(value, str):
+        return "s"
+    if isinstance(value, (numbers.Real, decimal.Decimal)):
+        return "n"
+    return None
+
+
+def _is_nan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _make(op: str, kids) -> tuple:
+    """An and/or node, flattened, deduplicated and constant-folded."""
+    out: list = []
+    seen: set = set()
+    absorbing, neutral = (FALSE, TRUE) if op == "and" else (TRUE, FALSE)
+    for kid in kids:
+        if kid == absorbing:
+            return absorbing
+        if kid == neutral:
+            continue
+        items = kid[1] if kid[0] == op else (kid,)
+        for item in items:
+            if item not in seen:
+                seen.add(item)
+                out.append(item)
+    if not out:
+        return neutral
+    if len(out) == 1:
+        return out[0]
+    return (op, tuple(out))
+
+
+class _Translator:
+    """IR conditions -> engine expressions over ranked properties (see module docstring)."""
+
+    def __init__(self, program: Program):
+        constants: dict[tuple[str, str], set] = {}
+        for rule in program.rules():
+            for leaf in _leaves(rule.when):
+                if leaf.op in PRESENCE_OPS:
+                    continue
+                if leaf.op not in COMPARE_OPS:
+                    raise _unsupported(rule.id, T(zh=f"未知的比较符 {leaf.op!r}", en=f"unknown operator {leaf.op!r}"))
+                cls = _value_class(leaf.value)
+                if cls is None:
+                    raise _unsupported(rule.id, T(
+                        zh=f"字段 {leaf.field} 的比较值 {leaf.value!r} 不是数字、文字或真假值",
+                        en=f"the value {leaf.value!r} compared with {leaf.field} is not a number, text or boolean"))
+                if cls == "n" and _is_nan(leaf.value):
+                    continue
+                constants.setdefault((leaf.field, cls), set()).add(leaf.value)
+        # Python's own ordering (exact between ints and floats, code points for strings).
+        self.constants = {key: sorted(values) for key, values in constants.items()}
+
+    def rule(self, node: Node, positive: bool = True) -> tuple:
+        if isinstance(node, Leaf):
+            return self.leaf(node, positive)
+        if isinstance(node, Not):
+            return self.rule(node.child, not positive)
+        if isinstance(node, All):
+            op = "and" if positive else "or"
+        elif isinstance(node, Any):
+            op = "or" if positive else "and"
+        else:
+            raise TypeError(f"not a condition node: {node!r}")
+        return _make(op, [self.rule(child, positive) for child in node.children])
+
+    def leaf(self, leaf: Leaf, positive: bool) -> tuple:
+        field, op, value = leaf.field, leaf.op, leaf.value
+        if op in PRESENCE_OPS:
+            # Never unknown: not(exists) is missing, not(missing) is exists.
+            present = (op == "exists") == positive
+            return ("leaf", (field, "presence"), "$ex" if present else "$nex", 1)
+        # What the leaf (or its negation) must give when the value is present but cannot be
+        # compared (another type, or NaN): the reference makes the leaf false, `!=` true.
+        mismatch_true = (op == "!=") if positive else (op != "!=")
+        cls = _value_class(value)
+        if cls == "n" and _is_nan(value):
+            # Nothing equals or orders against NaN: the leaf is "present and mismatched" always.
+            return ("leaf", (field, "presence"), "$ex", 1) if mismatch_true else FALSE
+        dop = op if positive else _NEGATE[op]
+        if dop in ("<", "<="):
+            variant = "lo" if mismatch_true else "hi"
+        elif dop in (">", ">="):
+            variant = "hi" if mismatch_true else "lo"
+        else:  # == / !=: a sentinel equals no constant, so either copy gives the right answer
+            variant = "any"
+        consts = self.constants[(field, cls)]
+        code = 2 * bisect_left(consts, value) + 1
+        return ("leaf", (field, cls, variant), _DOP[dop], code)
+
+
+def _leaves(node: Node):
+    if isinstance(node, Leaf):
+        yield node
+    elif isinstance(node, Not):
+        yield from _leaves(node.child)
+    else:
+        for child in node.children:
+            yield from _leaves(child)
+
+
+def _expr_leaves(expr: tuple):
+    if expr[0] == "leaf":
+        yield expr
+    elif expr[0] in ("and", "or"):
+        for kid in expr[1]:
+            yield from _expr_leaves(kid)
+
+
+def _map_leaves(expr: tuple, fn) -> tuple:
+    if expr[0] == "leaf":
+        return fn(expr)
+    if expr[0] in ("and", "or"):
+        return (expr[0], tuple(_map_leaves(kid, fn) for kid in expr[1]))
+    return expr
+
+
+def _bool_ops(expr: tuple) -> int:
+    """$and/$or operators of a rule, the top-level $and with the kind marker included."""
+    def count(e):
+        if e[0] in ("and", "or"):
+            return 1 + sum(count(k) for k in e[1])
+        return 0
+    return 1 + (count(expr) - (1 if expr[0] == "and" else 0))
+
+
+def _paths(expr: tuple) -> int:
+    """Ways the engine can reach the rule for one fact (each path that matches is one action)."""
+    if expr[0] == "and":
+        return math.prod(_paths(k) for k in expr[1])
+    if expr[0] == "or":
+        return sum(_paths(k) for k in expr[1])
+    return 1
+
+
+def _top_children(expr: tuple) -> tuple:
+    if expr == TRUE:
+        return ()
+    return expr[1] if expr[0] == "and" else (expr,)
+
+
+def _to_json(expr: tuple):
+    if expr[0] == "leaf":
+        _, prop, dop, code = expr
+        return {dop: {prop: code}}
+    return {"$" + expr[0]: [_to_json(k) for k in expr[1]]}
+
+
+# ---- a model of durable's alpha network, to check the limits before the engine sees a rule --------
+
+
+class _AlphaNode:
+    __slots__ = ("table", "chain", "rules")
+
+    def __init__(self):
+        self.table: dict = {}  # key -> node: conditions on present properties (512-slot table)
+        self.chain: list = []  # `$nex` nodes and `$or` join nodes (128-slot list)
+        self.rules = 0  # rules ending here (256-slot list)
+
+
+class _Network:
+    """durable's rete.c createAlpha, reproduced: which nodes are shared, and how deep the walk
+    can get. Conditions are shared when the parent, property, operator and value are the same;
+    an `$or` makes a fresh join node linked from the end of each branch."""
+
+    def __init__(self):
+        self.kind = _AlphaNode()  # the child of the root every video rule starts with
+        self.props: set[str] = set()
+        self.rules = 0
+
+    def add(self, expr: tuple) -> list:
+        """Adds one rule; returns an undo log."""
+        log: list = []
+        end = self._create(("and", _top_children(expr)), self.kind, log)
+        end.rules += 1
+        log.append(("rules", end))
+        self.rules += 1
+        new_props = {leaf[1] for leaf in _expr_leaves(expr)} - self.props
+        self.props |= new_props
+        log.append(("props", new_props))
+        return log
+
+    def undo(self, log: list) -> None:
+        for entry in reversed(log):
+            kind, target = entry[0], entry[1]
+            if kind == "rules":
+                target.rules -= 1
+            elif kind == "props":
+                self.props -= target
+            elif kind == "table":
+                del target.table[entry[2]]
+            elif kind == "chain":
+                target.chain.pop()
+        self.rules -= 1
+
+    def _create(self, expr: tuple, parent: _AlphaNode, log: list) -> _AlphaNode:
+        tag = expr[0]
+        if tag == "and":
+            current = parent
+            for kid in expr[1]:
+                current = self._create(kid, current, log)
+            return current
+        if tag == "or":
+            join = _AlphaNode()
+            for kid in expr[1]:
+                end = self._create(kid, parent, log)
+                end.chain.append(join)
+                log.append(("chain", end))
+            return join
+        _, prop, dop, code = expr
+        key = (prop, dop, code)
+        if dop == "$nex":
+            for node in parent.chain:
+                if getattr(node, "key", None) == key:
+                    return node
+            node = _KeyedNode(key)
+            parent.chain.append(node)
+            log.append(("chain", parent))
+            return node
+        node = parent.table.get(key)
+        if node is None:
+            node = parent.table[key] = _AlphaNode()
+            log.append(("table", parent, key))
+        return node
+
+    def problems(self) -> list[T]:
+        out: list[T] = []
+        depth = _stack_depth(self.kind, {})
+        if depth > MAX_STACK:
+            out.append(T(
+                zh=f"可能同时成立的条件太多(引擎最多同时跟踪 {MAX_STACK} 个,这里最多 {depth} 个)",
+                en=f"too many conditions can hold at once (the engine tracks {MAX_STACK}, here up to {depth})"))
+        crowded = _max_rules_per_node(self.kind, set())
+        if crowded > MAX_RULES_PER_NODE:
+            out.append(T(
+                zh=f"条件完全相同的规则太多({crowded} 条,引擎最多 {MAX_RULES_PER_NODE} 条)",
+                en=f"too many rules with identical conditions ({crowded}, the engine allows {MAX_RULES_PER_NODE})"))
+        if len(self.props) + 3 > MAX_FACT_PROPERTIES:
+            out.append(T(
+                zh=f"用到的字段太多({len(self.props)} 个引擎属性,最多 {MAX_FACT_PROPERTIES - 3} 个)",
+                en=f"too many fields ({len(self.props)} engine properties, at most {MAX_FACT_PROPERTIES - 3})"))
+        if self.rules + 1 > MAX_RULES_PER_RULESET:
+            out.append(T(zh=f"规则太多({self.rules} 条)", en=f"too many rules ({self.rules})"))
+        return out
+
+
+class _KeyedNode(_AlphaNode):
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        super().__init__()
+        self.key = key
+
+
+def _stack_depth(node: _AlphaNode, memo: dict) -> int:
+    """The most entries durable's walk can hold below `node` once `node` is popped.
+
+    handleAlpha pops a node, pushes every `$nex`/join node of its chain whose property is absent
+    and every table child that matches, then moves on; a node reached by two paths is pushed
+    twice. Assuming every condition matches, with k children pushed the deepest point is
+    max(k, k - 1 + deepest child).
+    """
+    key = id(node)
+    if key in memo:
+        return memo[key]
+    kids = list(node.table.values()) + node.chain
+    if not kids:
+        depth = 0
+    else:
+        depth = max(len(kids), len(kids) - 1 + max(_stack_depth(k, memo) for k in kids))
+    memo[key] = depth
+    return depth
+
+
+def _max_rules_per_node(node: _AlphaNode, seen: set) -> int:
+    if id(node) in seen:
+        return 0
+    seen.add(id(node))
+    best = node.rules
+    for kid in list(node.table.values()) + node.chain:
+        best = max(best, _max_rules_per_node(kid, seen))
+    return best
+
+
+def _rule_problems(expr: tuple) -> list[T]:
+    """Limits a single rule (or piece of one) must meet on its own."""
+    out: list[T] = []
+    ops = _bool_ops(expr)
+    if ops > MAX_BOOL_OPS:
+        out.append(T(
+            zh=f"any/all/not 嵌套太多(引擎每条规则最多 {MAX_BOOL_OPS} 组,这里 {ops} 组)",
+            en=f"too many nested any/all/not groups (the engine allows {MAX_BOOL_OPS} per rule, here {ops})"))
+    net = _Network()
+    net.add(expr)
+    out.extend(net.problems())
+    return out
+
+
+def _unsupported(rule_id: str, why: T) -> AdvisorError:
+    return AdvisorError([Problem(
+        message=T(zh=f"规则 {rule_id} 无法交给 durable_rules 引擎:{why.zh}",
+                  en=f"rule {rule_id} cannot be run by the durable_rules engine: {why.en}"),
+        field=rule_id)])
+
+
+def _limit_error(rule_ids: list[str], reasons: list[T]) -> AdvisorError:
+    ids = ", ".join(rule_ids)
+    zh = ";".join(r.zh for r in reasons)
+    en = "; ".join(r.en for r in reasons)
+    return AdvisorError([Problem(
+        message=T(zh=f"规则 {ids} 超出 durable_rules 引擎的限制:{zh}。请拆分或简化这些规则,或改用 --engine python。",
+                  en=f"rule(s) {ids} exceed a limit of the durable_rules engine: {en}. "
+                     f"Split or simplify them, or use --engine python."),
+        field=rule_ids[0] if len(rule_ids) == 1 else None)])
+
+
+def _split(expr: tuple, rule_id: str) -> list[tuple]:
+    """Pieces of a rule that each fit the engine alone; their union is the rule.
+
+    A piece too large is split along its `any`: an or into its branches, an and holding an or
+    distributed over that or's branches. Every piece fires the same rule id (deduplicated).
+    """
+    out: list[tuple] = []
+    todo = [expr]
+    while todo:
+        piece = todo.pop(0)
+        reasons = _rule_problems(piece)
+        if not reasons:
+            out.append(piece)
+        elif piece[0] == "or":
+            todo[:0] = list(piece[1])
+        elif piece[0] == "and" and any(k[0] == "or" for k in piece[1]):
+            widest = max((k for k in piece[1] if k[0] == "or"), key=lambda k: len(k[1]))
+            rest = [k for k in piece[1] if k is not widest]
+            todo[:0] = [_make("and", rest + [branch]) for branch in widest[1]]
+        else:
+            raise _limit_error([rule_id], reasons)
+        if len(out) + len(todo) > MAX_PIECES_PER_RULE:
+            raise _limit_error([rule_id], [T(
+                zh=f"即使拆开也需要超过 {MAX_PIECES_PER_RULE} 条引擎规则",
+                en=f"it would need more than {MAX_PIECES_PER_RULE} engine rules even when split")])
+    return out
+
+
+# ---- fact encoding -------------------------------------------------------------------------------
+
+
+class _FieldEncoder:
+    """One IR field -> the JSON fragment of its engine properties (ranks and sentinels)."""
+
+    __slots__ = ("slots", "mismatch_all")
+
+    def __init__(self, props: list[tuple[str, str, str]], constants: dict[str, list]):
+        # props: (engine property, class or "presence", variant)
+        self.slots: dict[str, tuple] = {}
+        sentinel = {}
+        for prop, cls, variant in props:
+            if cls == "presence":
+                sentinel[prop] = "1"
+            else:
+                n = len(constants[cls])
+                sentinel[prop] = "-1" if variant == "lo" else str(2 * n + 1)
+        self.mismatch_all = ",".join(f'"{p}":{sentinel[p]}' for p, _, _ in props)
+        for cls in {c for _, c, _ in props if c != "presence"}:
+            parts = [f'"{p}":{{0}}' if c == cls else f'"{p}":{sentinel[p]}' for p, c, _ in props]
+            self.slots[cls] = (constants[cls], len(constants[cls]), ",".join(parts).format)
+
+    def encode(self, value) -> str:
+        kind = type(value)
+        if kind is float:
+            if value != value:  # NaN: present, compares with nothing
+                return self.mismatch_all
+            cls = "n"
+        elif kind is int:
+            cls = "n"
+        elif kind is str:
+            cls = "s"
+        elif kind is bool:
+            cls = "b"
+        else:
+            cls = _value_class(value)
+            if cls == "n" and value != value:
+                return self.mismatch_all
+        slot = self.slots.get(cls)
+        if slot is None:
+            return self.mismatch_all
+        consts, n, fmt = slot
+        i = bisect_left(consts, value)
+        return fmt(2 * i + 1 if i < n and consts[i] == value else 2 * i)
+
+
+def _compile_encoder(fields: list):
+    """A function (prepared fact, derived signals) -> the engine fact's JSON, for one ruleset.
+
+    Generated Python, one straight block per field, with the common cases (a number, a bool)
+    inline and everything else through _FieldEncoder.encode: the per-field calls and loop of a
+    generic encoder were most of the evaluator's time. Names and constants reach the generated
+    code through its namespace or as repr() literals, never as raw text.
+    """
+    ns: dict = {"HEAD": _FACT_HEAD, "bisect_left": bisect_left}
+    lines = ["def encode(fact, derived):", "    parts = [HEAD]", "    add = parts.append"]
+    for i, (field, signal, encoder) in enumerate(fields):
+        ns[f"E{i}"] = encoder.encode
+        ns[f"T{i}"], ns[f"F{i}"] = encoder.encode(True), encoder.encode(False)
+        if signal is not None:  # always present, a bool: true when an earlier stratum derived it
+            lines.append(f"    add(T{i} if {signal!r} in derived else F{i})")
+            continue
+        lines += [f"    v = fact.get({field!r})", "    if v is not None:"]
+        if "n" in encoder.slots:
+            consts, n, fmt = encoder.slots["n"]
+            # Every fragment this field can produce, by rank: one lookup instead of formatting.
+            ns[f"C{i}"], ns[f"N{i}"], ns[f"R{i}"] = consts, n, tuple(fmt(code) for code in range(2 * n + 1))
+            lines += [
+                "        t = type(v)",
+                "        if t is int or (t is float and v == v):",
+            ]
+            if n == 1:  # the usual case: one threshold, two comparisons beat a bisect
+                ns[f"K{i}"] = consts[0]
+                lines.append(f"            add(R{i}[1] if v == K{i} else R{i}[0] if v < K{i} else R{i}[2])")
+            else:
+                lines += [
+                    f"            j = bisect_left(C{i}, v)",
+                    f"            add(R{i}[2 * j + 1] if j < N{i} and C{i}[j] == v else R{i}[2 * j])",
+                ]
+            lines += [
+                "        else:",
+                f"            add(E{i}(v))",
+            ]
+        else:
+            lines += [
+                "        if v is True:",
+                f"            add(T{i})",
+                "        elif v is False:",
+                f"            add(F{i})",
+                "        else:",
+                f"            add(E{i}(v))",
+            ]
+    lines.append('    return ",".join(parts) + "}"')
+    exec(compile("\n".join(lines), "<durable fact encoder>", "exec"), ns)
+    return ns["encode"]
+
+
+class _Ruleset:
+    """One durable ruleset (part of one stratum), its session and its fact encoder."""
+
+    def __init__(self, definition: dict, names: dict[str, int], encode):
+        self.json = json.dumps(definition, ensure_ascii=True, separators=(",", ":"))
+        self.names = names  # engine rule name -> global firing position
+        self.encode = encode  # (prepared fact, derived signals) -> the fact's JSON
+        self.handle = 0
+        self.offset = 0
+
+    def build(self) -> None:
+        """Creates the engine ruleset and warms its session up.
+
+        The warm-up fact fires the sentinel rule once: that initialises the state's action
+        context, which the engine leaves uninitialised at creation (delete_state on a state in
+        which no action ever completed frees garbage and segfaults).
+        """
+        api = _engine()
+        handle = api.create_ruleset(f"advisor-{next(_names)}", self.json)
+        try:
+            result, offset = api.assert_fact(handle, _WARM_FACT)
+            action = api.start_action_for_state(handle, offset) if result == 0 else None
+            if action is None or not action[1].startswith('{"%s":' % WARM_RULE):
+                raise RuntimeError(f"durable_rules warm-up did not fire (result {result}, {action!r})")
+            if api.complete_and_start_action(handle, offset) is not None:
+                raise RuntimeError("durable_rules warm-up fired twice")
+            api.retract_fact(handle, _WARM_RETRACT)
+        except BaseException:
+            api.delete_ruleset(handle)
+            raise
+        self.handle, self.offset = handle, offset
+
+    def rebuild(self) -> None:
+        """Replaces a ruleset left in a bad state by a fresh one (a new name, a new session).
+
+        The old session is not deleted first: delete_state walks the session's pools, which
+        are what is in doubt here. That leaks about 0.5 MB per rebuild, which only a failure
+        triggers.
+        """
+        old = self.handle
+        self.handle = 0
+        self.build()
+        if old:
+            try:
+                _engine().delete_ruleset(old)
+            except Exception:  # the old one is gone either way; never fail a rebuild on it
+                pass
+
+    def free(self) -> None:
+        """Deletes the session, then the ruleset.
+
+        delete_ruleset alone frees the ruleset but not its sessions' pools: 2,000 reloads of a
+        30-rule program grew RSS by 940 MB; with delete_state first it stayed flat (+1 MB).
+        delete_state is safe here because build() completed an action in the session (the
+        warm-up), and every action started since was completed.
+        """
+        if self.handle:
+            handle, self.handle = self.handle, 0
+            api = _engine()
+            try:
+                api.delete_state(handle, SID)
+            finally:
+                api.delete_ruleset(handle)
+
+
+def _probe(api, rs: _Ruleset) -> bool:
+    """True when the session fires the sentinel rule, exactly once, and then holds no fact."""
+    handle, offset = rs.handle, rs.offset
+    result, _ = api.assert_fact(handle, _WARM_FACT)
+    action = api.start_action_for_state(handle, offset)
+    fired = []
+    while action is not None:
+        message = action[1] if isinstance(action, tuple) else action
+        fired.append(message[2:message.index('"', 2)])
+        action = api.complete_and_start_action(handle, offset)
+    api.retract_fact(handle, _WARM_RETRACT)
+    return result == 0 and fired == [WARM_RULE] and api.get_facts(handle, SID) == "[]"
+
+
+def _free_all(rulesets: list) -> None:
+    for rs in rulesets:
+        try:
+            rs.free()
+        except Exception:
+            pass
+
+
+# ---- the evaluator -------------------------------------------------------------------------------
+
+
+class DurableEvaluator:
+    """Evaluates a Program with durable_rules; same interface as ReferenceEvaluator.
+
+    Not thread-safe: use one evaluator per thread (the C calls never release the GIL anyway).
+    Free the engine rulesets with close() or a `with` block (they are also freed when the
+    evaluator is garbage-collected).
+    """
+
+    name = "durable"
+
+    def __init__(self, program: Program):
+        _engine()  # ImportError here, on Python 3.13+, before any work
+        self.program = program
+        translator = _Translator(program)
+        self._ids: list[str] = []
+        self._derives: list[tuple[str, ...]] = []
+        exprs: list[list[tuple[int, str, tuple]]] = []  # per stratum: (position, rule id, expr)
+        for stratum in program.strata:
+            items = []
+            for rule in firing_order(stratum):
+                position = len(self._ids)
+                self._ids.append(rule.id)
+                self._derives.append(tuple(rule.derives))
+                expr = translator.rule(rule.when)
+                if expr == FALSE:
+                    continue  # can never be true
+                paths = _paths(expr)
+                if paths > MAX_PATHS_PER_RULE:
+                    raise _limit_error([rule.id], [T(
+                        zh=f"any 分支组合太多({paths} 种,最多 {MAX_PATHS_PER_RULE} 种)",
+                        en=f"too many combinations of any-branches ({paths}, at most {MAX_PATHS_PER_RULE})")])
+                items.append((position, rule.id, expr))
+            exprs.append(items)
+
+        props, prop_keys = self._name_properties(exprs)
+        exprs = [[(pos, rid, _map_leaves(e, lambda l: (l[0], props[l[1]], l[2], l[3])))
+                  for pos, rid, e in items] for items in exprs]
+        frequency: dict = {}
+        for items in exprs:
+            for _, _, expr in items:
+                for leaf in _expr_leaves(expr):
+                    frequency[leaf] = frequency.get(leaf, 0) + 1
+
+        def order(expr):
+            # Most shared conditions first, so rules share the longest chain of engine nodes.
+            if expr[0] in ("and", "or"):
+                kids = [order(k) for k in expr[1]]
+                if expr[0] == "and":
+                    kids.sort(key=lambda k: (k[0] != "leaf", -frequency.get(k, 0), repr(k)))
+                return (expr[0], tuple(kids))
+            return expr
+
+        # The reference sets every listed signal as a boolean `sig:` field in every stratum,
+        # over whatever the fact holds under that name.
+        signals = {f"sig:{name}": name for name in program.signals}
+        self._strata: list[list[_Ruleset]] = []
+        self._rulesets: list[_Ruleset] = []
+        for items in exprs:
+            groups = self._pack([(pos, rid, order(e)) for pos, rid, e in items])
+            stratum = [self._ruleset(group, translator, prop_keys, signals) for group in groups]
+            self._strata.append(stratum)
+            self._rulesets.extend(stratum)
+
+        self._closed = False
+        self._finalizer = weakref.finalize(self, _free_all, self._rulesets)
+        try:
+            for rs in self._rulesets:
+                rs.build()
+        except Exception as exc:
+            self.close()
+            raise _engine_error(exc) from exc
+
+    # -- compilation helpers --
+
+    @staticmethod
+    def _name_properties(exprs) -> tuple[dict, dict]:
+        """Engine property names: (leaf key -> name, concrete key -> name).
+
+        A leaf key is (field, class, lo|hi|any) or (field, "presence"); "any" (== and !=) and
+        presence resolve to a property the field has anyway, to keep facts small.
+        """
+        keys: set = set()
+        for items in exprs:
+            for _, _, expr in items:
+                for leaf in _expr_leaves(expr):
+                    keys.add(leaf[1])
+        typed = sorted(k for k in keys if k[1] != "presence")
+        variants: dict = {}
+        for field, cls, variant in typed:
+            if variant != "any":
+                variants.setdefault((field, cls), set()).add(variant)
+        resolved: dict = {}
+        concrete: list = []
+        for field, cls, variant in typed:
+            if variant == "any":
+                have = variants.get((field, cls))
+                use = sorted(have)[0] if have else "lo"
+                variants.setdefault((field, cls), set()).add(use)
+                resolved[(field, cls, variant)] = (field, cls, use)
+            else:
+                resolved[(field, cls, variant)] = (field, cls, variant)
+        for key in sorted(set(resolved.values())):
+            concrete.append(key)
+        by_field: dict = {}
+        for key in concrete:
+            by_field.setdefault(key[0], key)
+        for key in sorted(k for k in keys if k[1] == "presence"):
+            # Any typed property of the field is present exactly when the field is.
+            resolved[key] = by_field.get(key[0], key)
+            if key[0] not in by_field:
+                concrete.append(key)
+
+        taken = {fnv1a32(name) for name in _RESERVED}
+        names: dict = {}
+        counter = itertools.count()
+        for key in concrete:
+            while True:
+                name = f"p{next(counter)}"
+                h = fnv1a32(name)
+                if h not in taken:  # distinct hashes: the engine looks properties up by hash
+                    taken.add(h)
+                    names[key] = name
+                    break
+        return {key: names[resolved[key]] for key in keys}, names
+
+    def _pack(self, items) -> list[list[tuple[int, str, tuple]]]:
+        """Rules (split into pieces where needed) packed into rulesets that meet every limit."""
+        groups: list[list] = []
+        net = _Network()
+        current: list = []
+        for position, rule_id, expr in items:
+            for piece in _split(expr, rule_id):
+                log = net.add(piece)
+                if net.problems():
+                    net.undo(log)
+                    if current:
+                        groups.append(current)
+                    net, current = _Network(), []
+                    net.add(piece)  # fits alone: checked by _split
+                current.append((position, rule_id, piece))
+        if current:
+            groups.append(current)
+        return groups
+
+    def _ruleset(self, group, translator: _Translator, prop_keys: dict, signals: dict) -> _Ruleset:
+        definition: dict = {}
+        names: dict[str, int] = {}
+        used: set[str] = set()
+        for index, (position, _rule_id, expr) in enumerate(group):
+            name = f"r{index}"
+            names[name] = position
+            definition[name] = {"all": [{"m": {"$and": [{KIND: 1}] + [_to_json(k) for k in _top_children(expr)]}}]}
+            used.update(leaf[1] for leaf in _expr_leaves(expr))
+        definition[WARM_RULE] = {"all": [{"m": {WARM_RULE: 1}}]}
+        key_of = {name: key for key, name in prop_keys.items()}
+        per_field: dict[str, list] = {}
+        for name in sorted(used, key=lambda n: int(n[1:])):
+            key = key_of[name]
+            cls = key[1]
+            per_field.setdefault(key[0], []).append((name, cls, key[2] if cls != "presence" else ""))
+        fields = []
+        for field, field_props in per_field.items():
+            constants = {cls: translator.constants.get((field, cls), [])
+                         for _, cls, _ in field_props if cls != "presence"}
+            fields.append((field, signals.get(field), _FieldEncoder(field_props, constants)))
+        return _Ruleset(definition, names, _compile_encoder(fields))
+
+    # -- evaluation --
+
+    def evaluate(self, fact: dict) -> list[str]:
+        """Ids of the rules that fire, in firing order (stratum, then priority, then order)."""
+        if self._closed:
+            raise RuntimeError("DurableEvaluator is closed")
+        api = _engine()
+        current = self.program.prepare(fact)
+        fired: list[int] = []
+        derived: set[str] = set()
+        run = self._run
+        for stratum in self._strata:
+            got: list[int] = []
+            for rs in stratum:
+                run(api, rs, rs.encode(current, derived), got)
+            if got:
+                positions = sorted(set(got))
+                for p in positions:
+                    derived.update(self._derives[p])
+                fired.extend(positions)
+        ids = self._ids
+        return [ids[p] for p in fired]
+
+    def _run(self, api, rs: _Ruleset, body: str, out: list) -> None:
+        """Assert one fact, record every rule it fires, retract it; clean up on any failure."""
+        handle = rs.handle
+        started = False
+        try:
+            result, offset = api.assert_fact(handle, body)
+            if result == 0:
+                action = api.start_action_for_state(handle, offset)
+                if action is not None:
+                    started = True
+                    names = rs.names
+                    message = action[1]
+                    while message is not None:
+                        out.append(names[message[2:message.index('"', 2)]])
+                        message = api.complete_and_start_action(handle, offset)
+                    started = False
+            elif result != 1:  # 1: matched no rule (MessageNotHandled in the Host API)
+                raise _EngineStateError(result)
+            api.retract_fact(handle, _RETRACT)
+        except BaseException as exc:
+            self._recover(api, rs, started)
+            if isinstance(exc, (api.error, MemoryError, _EngineStateError)):
+                raise _engine_error(exc) from exc
+            raise
+
+    @staticmethod
+    def _recover(api, rs: _Ruleset, started: bool) -> None:
+        """Leave no fact and no pending action behind; rebuild the ruleset if that fails.
+
+        Pending actions are completed (never abandoned: abandon_action followed by a retract
+        segfaults on the next action), then the fact is retracted (a failed assert can still
+        have stored it, and queued actions: measured with error 303), then the session must
+        hold no fact and still fire the sentinel rule: an action started but not seen here (a
+        failure after the C call returned) locks the session for 30 s, during which no rule
+        would fire, silently.
+        """
+        broken = False
+        handle, offset = rs.handle, rs.offset
+        try:
+            if not started:
+                started = api.start_action_for_state(handle, offset) is not None
+            for _ in range(MAX_RULES_PER_RULESET * MAX_PATHS_PER_RULE):
+                if not started:
+                    break
+                started = api.complete_and_start_action(handle, offset) is not None
+            broken = started
+        except BaseException:
+            broken = True
+        try:
+            api.retract_fact(handle, _RETRACT)
+        except BaseException:
+            broken = True
+        if not broken:
+            try:
+                broken = not _probe(api, rs)
+            except BaseException:
+                broken = True
+        if broken:
+            rs.rebuild()
+
+    # -- lifecycle --
+
+    @property
+    def rulesets(self) -> list[list[str]]:
+        """The engine ruleset definitions (JSON), per stratum: for tests and debugging."""
+        return [[rs.json for rs in stratum] for stratum in self._strata]
+
+    def close(self) -> None:
+        """Frees the engine rulesets (durable's Host never does; delete_ruleset does)."""
+        self._closed = True
+        self._finalizer()
+
+    def __enter__(self) -> "DurableEvaluator":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _EngineStateError(Exception):
+    def __init__(self, result: int):
+        super().__init__(f"unexpected durable_rules result {result}")
+        self.result = result
+
+
+def _engine_error(exc: BaseException) -> AdvisorError:
+    return AdvisorError([Problem(message=T(
+        zh=f"durable_rules 引擎出错:{exc}。本条数据的结果已丢弃,引擎已恢复;可改用 --engine python。",
+        en=f"the durable_rules engine failed: {exc}. This record's result was dropped and the "
+           f"engine was reset; --engine python avoids it."))])
