@@ -8,6 +8,7 @@ advisor.lint.
 from __future__ import annotations
 
 import typing
+from functools import lru_cache
 
 from jinja2 import meta
 
@@ -122,19 +123,29 @@ def _texts(rule):
         yield ("description",), rule.description
 
 
+@lru_cache(maxsize=4096)
+def _analyse_text(source: str) -> tuple[Problem | None, frozenset[str]]:
+    """(syntax problem, variables the text uses); cached, as the same texts load again and again."""
+    problem = syntax_problem(source)
+    if problem is not None:
+        return problem, frozenset()
+    return None, frozenset(meta.find_undeclared_variables(environment("en").parse(source)))
+
+
 def _check_texts(loaded, fields) -> list[Problem]:
     out: list[Problem] = []
-    env = environment("en")
     allowed = set(fields) | TEXT_GLOBALS
     for path, text in _texts(loaded.rule):
         base = ("then",) + path if path[0] != "description" else path
         for lang in ("zh", "en"):
             source = text.get(lang)
-            problem = syntax_problem(source)
+            if "{" not in source:  # plain text: nothing for Jinja2 to parse (most texts)
+                continue
+            problem, used = _analyse_text(source)
             if problem is not None:
                 out.append(loaded.problem(problem.message, base + (lang,)))
                 continue
-            unknown = sorted(meta.find_undeclared_variables(env.parse(source)) - allowed)
+            unknown = sorted(used - allowed)
             for name in unknown:
                 out.append(loaded.problem(_with_hint(
                     T(zh=f"文本里的 {{{{ {name} }}}} 无法提供(不是这个阶段的指标)",

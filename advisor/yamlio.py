@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, Iterable, Mapping, Union, get_args, get_origin
 
 import yaml
-from yaml.events import AliasEvent
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from yaml.nodes import ScalarNode
 
 from .errors import AdvisorError, Problem, did_you_mean
 from .i18n import T
@@ -65,56 +64,35 @@ class Locator:
 
 
 class _Refused(Exception):
-    """Raised inside the composer; turned into a located Problem by load_yaml."""
+    """Raised while building; turned into a located Problem by load_yaml."""
 
     def __init__(self, mark, message: T):
         self.mark = mark
         self.message = message
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader's reader/scanner/parser with a composer that refuses aliases and big trees."""
-
-    max_depth = 32
-    max_nodes = 200_000
-
-    def __init__(self, stream):
-        super().__init__(stream)
-        self._depth = 0
-        self._nodes = 0
-
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
-            raise _Refused(event.start_mark, T(
-                zh="不支持 YAML 锚点和别名(& 与 *):请把内容直接写出来",
-                en="YAML anchors and aliases (& and *) are not supported: write the content out"))
-        self._nodes += 1
-        if self._nodes > self.max_nodes:
-            raise _Refused(event.start_mark, T(
-                zh=f"YAML 节点过多(上限 {self.max_nodes})", en=f"too many YAML nodes (limit {self.max_nodes})"))
-        self._depth += 1
-        if self._depth > self.max_depth:
-            raise _Refused(event.start_mark, T(
-                zh=f"YAML 嵌套过深(上限 {self.max_depth} 层)", en=f"YAML nested too deeply (limit {self.max_depth} levels)"))
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+class _Resolver12(yaml.resolver.BaseResolver):
+    """YAML 1.2 core schema scalars instead of PyYAML's YAML 1.1 ones (see the module docstring)."""
 
 
-# YAML 1.2 core schema scalars instead of PyYAML's YAML 1.1 ones (see the module docstring).
-_Loader.yaml_implicit_resolvers = {}
+_Resolver12.yaml_implicit_resolvers = {}
 _NULL, _BOOL, _INT, _FLOAT, _STR = (f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str"))
-_Loader.add_implicit_resolver(_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
-_Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_Loader.add_implicit_resolver(_INT, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
-_Loader.add_implicit_resolver(
+_Resolver12.add_implicit_resolver(_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Resolver12.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Resolver12.add_implicit_resolver(_INT, re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+_Resolver12.add_implicit_resolver(
     _FLOAT,
     re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
                r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
     list("-+0123456789."),
 )
+_RESOLVER = _Resolver12()
+
+# libyaml's parser (C) when PyYAML was built with it, else PyYAML's pure-Python one: same events.
+# Only the parser is used: the document is built from its events below, without PyYAML's
+# composer, so aliases, depth and size are checked as the events arrive (no recursion, no
+# alias expansion) and the rule files load in milliseconds.
+_Parser = yaml.cyaml.CParser if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
 
 
 def load_yaml(
@@ -138,16 +116,13 @@ def load_yaml(
     def fail(line: int | None, col: int | None, message: T):
         raise AdvisorError([Problem(file=file, line=line, col=col, message=message)])
 
-    loader = None
     try:
-        loader = _Loader(text)  # the reader checks for control characters right away
-        loader.max_depth, loader.max_nodes = max_depth, max_nodes
-        node = loader.get_single_node()
+        data = _build(text, locator, max_depth, max_nodes)
     except _Refused as exc:
         fail(exc.mark.line + 1, exc.mark.column + 1, exc.message)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        fail(mark.line + 1 if mark else None, mark.column + 1 if mark else None, _syntax_message(exc))
+        fail(mark.line + 1 if mark else None, mark.column + 1 if mark else None, _syntax_message(exc, text))
     except yaml.reader.ReaderError as exc:  # a control character: no mark, only an offset
         line = text.count("\n", 0, exc.position) + 1
         char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
@@ -155,18 +130,7 @@ def load_yaml(
                            en=f"YAML holds a character that is not allowed: {char}"))
     except yaml.YAMLError as exc:
         fail(None, None, T(zh=f"YAML 无法读取:{exc}", en=f"YAML cannot be read: {exc}"))
-    except RecursionError:
-        fail(None, None, T(zh="YAML 嵌套过深", en="YAML nested too deeply"))
-    finally:
-        if loader is not None:
-            loader.dispose()
-    if node is None:
-        return None, locator
-    locator._keys[()] = locator._values[()] = _pos(node)
-    try:
-        return _build(node, (), locator), locator
-    except _Refused as exc:
-        fail(exc.mark.line + 1, exc.mark.column + 1, exc.message)
+    return data, locator
 
 
 def _read(source, filename: str | None, max_bytes: int) -> tuple[str, str]:
@@ -208,10 +172,18 @@ def _read(source, filename: str | None, max_bytes: int) -> tuple[str, str]:
             zh="YAML 文件须为 UTF-8 编码", en="a YAML file must be UTF-8 encoded"))]) from None
 
 
-def _syntax_message(exc: yaml.MarkedYAMLError) -> T:
+def _tab_at(text: str, mark) -> bool:
+    """Whether the parser stopped at a tab (libyaml does not say so in its message)."""
+    if mark is None:
+        return False
+    lines = text.split("\n")
+    return mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError, text: str = "") -> T:
     what = " ".join(p for p in (exc.context, exc.problem) if p)
     hint_zh = hint_en = ""
-    if "\\t" in what or "'\\t'" in what or "\t" in what:
+    if "\\t" in what or "'\\t'" in what or "\t" in what or _tab_at(text, exc.problem_mark):
         hint_zh, hint_en = "(缩进请用空格,不要用 Tab)", " (indent with spaces, not tabs)"
     if "expected a single document" in what:
         return T(zh="一个文件只能有一个 YAML 文档(去掉多余的 ---)",
@@ -219,47 +191,116 @@ def _syntax_message(exc: yaml.MarkedYAMLError) -> T:
     return T(zh=f"YAML 语法错误:{what}{hint_zh}", en=f"YAML syntax error: {what}{hint_en}")
 
 
-def _pos(node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+def _pos(mark) -> tuple[int, int]:
+    return mark.line + 1, mark.column + 1
 
 
-def _build(node, path: tuple, locator: Locator) -> Any:
-    """Plain Python data from a composed node, recording positions on the way."""
-    if isinstance(node, ScalarNode):
-        return _scalar(node)
-    if isinstance(node, SequenceNode):
-        _check_tag(node, "tag:yaml.org,2002:seq")
-        items = []
-        for index, child in enumerate(node.value):
-            locator._keys[path + (index,)] = locator._values[path + (index,)] = _pos(child)
-            items.append(_build(child, path + (index,), locator))
-        return items
-    if isinstance(node, MappingNode):
-        _check_tag(node, "tag:yaml.org,2002:map")
-        out: dict = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
-                raise _Refused(key_node.start_mark, T(zh="键必须是简单值", en="a key must be a plain value"))
-            key = _scalar(key_node)
-            if key in out:
-                first = locator._keys[path + (key,)]
-                raise _Refused(key_node.start_mark, T(
-                    zh=f"重复的键 '{key}'(第一次出现在第 {first[0]} 行)",
-                    en=f"duplicate key '{key}' (first at line {first[0]})"))
-            locator._keys[path + (key,)] = _pos(key_node)
-            locator._values[path + (key,)] = _pos(value_node)
-            out[key] = _build(value_node, path + (key,), locator)
-        return out
-    raise _Refused(node.start_mark, T(zh="无法识别的 YAML 节点", en="unrecognised YAML node"))
+_AWAIT_KEY = object()  # a mapping frame waiting for its next key
 
 
-def _check_tag(node, expected: str) -> None:
-    if node.tag != expected:
-        raise _Refused(node.start_mark, T(zh=f"不支持 YAML 标签 {node.tag}", en=f"YAML tag {node.tag} is not supported"))
+def _build(text: str, locator: Locator, max_depth: int, max_nodes: int) -> Any:
+    """Plain Python data from the parser's events, recording positions on the way.
+
+    A stack of frames [container, path, pending key]; each event adds a scalar or opens or
+    closes a container. Anchors, aliases, tags, complex keys and duplicate keys are refused
+    where they occur; depth and node count are checked as containers open.
+    """
+    parser = _Parser(text)
+    root: list = []
+    stack: list[list] = [[root, (), None]]  # the root frame collects the document
+    nodes = 0
+    documents = 0
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                break
+            if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentEndEvent)):
+                continue
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise _Refused(event.start_mark, T(
+                        zh="一个文件只能有一个 YAML 文档(去掉多余的 ---)",
+                        en="a file holds one YAML document only (remove the extra ---)"))
+                continue
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                stack.pop()
+                continue
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+                raise _Refused(event.start_mark, T(
+                    zh="不支持 YAML 锚点和别名(& 与 *):请把内容直接写出来",
+                    en="YAML anchors and aliases (& and *) are not supported: write the content out"))
+            nodes += 1
+            if nodes > max_nodes:
+                raise _Refused(event.start_mark, T(
+                    zh=f"YAML 节点过多(上限 {max_nodes})", en=f"too many YAML nodes (limit {max_nodes})"))
+            frame = stack[-1]
+            container, path, pending = frame
+            if isinstance(container, dict) and pending is _AWAIT_KEY:
+                if not isinstance(event, yaml.ScalarEvent):
+                    raise _Refused(event.start_mark, T(zh="键必须是简单值", en="a key must be a plain value"))
+                key = _scalar(event)
+                if key in container:
+                    first = locator._keys[path + (key,)]
+                    raise _Refused(event.start_mark, T(
+                        zh=f"重复的键 '{key}'(第一次出现在第 {first[0]} 行)",
+                        en=f"duplicate key '{key}' (first at line {first[0]})"))
+                locator._keys[path + (key,)] = _pos(event.start_mark)
+                frame[2] = key
+                continue
+            # A value: where it goes, and its path.
+            if isinstance(container, dict):
+                key = pending
+                child_path = path + (key,)
+                frame[2] = _AWAIT_KEY
+            else:
+                key = len(container)
+                child_path = path + (key,) if stack[-1] is not stack[0] else ()
+                if child_path != ():
+                    locator._keys[child_path] = _pos(event.start_mark)
+            locator._values[child_path] = _pos(event.start_mark)
+            if child_path == ():
+                locator._keys[()] = _pos(event.start_mark)
+            if isinstance(event, yaml.ScalarEvent):
+                value = _scalar(event)
+            elif isinstance(event, yaml.MappingStartEvent):
+                _check_tag(event, "tag:yaml.org,2002:map")
+                value = {}
+            elif isinstance(event, yaml.SequenceStartEvent):
+                _check_tag(event, "tag:yaml.org,2002:seq")
+                value = []
+            else:
+                raise _Refused(event.start_mark, T(zh="无法识别的 YAML 内容", en="unrecognised YAML content"))
+            if isinstance(container, dict):
+                container[key] = value
+            else:
+                container.append(value)
+            if isinstance(value, (dict, list)):
+                if len(stack) > max_depth:
+                    raise _Refused(event.start_mark, T(
+                        zh=f"YAML 嵌套过深(上限 {max_depth} 层)",
+                        en=f"YAML nested too deeply (limit {max_depth} levels)"))
+                stack.append([value, child_path, _AWAIT_KEY if isinstance(value, dict) else None])
+    finally:
+        dispose = getattr(parser, "dispose", None)
+        if dispose is not None:
+            dispose()
+    return root[0] if root else None
 
 
-def _scalar(node: ScalarNode) -> Any:
-    tag, value = node.tag, node.value
+def _check_tag(event, expected: str) -> None:
+    """Explicit tags (!!python/object, !custom ...) are refused: plain data only."""
+    if event.tag is not None and event.tag not in ("!", expected):
+        raise _Refused(event.start_mark, T(zh=f"不支持 YAML 标签 {event.tag}", en=f"YAML tag {event.tag} is not supported"))
+
+
+def _scalar(event) -> Any:
+    value = event.value
+    if event.tag in (None, "!"):
+        tag = _RESOLVER.resolve(ScalarNode, value, event.implicit)
+    else:
+        tag = event.tag  # an explicit !!str, !!int, ...; any other tag is refused below
     if tag == _STR:
         return value
     if tag == _NULL:
@@ -277,8 +318,8 @@ def _scalar(node: ScalarNode) -> Any:
                 return float("nan")
             return float(value)
     except ValueError:  # e.g. an integer with more digits than Python converts
-        raise _Refused(node.start_mark, T(zh=f"数字无法读取:{value[:40]}", en=f"unreadable number: {value[:40]}")) from None
-    raise _Refused(node.start_mark, T(zh=f"不支持 YAML 标签 {tag}", en=f"YAML tag {tag} is not supported"))
+        raise _Refused(event.start_mark, T(zh=f"数字无法读取:{value[:40]}", en=f"unreadable number: {value[:40]}")) from None
+    raise _Refused(event.start_mark, T(zh=f"不支持 YAML 标签 {tag}", en=f"YAML tag {tag} is not supported"))
 
 
 # --- pydantic errors -> located problems --------------------------------------------------------
