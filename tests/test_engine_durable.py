@@ -21,7 +21,7 @@ engine = pytest.importorskip(
 )
 
 from advisor.engine import make_evaluator  # noqa: E402
-from advisor.engine import durable as durable_module  # noqa: E402
+from advisor.engine import durable_limits  # noqa: E402
 from advisor.engine.durable import SID, DurableEvaluator  # noqa: E402
 from advisor.engine.program import All, Any, CompiledRule, Leaf, Not, Program, TextFeature  # noqa: E402
 from advisor.engine.reference import ReferenceEvaluator  # noqa: E402
@@ -260,7 +260,7 @@ def test_engine_error_mid_assert_is_reported_and_cleaned_up(monkeypatch):
     # pushes the `b` node, then the `z` node; it pops `z` first, which stores the fact and
     # queues rule z, then pops `b` and overflows pushing its 65 children. The failed assert
     # leaves a stored fact and a pending action behind: recovery must remove both.
-    monkeypatch.setattr(durable_module, "MAX_STACK", 10_000)
+    monkeypatch.setattr(durable_limits, "MAX_STACK", 10_000)
     rules = [rule("z", Leaf("z", ">", 0))]
     rules += [rule(f"b{i}", All((Leaf("b", ">", 0), Leaf(f"c{i:02}", ">", 0))), order=i + 1) for i in range(65)]
     prog = program(*rules)

@@ -4,34 +4,33 @@ Same interface and, by test (tests/test_engine_differential.py), the same result
 advisor.engine.reference.ReferenceEvaluator: a rule fires exactly when the reference evaluates
 its condition to *true*, and the ids come back in the same order (stratum, priority, order).
 
+This module is the evaluator: the translation of conditions, the rulesets and their session,
+evaluation and recovery. The rest of the machinery has a module each:
+- advisor.engine.durable_expr: the engine expressions that conditions are translated into;
+- advisor.engine.durable_limits: durable's limits, checked on a model of its matching network,
+  and the splitting and packing of rules into rulesets that meet them;
+- advisor.engine.durable_encoding: the rank encoding of fact values.
+durable_rules_engine itself is imported only when an evaluator is created (`_engine`): it does
+not import on Python 3.13+, where advisor.engine falls back to the reference evaluator.
+
 How a Program becomes durable rulesets
 --------------------------------------
-- One ruleset per stratum (more when a stratum exceeds an engine limit, see "Limits"). The
-  strata run one after the other in Python; stratum k's fact carries the `sig:` fields derived
-  by strata < k, as the reference does. No joins, no forward chaining inside the engine.
+- One ruleset per stratum (more when a stratum exceeds an engine limit, see
+  advisor.engine.durable_limits). The strata run one after the other in Python; stratum k's
+  fact carries the `sig:` fields derived by strata < k, as the reference does. No joins, no
+  forward chaining inside the engine.
 - Conditions are rewritten to negation normal form. Under Kleene's logic a rule fires when its
   condition is *true*, so each node is translated to "this node is true" (T) or "this node is
   false" (F): T(all) = and T(child), F(all) = or F(child), T(any) = or T(child),
   F(any) = and F(child), T(not x) = F(x), F(not x) = T(x). Only leaves remain, each either
   T(leaf) or F(leaf), and both must be false in the engine when the field is missing (unknown),
   which is what durable does for every comparison ($neq included) on an absent property.
-- Values never reach the engine as themselves. Each fact value is replaced by its *rank* among
-  the constants its field is compared with: for sorted distinct constants c_0 < ... < c_{n-1},
-  constant c_j is the integer 2j+1; a value equal to c_j is 2j+1, a value strictly between
-  c_{j-1} and c_j is 2j. Every comparison against a constant gives the same answer on the ranks
-  as Python gives on the values, and durable only ever compares small integers. This removes,
-  by construction, every encoding pitfall measured in durable_rules 2.0.28
-  (/work/shared/notes/durable_rules.md): exponent notation rejected (error 204: 1e-05 was silently
-  lost with plain json.dumps), inf rejected (202), NaN turned into null, integers clamped above
-  2^63, int-vs-double comparisons rounding above 2^53, strings coerced against numbers
-  ("abc" > 5 is true), `true == 1`, prefix-ordered strings ("abc" < "abc!" is false), strings over
-  65,535 bytes compared wrongly, Chinese text, quotes and backslashes in JSON.
-- The reference's type rule (a string, a bool and a number never compare equal or ordered: the
-  leaf is false, `!=` true) and NaN (every comparison false, `!=` true) are reproduced with a
-  *sentinel* rank: below every constant (LO) or above every constant (HI). A leaf whose engine
-  form is `<`/`<=` reads the HI copy of the field when a mismatch must make it false, the LO copy
-  when it must make it true (and the reverse for `>`/`>=`); `==`/`!=` read either copy since a
-  sentinel equals no constant. So a field has at most two engine properties per value type.
+- Values never reach the engine as themselves: each is replaced by its *rank* among the
+  constants its field is compared with, and a value of another type, or NaN, by a *sentinel*
+  rank below (LO) or above (HI) every constant. This removes, by construction, every encoding
+  pitfall measured in durable_rules 2.0.28 (/work/shared/notes/durable_rules.md); the details
+  are in advisor.engine.durable_encoding. `_Translator` ranks the constants and picks, for each
+  leaf, the LO or HI copy of its field.
 - Every rule is ANDed with a kind marker `k == 1` (the engine's hidden state fact
   `{"sid", "id": "sid-...", "$s": 1}` matches a rule made only of `$nex` conditions, and under the
   Host's timer thread loops forever).
@@ -43,24 +42,9 @@ session id and the fact id are fixed (the fact is retracted before the next vide
 engine compares ids by that hash only. A `$or` whose several branches match delivers one action
 per matching path; the evaluator records rule *positions* in a set, so a rule appears once.
 
-Limits (measured on 2.0.28, each checked at compile time; see `_Network`)
-------------------------------------------------------------------------
-- The matcher walks the alpha network with a fixed stack of 64 nodes: more than 64 pending
-  matches gives error 303 at assert time (65 sibling conditions that all match a fact). The bound
-  is computed on the network assuming every condition matches. The same bound keeps a node
-  under durable's 512-slot child table (512 siblings: assert hangs holding the GIL; 513:
-  create_ruleset hangs) and its 128-slot `$nex`/`$or` list (error 107).
-- 255 rules may end on the same alpha node; 256 segfault (the 256-slot list loses its
-  terminator), 257 give error 108.
-- At most 15 `$and`/`$or` operators in one rule (32-slot expression sequence, error 113).
-- At most 254 properties in a fact, `sid` and `id` included (error 302).
-- At most 4,096 rules in one ruleset (error 106).
-Rules are packed into as many rulesets per stratum as needed; a rule too large on its own is
-split along its `any` branches (the pieces fire the same rule id). What cannot be split is
-rejected with an AdvisorError naming the rules, before the engine sees anything. One guard is
-ours, not the engine's: overlapping `any` branches multiply the actions a rule delivers (one
-per matching path), and the engine slows down superlinearly (512 paths: 0.6 ms per video; 4,096:
-34 ms), so a rule may have at most 1,024 paths.
+Limits (measured on 2.0.28) are in advisor.engine.durable_limits: rules are split and packed
+into as many rulesets as needed, and what cannot be made to fit is rejected with an AdvisorError
+naming the rules, before the engine sees anything.
 
 C API facts used here (durable_rules_engine, no Host, no threads)
 -----------------------------------------------------------------
@@ -90,29 +74,18 @@ Measured hazards, each avoided here:
 
 from __future__ import annotations
 
-import decimal
 import itertools
 import json
-import math
-import numbers
 import weakref
 from bisect import bisect_left
 
 from ..errors import AdvisorError, Problem
 from ..i18n import T
+from .durable_encoding import _compile_encoder, _FieldEncoder, _is_nan, _value_class
+from .durable_expr import FALSE, _expr_leaves, _make, _map_leaves, _to_json, _top_children
+from .durable_limits import MAX_PATHS_PER_RULE, MAX_RULES_PER_RULESET, _check_paths, _pack, _unsupported
 from .program import COMPARE_OPS, PRESENCE_OPS, All, Any, Leaf, Node, Not, Program
 from .reference import firing_order
-
-# ---- engine limits (durable_rules 2.0.28, measured: see the module docstring) ------------------
-
-MAX_STACK = 64  # alpha-network walk stack; 65 pending matches -> error 303
-MAX_RULES_PER_NODE = 255  # rules ending on one alpha node; 256 segfault, 257 -> error 108
-MAX_BOOL_OPS = 15  # $and/$or operators per rule; 16 -> error 113
-MAX_FACT_PROPERTIES = 254  # properties of one fact, sid and id included; 255 -> error 302
-MAX_RULES_PER_RULESET = 4096  # error 106 beyond
-# Not engine limits: guards so that one rule cannot make every video slow.
-MAX_PATHS_PER_RULE = 1024  # ways one rule can be reached (one action each when branches overlap)
-MAX_PIECES_PER_RULE = 256  # pieces a rule may be split into to fit the limits above
 
 SID = "a"
 FACT_ID = "v"
@@ -130,9 +103,6 @@ _WARM_RETRACT = '{"sid":"%s","id":"%s"}' % (SID, WARM_ID)
 
 _NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
 _DOP = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "==": "$eq", "!=": "$neq"}
-
-TRUE = ("true",)
-FALSE = ("false",)
 
 _names = itertools.count(1)
 
@@ -165,43 +135,6 @@ def _engine():
 
 
 # ---- translation to negation normal form ---------------------------------------------------------
-
-
-def _value_class(value) -> str | None:
-    """The reference's comparison classes: bool, str, and everything else (numbers)."""
-    if isinstance(value, bool):
-        return "b"
-    if isinstance(value, str):
-        return "s"
-    if isinstance(value, (numbers.Real, decimal.Decimal)):
-        return "n"
-    return None
-
-
-def _is_nan(value) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _make(op: str, kids) -> tuple:
-    """An and/or node, flattened, deduplicated and constant-folded."""
-    out: list = []
-    seen: set = set()
-    absorbing, neutral = (FALSE, TRUE) if op == "and" else (TRUE, FALSE)
-    for kid in kids:
-        if kid == absorbing:
-            return absorbing
-        if kid == neutral:
-            continue
-        items = kid[1] if kid[0] == op else (kid,)
-        for item in items:
-            if item not in seen:
-                seen.add(item)
-                out.append(item)
-    if not out:
-        return neutral
-    if len(out) == 1:
-        return out[0]
-    return (op, tuple(out))
 
 
 class _Translator:
@@ -274,345 +207,7 @@ def _leaves(node: Node):
             yield from _leaves(child)
 
 
-def _expr_leaves(expr: tuple):
-    if expr[0] == "leaf":
-        yield expr
-    elif expr[0] in ("and", "or"):
-        for kid in expr[1]:
-            yield from _expr_leaves(kid)
-
-
-def _map_leaves(expr: tuple, fn) -> tuple:
-    if expr[0] == "leaf":
-        return fn(expr)
-    if expr[0] in ("and", "or"):
-        return (expr[0], tuple(_map_leaves(kid, fn) for kid in expr[1]))
-    return expr
-
-
-def _bool_ops(expr: tuple) -> int:
-    """$and/$or operators of a rule, the top-level $and with the kind marker included."""
-    def count(e):
-        if e[0] in ("and", "or"):
-            return 1 + sum(count(k) for k in e[1])
-        return 0
-    return 1 + (count(expr) - (1 if expr[0] == "and" else 0))
-
-
-def _paths(expr: tuple) -> int:
-    """Ways the engine can reach the rule for one fact (each path that matches is one action)."""
-    if expr[0] == "and":
-        return math.prod(_paths(k) for k in expr[1])
-    if expr[0] == "or":
-        return sum(_paths(k) for k in expr[1])
-    return 1
-
-
-def _top_children(expr: tuple) -> tuple:
-    if expr == TRUE:
-        return ()
-    return expr[1] if expr[0] == "and" else (expr,)
-
-
-def _to_json(expr: tuple):
-    if expr[0] == "leaf":
-        _, prop, dop, code = expr
-        return {dop: {prop: code}}
-    return {"$" + expr[0]: [_to_json(k) for k in expr[1]]}
-
-
-# ---- a model of durable's alpha network, to check the limits before the engine sees a rule --------
-
-
-class _AlphaNode:
-    __slots__ = ("table", "chain", "rules")
-
-    def __init__(self):
-        self.table: dict = {}  # key -> node: conditions on present properties (512-slot table)
-        self.chain: list = []  # `$nex` nodes and `$or` join nodes (128-slot list)
-        self.rules = 0  # rules ending here (256-slot list)
-
-
-class _Network:
-    """durable's rete.c createAlpha, reproduced: which nodes are shared, and how deep the walk
-    can get. Conditions are shared when the parent, property, operator and value are the same;
-    an `$or` makes a fresh join node linked from the end of each branch."""
-
-    def __init__(self):
-        self.kind = _AlphaNode()  # the child of the root every video rule starts with
-        self.props: set[str] = set()
-        self.rules = 0
-
-    def add(self, expr: tuple) -> list:
-        """Adds one rule; returns an undo log."""
-        log: list = []
-        end = self._create(("and", _top_children(expr)), self.kind, log)
-        end.rules += 1
-        log.append(("rules", end))
-        self.rules += 1
-        new_props = {leaf[1] for leaf in _expr_leaves(expr)} - self.props
-        self.props |= new_props
-        log.append(("props", new_props))
-        return log
-
-    def undo(self, log: list) -> None:
-        for entry in reversed(log):
-            kind, target = entry[0], entry[1]
-            if kind == "rules":
-                target.rules -= 1
-            elif kind == "props":
-                self.props -= target
-            elif kind == "table":
-                del target.table[entry[2]]
-            elif kind == "chain":
-                target.chain.pop()
-        self.rules -= 1
-
-    def _create(self, expr: tuple, parent: _AlphaNode, log: list) -> _AlphaNode:
-        tag = expr[0]
-        if tag == "and":
-            current = parent
-            for kid in expr[1]:
-                current = self._create(kid, current, log)
-            return current
-        if tag == "or":
-            join = _AlphaNode()
-            for kid in expr[1]:
-                end = self._create(kid, parent, log)
-                end.chain.append(join)
-                log.append(("chain", end))
-            return join
-        _, prop, dop, code = expr
-        key = (prop, dop, code)
-        if dop == "$nex":
-            for node in parent.chain:
-                if getattr(node, "key", None) == key:
-                    return node
-            node = _KeyedNode(key)
-            parent.chain.append(node)
-            log.append(("chain", parent))
-            return node
-        node = parent.table.get(key)
-        if node is None:
-            node = parent.table[key] = _AlphaNode()
-            log.append(("table", parent, key))
-        return node
-
-    def problems(self) -> list[T]:
-        out: list[T] = []
-        depth = _stack_depth(self.kind, {})
-        if depth > MAX_STACK:
-            out.append(T(
-                zh=f"可能同时成立的条件太多(引擎最多同时跟踪 {MAX_STACK} 个,这里最多 {depth} 个)",
-                en=f"too many conditions can hold at once (the engine tracks {MAX_STACK}, here up to {depth})"))
-        crowded = _max_rules_per_node(self.kind, set())
-        if crowded > MAX_RULES_PER_NODE:
-            out.append(T(
-                zh=f"条件完全相同的规则太多({crowded} 条,引擎最多 {MAX_RULES_PER_NODE} 条)",
-                en=f"too many rules with identical conditions ({crowded}, the engine allows {MAX_RULES_PER_NODE})"))
-        if len(self.props) + 3 > MAX_FACT_PROPERTIES:
-            out.append(T(
-                zh=f"用到的字段太多({len(self.props)} 个引擎属性,最多 {MAX_FACT_PROPERTIES - 3} 个)",
-                en=f"too many fields ({len(self.props)} engine properties, at most {MAX_FACT_PROPERTIES - 3})"))
-        if self.rules + 1 > MAX_RULES_PER_RULESET:
-            out.append(T(zh=f"规则太多({self.rules} 条)", en=f"too many rules ({self.rules})"))
-        return out
-
-
-class _KeyedNode(_AlphaNode):
-    __slots__ = ("key",)
-
-    def __init__(self, key):
-        super().__init__()
-        self.key = key
-
-
-def _stack_depth(node: _AlphaNode, memo: dict) -> int:
-    """The most entries durable's walk can hold below `node` once `node` is popped.
-
-    handleAlpha pops a node, pushes every `$nex`/join node of its chain whose property is absent
-    and every table child that matches, then moves on; a node reached by two paths is pushed
-    twice. Assuming every condition matches, with k children pushed the deepest point is
-    max(k, k - 1 + deepest child).
-    """
-    key = id(node)
-    if key in memo:
-        return memo[key]
-    kids = list(node.table.values()) + node.chain
-    if not kids:
-        depth = 0
-    else:
-        depth = max(len(kids), len(kids) - 1 + max(_stack_depth(k, memo) for k in kids))
-    memo[key] = depth
-    return depth
-
-
-def _max_rules_per_node(node: _AlphaNode, seen: set) -> int:
-    if id(node) in seen:
-        return 0
-    seen.add(id(node))
-    best = node.rules
-    for kid in list(node.table.values()) + node.chain:
-        best = max(best, _max_rules_per_node(kid, seen))
-    return best
-
-
-def _rule_problems(expr: tuple) -> list[T]:
-    """Limits a single rule (or piece of one) must meet on its own."""
-    out: list[T] = []
-    ops = _bool_ops(expr)
-    if ops > MAX_BOOL_OPS:
-        out.append(T(
-            zh=f"any/all/not 嵌套太多(引擎每条规则最多 {MAX_BOOL_OPS} 组,这里 {ops} 组)",
-            en=f"too many nested any/all/not groups (the engine allows {MAX_BOOL_OPS} per rule, here {ops})"))
-    net = _Network()
-    net.add(expr)
-    out.extend(net.problems())
-    return out
-
-
-def _unsupported(rule_id: str, why: T) -> AdvisorError:
-    return AdvisorError([Problem(
-        message=T(zh=f"规则 {rule_id} 无法交给 durable_rules 引擎:{why.zh}",
-                  en=f"rule {rule_id} cannot be run by the durable_rules engine: {why.en}"),
-        field=rule_id)])
-
-
-def _limit_error(rule_ids: list[str], reasons: list[T]) -> AdvisorError:
-    ids = ", ".join(rule_ids)
-    zh = ";".join(r.zh for r in reasons)
-    en = "; ".join(r.en for r in reasons)
-    return AdvisorError([Problem(
-        message=T(zh=f"规则 {ids} 超出 durable_rules 引擎的限制:{zh}。请拆分或简化这些规则,或改用 --engine python。",
-                  en=f"rule(s) {ids} exceed a limit of the durable_rules engine: {en}. "
-                     f"Split or simplify them, or use --engine python."),
-        field=rule_ids[0] if len(rule_ids) == 1 else None)])
-
-
-def _split(expr: tuple, rule_id: str) -> list[tuple]:
-    """Pieces of a rule that each fit the engine alone; their union is the rule.
-
-    A piece too large is split along its `any`: an or into its branches, an and holding an or
-    distributed over that or's branches. Every piece fires the same rule id (deduplicated).
-    """
-    out: list[tuple] = []
-    todo = [expr]
-    while todo:
-        piece = todo.pop(0)
-        reasons = _rule_problems(piece)
-        if not reasons:
-            out.append(piece)
-        elif piece[0] == "or":
-            todo[:0] = list(piece[1])
-        elif piece[0] == "and" and any(k[0] == "or" for k in piece[1]):
-            widest = max((k for k in piece[1] if k[0] == "or"), key=lambda k: len(k[1]))
-            rest = [k for k in piece[1] if k is not widest]
-            todo[:0] = [_make("and", rest + [branch]) for branch in widest[1]]
-        else:
-            raise _limit_error([rule_id], reasons)
-        if len(out) + len(todo) > MAX_PIECES_PER_RULE:
-            raise _limit_error([rule_id], [T(
-                zh=f"即使拆开也需要超过 {MAX_PIECES_PER_RULE} 条引擎规则",
-                en=f"it would need more than {MAX_PIECES_PER_RULE} engine rules even when split")])
-    return out
-
-
-# ---- fact encoding -------------------------------------------------------------------------------
-
-
-class _FieldEncoder:
-    """One IR field -> the JSON fragment of its engine properties (ranks and sentinels)."""
-
-    __slots__ = ("slots", "mismatch_all")
-
-    def __init__(self, props: list[tuple[str, str, str]], constants: dict[str, list]):
-        # props: (engine property, class or "presence", variant)
-        self.slots: dict[str, tuple] = {}
-        sentinel = {}
-        for prop, cls, variant in props:
-            if cls == "presence":
-                sentinel[prop] = "1"
-            else:
-                n = len(constants[cls])
-                sentinel[prop] = "-1" if variant == "lo" else str(2 * n + 1)
-        self.mismatch_all = ",".join(f'"{p}":{sentinel[p]}' for p, _, _ in props)
-        for cls in {c for _, c, _ in props if c != "presence"}:
-            parts = [f'"{p}":{{0}}' if c == cls else f'"{p}":{sentinel[p]}' for p, c, _ in props]
-            self.slots[cls] = (constants[cls], len(constants[cls]), ",".join(parts).format)
-
-    def encode(self, value) -> str:
-        kind = type(value)
-        if kind is float:
-            if value != value:  # NaN: present, compares with nothing
-                return self.mismatch_all
-            cls = "n"
-        elif kind is int:
-            cls = "n"
-        elif kind is str:
-            cls = "s"
-        elif kind is bool:
-            cls = "b"
-        else:
-            cls = _value_class(value)
-            if cls == "n" and value != value:
-                return self.mismatch_all
-        slot = self.slots.get(cls)
-        if slot is None:
-            return self.mismatch_all
-        consts, n, fmt = slot
-        i = bisect_left(consts, value)
-        return fmt(2 * i + 1 if i < n and consts[i] == value else 2 * i)
-
-
-def _compile_encoder(fields: list):
-    """A function (prepared fact, derived signals) -> the engine fact's JSON, for one ruleset.
-
-    Generated Python, one straight block per field, with the common cases (a number, a bool)
-    inline and everything else through _FieldEncoder.encode: the per-field calls and loop of a
-    generic encoder were most of the evaluator's time. Names and constants reach the generated
-    code through its namespace or as repr() literals, never as raw text.
-    """
-    ns: dict = {"HEAD": _FACT_HEAD, "bisect_left": bisect_left}
-    lines = ["def encode(fact, derived):", "    parts = [HEAD]", "    add = parts.append"]
-    for i, (field, signal, encoder) in enumerate(fields):
-        ns[f"E{i}"] = encoder.encode
-        ns[f"T{i}"], ns[f"F{i}"] = encoder.encode(True), encoder.encode(False)
-        if signal is not None:  # always present, a bool: true when an earlier stratum derived it
-            lines.append(f"    add(T{i} if {signal!r} in derived else F{i})")
-            continue
-        lines += [f"    v = fact.get({field!r})", "    if v is not None:"]
-        if "n" in encoder.slots:
-            consts, n, fmt = encoder.slots["n"]
-            # Every fragment this field can produce, by rank: one lookup instead of formatting.
-            ns[f"C{i}"], ns[f"N{i}"], ns[f"R{i}"] = consts, n, tuple(fmt(code) for code in range(2 * n + 1))
-            lines += [
-                "        t = type(v)",
-                "        if t is int or (t is float and v == v):",
-            ]
-            if n == 1:  # the usual case: one threshold, two comparisons beat a bisect
-                ns[f"K{i}"] = consts[0]
-                lines.append(f"            add(R{i}[1] if v == K{i} else R{i}[0] if v < K{i} else R{i}[2])")
-            else:
-                lines += [
-                    f"            j = bisect_left(C{i}, v)",
-                    f"            add(R{i}[2 * j + 1] if j < N{i} and C{i}[j] == v else R{i}[2 * j])",
-                ]
-            lines += [
-                "        else:",
-                f"            add(E{i}(v))",
-            ]
-        else:
-            lines += [
-                "        if v is True:",
-                f"            add(T{i})",
-                "        elif v is False:",
-                f"            add(F{i})",
-                "        else:",
-                f"            add(E{i}(v))",
-            ]
-    lines.append('    return ",".join(parts) + "}"')
-    exec(compile("\n".join(lines), "<durable fact encoder>", "exec"), ns)
-    return ns["encode"]
+# ---- one engine ruleset and its session ----------------------------------------------------------
 
 
 class _Ruleset:
@@ -731,11 +326,7 @@ class DurableEvaluator:
                 expr = translator.rule(rule.when)
                 if expr == FALSE:
                     continue  # can never be true
-                paths = _paths(expr)
-                if paths > MAX_PATHS_PER_RULE:
-                    raise _limit_error([rule.id], [T(
-                        zh=f"any 分支组合太多({paths} 种,最多 {MAX_PATHS_PER_RULE} 种)",
-                        en=f"too many combinations of any-branches ({paths}, at most {MAX_PATHS_PER_RULE})")])
+                _check_paths(expr, rule.id)
                 items.append((position, rule.id, expr))
             exprs.append(items)
 
@@ -763,7 +354,7 @@ class DurableEvaluator:
         self._strata: list[list[_Ruleset]] = []
         self._rulesets: list[_Ruleset] = []
         for items in exprs:
-            groups = self._pack([(pos, rid, order(e)) for pos, rid, e in items])
+            groups = _pack([(pos, rid, order(e)) for pos, rid, e in items])
             stratum = [self._ruleset(group, translator, prop_keys, signals) for group in groups]
             self._strata.append(stratum)
             self._rulesets.extend(stratum)
@@ -830,25 +421,6 @@ class DurableEvaluator:
                     break
         return {key: names[resolved[key]] for key in keys}, names
 
-    def _pack(self, items) -> list[list[tuple[int, str, tuple]]]:
-        """Rules (split into pieces where needed) packed into rulesets that meet every limit."""
-        groups: list[list] = []
-        net = _Network()
-        current: list = []
-        for position, rule_id, expr in items:
-            for piece in _split(expr, rule_id):
-                log = net.add(piece)
-                if net.problems():
-                    net.undo(log)
-                    if current:
-                        groups.append(current)
-                    net, current = _Network(), []
-                    net.add(piece)  # fits alone: checked by _split
-                current.append((position, rule_id, piece))
-        if current:
-            groups.append(current)
-        return groups
-
     def _ruleset(self, group, translator: _Translator, prop_keys: dict, signals: dict) -> _Ruleset:
         definition: dict = {}
         names: dict[str, int] = {}
@@ -870,7 +442,7 @@ class DurableEvaluator:
             constants = {cls: translator.constants.get((field, cls), [])
                          for _, cls, _ in field_props if cls != "presence"}
             fields.append((field, signals.get(field), _FieldEncoder(field_props, constants)))
-        return _Ruleset(definition, names, _compile_encoder(fields))
+        return _Ruleset(definition, names, _compile_encoder(fields, _FACT_HEAD))
 
     # -- evaluation --
 
