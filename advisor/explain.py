@@ -9,7 +9,8 @@ or the data that was missing (json-rules-engine style).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from .compiler import Compiled, CompiledRuleInfo, SourceCondition
 from .engine.program import signal_field
@@ -22,6 +23,10 @@ from .rules_model import PRIORITY_RANK, AllCondition, AnyCondition, NotCondition
 
 ALL_FIELDS = {**PLAN_FIELDS, **CTA_FIELDS, **FIELDS}
 MARGIN_CAP = 10.0
+
+# The comparison that holds when a condition under a `not` is false: shown instead of "is not".
+NEGATED_OP = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "==", "in": "not_in",
+              "not_in": "in", "exists": "missing", "missing": "exists"}
 
 OP_WORDS = {
     "<": T(zh="<", en="<"), "<=": T(zh="≤", en="≤"), ">": T(zh=">", en=">"), ">=": T(zh="≥", en="≥"),
@@ -53,11 +58,17 @@ class Outcome:
     via: str | None = None  # the signal whose deriving rule this condition belongs to
     matched: str | None = None  # text conditions: the words that matched
     derived_by: tuple[str, ...] = ()  # signal conditions: the rules that derived the signal
+    negated: bool = False  # sits under a `not`: the rule needed it false (a reason when result is False)
+
+    @property
+    def held(self) -> bool:
+        """Whether this condition was as the rule needed it (true, or false under a `not`)."""
+        return self.result is (not self.negated)
 
     def threshold_source(self, lang: Lang) -> str:
         src = self.source
         if src.threshold is not None:
-            return src.threshold.source(lang)
+            return _threshold_source(src.threshold, lang)
         if src.signal is not None:
             if self.derived_by:
                 rules = ", ".join(self.derived_by)
@@ -65,9 +76,17 @@ class Outcome:
             return T(zh="没有规则得出这个信号", en="no rule derived this signal").get(lang)
         return T(zh="规则设定", en="set in the rule").get(lang)
 
-    def sentence(self, lang: Lang) -> str:
-        """'completion rate 58.0% ≥ 31.0% (P70 of 24 short videos)' and its negative forms."""
+    def sentence(self, lang: Lang, absent: dict | None = None) -> str:
+        """'completion rate 58.0% ≥ 31.0% (P70 of 24 short videos)' and its negative forms.
+
+        absent: metric -> T saying why the data lacks it (e.g. the export has no such column),
+        used instead of the plain "needs X, which the data does not have".
+        """
         src = self.source
+        if absent and src.metric in absent and self.value is None and src.op != "missing":
+            name = label(src.metric, lang)
+            why = absent[src.metric].get(lang)
+            return T(zh=f"需要{name},{why}", en=f"needs {name}; {why}").get(lang)
         if src.signal is not None:
             name = src.signal
             if self.result:
@@ -101,14 +120,19 @@ class Outcome:
     def to_json(self, lang: Lang) -> dict:
         src = self.source
         if src.signal is not None:
-            out = {"metric": f"signal:{src.signal}", "value": bool(self.value), "op": "==", "threshold": True,
-                   "source": self.threshold_source(lang)}
+            out = {"metric": f"signal:{src.signal}", "value": bool(self.value), "op": "!=" if self.negated else "==",
+                   "threshold": True, "source": self.threshold_source(lang)}
         else:
             value = self.value
             if isinstance(value, float) and not math.isfinite(value):
                 value = None
-            out = {"metric": src.metric, "value": value, "op": src.op, "threshold": src.value,
+            # Under a `not` the comparison that actually held is the opposite one: show that,
+            # so `value op threshold` always reads as a true statement when the rule fired.
+            op = NEGATED_OP.get(src.op, src.op) if self.negated else src.op
+            out = {"metric": src.metric, "value": value, "op": op, "threshold": src.value,
                    "source": self.threshold_source(lang)}
+            if self.negated:
+                out["negated"] = True
             if src.level:
                 out["level"] = src.level
             if src.threshold is not None:
@@ -118,18 +142,25 @@ class Outcome:
             out["via"] = self.via
         if self.matched:
             out["matched"] = self.matched
-        if src.note is not None and self.result:
+        if src.note is not None and self.held:
             out["note"] = src.note.get(lang)
         return out
 
     def margin(self) -> float | None:
-        """How far past its threshold a true numeric condition is, relative to the threshold."""
+        """How far past its threshold a numeric condition that held is, relative to the threshold."""
         src = self.source
-        if not self.result or src.op not in ("<", "<=", ">", ">=") or not isinstance(self.value, (int, float)):
+        if not self.held or src.op not in ("<", "<=", ">", ">=") or not isinstance(self.value, (int, float)) \
+                or isinstance(self.value, bool):
             return None
         threshold = float(src.value)
         scale = abs(threshold) if threshold else 1.0
         return min(abs(self.value - threshold) / scale, MARGIN_CAP)
+
+
+@lru_cache(maxsize=4096)
+def _threshold_source(threshold, lang: Lang) -> str:
+    # A batch resolves the same few thresholds for every video; word each one once.
+    return threshold.source(lang)
 
 
 def _matched(src: SourceCondition, fact: dict) -> str | None:
@@ -166,6 +197,13 @@ class Finding:
     conditions: list[Outcome]  # this rule's own conditions, and those of rules behind its signals
     margin: float = 0.0
     origin: str = "shipped"
+    # The conditions that made the rule fire, as it needed them (a `not`'s false leaves included,
+    # the untaken branches of an `any` left out), with those behind its signals. Empty when
+    # built by hand: then the true conditions stand in.
+    reasons: list[Outcome] = field(default_factory=list)
+
+    def held(self) -> list[Outcome]:
+        return self.reasons or [o for o in self.conditions if o.result]
 
     @property
     def rule_id(self) -> str:
@@ -184,23 +222,30 @@ class Finding:
         parts = []
         if self.rule.then.explain is not None:
             parts.append(render_text(self.rule.then.explain.get(lang), ctx, lang).strip())
-        held = [o for o in self.conditions if o.result and o.source.signal is None]
+        # A presence condition with a note ("no retention data, so completion alone decides")
+        # is said by its note, not twice.
+        held = [o for o in self.held() if o.source.signal is None
+                and not (o.source.op in ("exists", "missing") and o.source.note is not None)]
         if held:
             lead = T(zh="依据:", en="Because: ").get(lang)
             sep = ";" if lang == "zh" else "; "
             parts.append(lead + sep.join(o.sentence(lang) for o in held) + ("。" if lang == "zh" else "."))
-        notes = [o.source.note.get(lang) for o in self.conditions if o.result and o.source.note is not None]
-        parts.extend(notes)
+        notes = [o.source.note.get(lang) for o in self.held() if o.source.note is not None]
+        parts.extend(dict.fromkeys(notes))  # a note reached through two signals is said once
         return ("" if lang == "zh" else " ").join(parts)
 
     def render(self, key: str, fact: dict, fields, lang: Lang) -> str | list[str] | None:
-        ctx = self.context(fact, fields)
-        ctx["sources"] = {o.source.metric: o.threshold_source(lang) for o in self.conditions if o.source.threshold}
         then = self.rule.then
+        texts = [a.get(lang) for a in then.actions] if key == "actions" else \
+            [getattr(then, key).get(lang)] if getattr(then, key) is not None else []
+        if any("{" in t for t in texts):  # a template: it needs the context (plain texts do not)
+            ctx = self.context(fact, fields)
+            ctx["sources"] = {o.source.metric: o.threshold_source(lang) for o in self.conditions if o.source.threshold}
+            texts = [render_text(t, ctx, lang) for t in texts]
+        texts = [t.strip() for t in texts]
         if key == "actions":
-            return [render_text(a.get(lang), ctx, lang).strip() for a in then.actions]
-        text = getattr(then, key)
-        return render_text(text.get(lang), ctx, lang).strip() if text is not None else None
+            return texts
+        return texts[0] if texts else None
 
 
 @dataclass
@@ -211,18 +256,19 @@ class Miss:
     blockers: list[Outcome] = field(default_factory=list)
     negated: list[Outcome] = field(default_factory=list)  # held, but sat under a `not`
 
-    def reason(self, lang: Lang) -> str:
+    def reason(self, lang: Lang, absent: dict | None = None) -> str:
+        """Why the rule did not fire; `absent` (metric -> T) says why missing data is missing."""
         sep = ";" if lang == "zh" else "; "
-        parts = [o.sentence(lang) for o in self.blockers]
+        parts = list(dict.fromkeys(o.sentence(lang, absent) for o in self.blockers))
         parts += [T(zh="{s},而规则要求相反", en="{s}, and the rule needs the opposite").format(lang, s=o.sentence(lang))
                   for o in self.negated]
         return sep.join(parts)
 
-    def to_json(self, lang: Lang) -> dict:
+    def to_json(self, lang: Lang, absent: dict | None = None) -> dict:
         return {
             "rule_id": self.rule.id,
             "heuristics": list(self.rule.heuristics),
-            "reason": self.reason(lang),
+            "reason": self.reason(lang, absent),
             "missing": sorted({o.source.metric for o in self.blockers if o.result is None and o.source.metric}),
             "conditions": [o.to_json(lang) for o in self.blockers + self.negated],
         }
@@ -275,6 +321,42 @@ def _blockers(cond, by_path: dict, path: tuple, negate: bool = False):
     return value, [outcome], []
 
 
+def _supporters(cond, by_path: dict, path: tuple, negate: bool = False) -> list[Outcome]:
+    """The leaves that gave `cond` the value the rule needed (true; false under `negate`).
+
+    The mirror of _blockers, for rules that fired: an `all` needs every child, an `any` is
+    carried by its children that held; a `not` flips what is needed, and its leaves come back
+    marked `negated`. Untaken branches (e.g. the unknown half of an `any`) are left out.
+    """
+    if isinstance(cond, (AllCondition, AnyCondition)):
+        key = "all" if isinstance(cond, AllCondition) else "any"
+        children = [(child, path + (key, i)) for i, child in enumerate(getattr(cond, key))]
+        # all-true and any-false need every child; any-true and all-false are carried by some.
+        every = (key == "all") != negate
+        out: list[Outcome] = []
+        for child, child_path in children:
+            value = _value(child, by_path, child_path)
+            if every or value is (not negate):
+                out += _supporters(child, by_path, child_path, negate)
+        return out
+    if isinstance(cond, NotCondition):
+        return _supporters(cond.not_, by_path, path + ("not",), not negate)
+    outcome = by_path[path]
+    return [replace(outcome, negated=True) if negate else outcome]
+
+
+def _value(cond, by_path: dict, path: tuple):
+    """The Kleene value of a condition from its leaves' outcomes."""
+    if isinstance(cond, (AllCondition, AnyCondition)):
+        key = "all" if isinstance(cond, AllCondition) else "any"
+        values = [_value(c, by_path, path + (key, i)) for i, c in enumerate(getattr(cond, key))]
+        return _kleene_all(values) if key == "all" else _kleene_any(values)
+    if isinstance(cond, NotCondition):
+        inner = _value(cond.not_, by_path, path + ("not",))
+        return None if inner is None else not inner
+    return by_path[path].result
+
+
 def explain(compiled: Compiled, fired: list[str], fact: dict, *, origins: dict | None = None,
             with_misses: bool = False) -> tuple[list[Finding], list[Miss]]:
     """Findings for the fired rules with a title (ranked), and optionally why the others did not fire."""
@@ -312,16 +394,28 @@ def explain(compiled: Compiled, fired: list[str], fact: dict, *, origins: dict |
                                                   matched=inner.matched))
         return result
 
+    def reasons(rule_id: str, seen: frozenset = frozenset(), via: str | None = None) -> list[Outcome]:
+        by_path = {o.source.path: o for o in rule_outcomes(rule_id)}
+        result = []
+        for o in _supporters(compiled.info[rule_id].rule.when, by_path, ("when",)):
+            result.append(replace(o, via=via) if via else o)
+            if o.source.signal and o.held and o.value and not o.negated:
+                for dep in derivers.get(o.source.signal, []):
+                    if dep not in seen:
+                        result += reasons(dep, seen | {rule_id}, o.source.signal)
+        return result
+
     findings = []
     for rule_id in fired:
         info = compiled.info[rule_id]
         if info.rule.then.title is None:
             continue  # a signal-only rule: it speaks through the rules that match its signal
         conds = with_chain(rule_id)
-        margins = [m for m in (o.margin() for o in conds) if m is not None]
+        why = reasons(rule_id)
+        margins = [m for m in (o.margin() for o in why) if m is not None]
         margin = sum(margins) / len(margins) if margins else 0.0
         origin = (origins or {}).get(rule_id, "shipped")
-        findings.append(Finding(info.rule, conds, margin, origin))
+        findings.append(Finding(info.rule, conds, margin, origin, why))
     findings.sort(key=lambda f: (PRIORITY_RANK[f.rule.priority], -f.margin, f.rule.id))
     misses = []
     if with_misses:

@@ -119,8 +119,9 @@ class Threshold:
                 lang, n=self.n, p=self.percentile, form=form_label)
         text = T(zh="{form}的默认阈值", en="default for {form}").format(lang, form=form_label)
         if self.short_history is not None and self.min_history:
-            text += T(zh="(历史只有 {k} 条,不足 {m} 条,未用百分位)",
-                      en=" (history has {k}, needs {m} for a percentile)").format(
+            # No parentheses: explanations already wrap the source in them.
+            text += T(zh=";历史 {k} 条,满 {m} 条才用百分位",
+                      en="; history has {k}, a percentile needs {m}").format(
                 lang, k=self.short_history, m=self.min_history)
         return text
 

@@ -112,9 +112,16 @@ def syntax_problem(source: str, file: str | None = None, line_offset: int = 0) -
     return None
 
 
+@lru_cache(maxsize=4096)
+def _compiled_text(source: str, lang: Lang):
+    # Compiling is ~100x the cost of rendering; a review renders the same few rule texts for
+    # every video, so each text is compiled once per language.
+    return environment(lang).from_string(source)
+
+
 def render_text(source: str, context: dict, lang: Lang) -> str:
     """Render a short text (a rule's title, explanation or action) in the sandbox."""
-    return environment(lang).from_string(source).render(**context)
+    return _compiled_text(source, lang).render(**context)
 
 
 def render_template(folder: Path, name: str, context: dict, lang: Lang) -> str:

@@ -4,7 +4,7 @@ A rule file is a YAML list of rules. The minimal rule of the format:
 
     - id: emotion-gap
       heuristics: [H10]
-      stage: review            # review | plan | cta
+      stage: review            # review | plan | cta | experiment | goal | segment
       priority: high           # high | medium | low
       when:
         all:                   # all / any / not, nestable
@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 
 from .i18n import T
 
-Stage = Literal["review", "plan", "cta"]
+Stage = Literal["review", "plan", "cta", "experiment", "goal", "segment"]
 Priority = Literal["high", "medium", "low"]
 PRIORITY_RANK = {"high": 0, "medium": 1, "low": 2}
 

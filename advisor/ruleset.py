@@ -22,12 +22,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from . import paths
-from .catalog import heuristics
 from .errors import AdvisorError, Problem, did_you_mean
 from .i18n import T
 from .levels import Levels
-from .metrics import FIELDS
-from .plan import PLAN_FIELDS
 from .rules_model import Rule, RulePatch, is_tag
 from .stages import STAGE_FIELDS
 from .yamlio import load_yaml, problems_from_validation_error
@@ -180,9 +177,10 @@ def _read_levels(path: Path, problems: list[Problem]) -> tuple[Levels | None, bo
         problems.extend(problems_from_validation_error(exc, locator, str(path), model=Levels))
         return None, False
     for metric, defs in levels.metrics.items():
-        if metric not in FIELDS and metric not in PLAN_FIELDS:
+        known = {name for fields in STAGE_FIELDS.values() for name in fields}  # any stage's metric
+        if metric not in known:
             line, col = locator.at(("metrics", metric))
-            hint = did_you_mean(metric, list(FIELDS) + list(PLAN_FIELDS))
+            hint = did_you_mean(metric, sorted(known))
             problems.append(Problem(
                 T(zh=f"未知指标 {metric}" + (f";{hint.zh}" if hint else ""),
                   en=f"unknown metric {metric}" + (f"; {hint.en}" if hint else "")),

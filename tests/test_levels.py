@@ -40,7 +40,7 @@ def test_percentile_used_once_history_has_enough_videos_of_the_form():
     # Another form has no history of its own: absolute, and the source says why.
     other = resolve(levels(), "completion_rate", "high", "long_video", baseline)
     assert other.kind == "absolute" and other.value == 0.15
-    assert "history has 0, needs 10" in other.source("en")
+    assert "history has 0, a percentile needs 10" in other.source("en")
 
 
 def test_short_history_keeps_absolute_thresholds():

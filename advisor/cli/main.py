@@ -43,7 +43,9 @@ def cli():
 
 
 def _register() -> None:
-    from . import review_cmd, rules_cmd  # noqa: F401  (each module adds its commands to `cli`)
+    from . import review_cmd, rules_cmd, schema_cmd  # noqa: F401  (each module adds its commands to `cli`)
+    from . import ab_cmd, goals_cmd, tiers_cmd  # noqa: F401
+    from . import checklist_cmd, cta_cmd  # noqa: F401
 
 
 _register()

@@ -21,7 +21,18 @@ def rules_option(fn):
     )(fn)
 
 
+def _remember_account(ctx, _param, value):
+    # Not passed to the command function: settings() reads it from the context, so every
+    # command that takes --config also takes --account without changing its signature.
+    if value:
+        ctx.meta["advisor.account"] = value
+
+
 def config_option(fn):
+    fn = click.option(
+        "--account", default=None, expose_value=False, callback=_remember_account, envvar="ADVISOR_ACCOUNT",
+        help="Use the settings of this account from advisor.yaml (accounts: NAME: ...). 使用配置中该账号的设置。",
+    )(fn)
     return click.option(
         "--config", "config_path", type=click.Path(dir_okay=False, path_type=str), default=None,
         help="Project config file (default: ./advisor.yaml when present). 项目配置文件。",

@@ -1,32 +1,43 @@
-"""`advisor review`: explained, ranked advice for posted videos."""
+"""`advisor review`: explained, ranked advice for posted videos (a thin shell over advisor.review)."""
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 
 import click
 
-from ..importers import load_videos
-from ..review import review, review_json
-from .common import guarded, settings
+from ..i18n import T
+from ..output import emit
+from ..review import render_review, review_paths
+from .common import guarded, print_problems, settings
 from .main import cli
 from .options import config_option, engine_option, format_option, lang_option, output_option, profile_option, rules_option
-from ..output import emit
+
+
+def use_color(output: str | None, stream=None) -> bool:
+    """Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    if output and output != "-":
+        return False
+    if os.environ.get("NO_COLOR"):
+        return False
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
 
 
 @cli.command("review")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--history", type=click.Path(dir_okay=False), default=None,
-              help="Earlier videos of the account, for percentile thresholds. 账号历史数据。")
+              help="Earlier videos of the account, for percentile thresholds and the quadrant baseline. 账号历史数据。")
 @profile_option
 @rules_option
 @config_option
-@format_option("text", "markdown", "json")
+@format_option("text", "markdown", "json", "html")
 @lang_option
 @engine_option
 @output_option
-@click.option("--explain-all", is_flag=True, help="Also say why every other rule did not fire. 同时说明未触发的规则。")
+@click.option("--explain-all", is_flag=True,
+              help="Also say why every other rule did not fire (the failed condition or missing data). 同时说明未触发的规则。")
 @guarded
 def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, engine, output, explain_all):
     """Review posted videos: what the numbers say and what to do next.
@@ -34,19 +45,30 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
     复盘已发布视频:数据说明了什么,下一步做什么。
 
     PATH is a CSV/JSON/YAML file (the 视频号助手 export works as downloaded), or - for stdin.
+    Exit status: 0 all reviewed, 1 some rows bad (listed, the rest reviewed), 2 nothing reviewed.
 
     \b
-    Example:
+    Examples:
       advisor review examples/wechat_channels_export.csv --lang zh
+      advisor review examples/wechat_channels_export.csv --format markdown -o review.md
+      advisor review examples/wechat_channels_export.csv --format html -o report.html
+      cat video.json | advisor review - --format json --explain-all
     """
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine, profile=profile)
-    ruleset = st.ruleset()
-    imported = load_videos(list(paths), profile=st.profile, profile_dirs=ruleset.profile_dirs())
-    hist = load_videos([history], profile=st.profile, profile_dirs=ruleset.profile_dirs()).videos if history else None
-    result = review(imported.videos, ruleset, history=hist, history_label=history, engine=st.engine,
-                    explain_all=explain_all, problems=imported.problems)
-    data = review_json(result, st.lang)
-    emit(json.dumps(data, ensure_ascii=False, indent=2), output)
-    if not imported.videos:
+    result = review_paths(paths, st.ruleset(), history=history, profile=st.profile, engine=st.engine,
+                          explain_all=explain_all)
+    if not result.videos:
+        print_problems(result.problems, st.lang)
+        click.echo(T(zh="没有可以复盘的视频", en="nothing could be reviewed").get(st.lang), err=True)
         sys.exit(2)
-    sys.exit(1 if imported.problems else 0)
+    if fmt == "html":  # one self-contained page with charts (advisor.html_report)
+        from ..html_report import review_html
+
+        emit(review_html(result, st.lang, levels=st.ruleset().levels), output)
+    else:
+        emit(render_review(result, fmt, st.lang, color=fmt == "text" and use_color(output)), output)
+    # A text or markdown report on the terminal lists the bad rows itself; elsewhere (a file,
+    # JSON for a program) they also go to standard error, so a person sees them.
+    if result.problems and (fmt in ("json", "html") or (output and output != "-")):
+        print_problems(result.problems, st.lang)
+    sys.exit(result.status)

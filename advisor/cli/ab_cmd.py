@@ -1,0 +1,72 @@
+"""`advisor ab`: compare two variants signal by signal (a thin shell over advisor.ab)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from .. import stats
+from ..ab import ab_json, render_ab, run_ab
+from ..i18n import T
+from ..notebook import append_entry, entry_from_ab
+from ..output import emit
+from .common import guarded, print_problems, settings
+from .main import cli
+from .options import config_option, engine_option, format_option, lang_option, output_option, profile_option, rules_option
+
+
+@cli.command("ab")
+@click.argument("a")
+@click.argument("b")
+@click.option("--from", "source", type=click.Path(dir_okay=False), default=None,
+              help="Pick A and B from this one export, by its variant (实验组) column or by video id. 从同一份导出里按实验组或视频ID选取。")
+@click.option("--method", type=click.Choice(list(stats.METHODS)), default="z", show_default=True,
+              help="z: two-proportion z-test; bayes: probability that B beats A. 检验方法。")
+@click.option("--alpha", type=click.FloatRange(0.0001, 0.5), default=stats.ALPHA, show_default=True,
+              help="Significance level: a winner needs confidence ≥ 1 - alpha. 显著性水平。")
+@click.option("--power", type=click.FloatRange(0.5, 0.999), default=stats.POWER, show_default=True,
+              help="Power for the views-needed estimate. 估算所需播放量时的检验功效。")
+@click.option("--min-lift", type=click.FloatRange(0.001, 10), default=stats.MIN_LIFT, show_default=True,
+              help="Smallest relative difference worth detecting (0.05 = 5%). 值得发现的最小相对差异。")
+@click.option("--note", "note", type=click.Path(dir_okay=False), default=None,
+              help="Append the conclusion to this operations notebook (.md or .yaml). 把结论追加到运营笔记。")
+@click.option("--what", default=None, help="What was tested, for the notebook, e.g. 'CTA wording'. 测试内容。")
+@profile_option
+@rules_option
+@config_option
+@format_option("text", "markdown", "json")
+@lang_option
+@engine_option
+@output_option
+@guarded
+def ab_command(a, b, source, method, alpha, power, min_lift, note, what, profile, rules_dirs, config_path, fmt, lang,
+               engine, output):
+    """Compare two variants (A/B): who wins on likes, hearts, completion, follow-up, and how sure.
+
+    对比两个版本:点赞、小红心、完播、后续互动各由谁胜出,有多确定。
+
+    A and B are two exports (one or more videos each), or, with --from FILE, two values of
+    its variant (实验组) column or two video ids. A signal without enough views is not called:
+    the report says how many more views it needs.
+    Exit status: 0 compared, 1 some rows bad (listed, the rest compared), 2 nothing compared.
+
+    \b
+    Examples:
+      advisor ab examples/ab/cta_wording_a.csv examples/ab/cta_wording_b.csv
+      advisor ab A B --from examples/ab/variants.csv --format json
+      advisor ab examples/ab/cta_wording_a.csv examples/ab/cta_wording_b.csv --note notebook.md --what "CTA wording"
+    """
+    st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine, profile=profile)
+    result = run_ab(a, b, st.ruleset(), source=source, profile=st.profile, method=method, alpha=alpha, power=power,
+                    min_lift=min_lift, engine=st.engine)
+    if fmt == "json":
+        emit(json.dumps(ab_json(result, st.lang), ensure_ascii=False, indent=2) + "\n", output)
+    else:
+        emit(render_ab(result, fmt, st.lang), output)
+    if note:
+        path = append_entry(note, entry_from_ab(result, what, st.lang), st.lang)
+        click.echo(T(zh=f"结论已追加到 {path}", en=f"conclusion appended to {path}").get(st.lang), err=True)
+    print_problems(result.problems, st.lang)
+    sys.exit(result.status)

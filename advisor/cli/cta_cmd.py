@@ -1,0 +1,125 @@
+"""`advisor cta`: generate a dual-track CTA; `advisor cta check`: the H13 lint of a CTA text."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..cta import FOCUSES, GOALS, TONES, flagged_ctas, generate_cta, render_ctas
+from ..cta_check import check_text, read_text_file, render_check, validate_text
+from ..errors import AdvisorError, Problem
+from ..i18n import T
+from ..metrics import FORMS
+from ..output import emit
+from .common import guarded, settings
+from .main import cli
+from .options import config_option, engine_option, lang_option, output_option, rules_option
+
+
+def _format_option(fn):
+    return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+                        help="Output format. 输出格式。")(fn)
+
+
+@cli.group("cta", invoke_without_command=True)
+@click.option("--goal", type=click.Choice(list(GOALS)), default="both", show_default=True,
+              help="What the video is for; decides which track leads. 互动目标,决定先说哪一轨。")
+@click.option("--form", type=click.Choice(list(FORMS)), default=None,
+              help="Content form: wording and timeline. 体裁。")
+@click.option("--tone", type=click.Choice(list(TONES)), default="warm", show_default=True,
+              help="Tone of voice. 语气。")
+@click.option("--topic", default=None, help="What the video is about, e.g. 家常菜. 主题。")
+@click.option("--series", default=None, help="The series it belongs to. 所属系列。")
+@click.option("--variants", type=click.IntRange(min=1), default=1, show_default=True,
+              help="How many versions to A/B test (H12); each changes one thing from A. A/B 测试版本数。")
+@click.option("--lead", type=click.Choice(["like", "heart"]), default=None,
+              help="Say this track first, whatever the goal. 指定先说的一轨。")
+@click.option("--focus", type=click.Choice(list(FOCUSES)), default=None,
+              help="Add a line, e.g. comments_and_return after short-lived heat. 补充号召。")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False), default=None,
+              help="A folder of edited CTA templates laid over templates/cta/. 自定义模板文件夹。")
+@_format_option
+@lang_option
+@rules_option
+@config_option
+@engine_option
+@output_option
+@click.pass_context
+@guarded
+def cta_group(ctx, goal, form, tone, topic, series, variants, lead, focus, templates_dir, fmt, lang, rules_dirs,
+              config_path, engine, output):
+    """Write a dual-track call to action (H07): a like line and a heart line.
+
+    生成双轨号召:一句请喜欢这类内容的人点赞,一句请愿意支持你、想看后续的人点小红心。
+
+    \b
+    Examples / 示例:
+      advisor cta --goal both --topic 家常菜 --lang zh
+      advisor cta --goal relationship --series "Sourdough diary" --lang en --variants 3
+      advisor cta check "点赞过万才更新"        (the H13 lint / 检查操纵式诱导)
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine)
+    ruleset = st.ruleset()
+    ctas = generate_cta(goal=goal, form=form, tone=tone, topic=topic, series=series, lang=st.lang,
+                        variants=variants, lead=lead, focus=focus, templates_dir=templates_dir, levels=ruleset.levels)
+    flagged = flagged_ctas(ctas, ruleset, engine=st.engine)
+    if fmt == "json":
+        data = dict(ctas[0].to_json())
+        data["variants"] = [c.to_json() for c in ctas]
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+    else:
+        text = render_ctas(ctas, st.lang)
+    emit(text, output)
+    for c, result in flagged:
+        for f in result.findings:
+            click.echo(T(zh="注意:版本 {v} 被 advisor cta check 标记({r},H13):「{m}」;请改写主题、系列名或模板",
+                         en='warning: variant {v} is flagged by advisor cta check ({r}, H13): "{m}"; reword the topic, '
+                            'series or template').format(st.lang, v=c.variant, r=f.rule_id, m=f.matched), err=True)
+    sys.exit(1 if flagged else 0)
+
+
+@cta_group.command("check")
+@click.argument("text", required=False)
+@click.option("--file", "file_", type=str, default=None,
+              help="Read the CTA from a UTF-8 text file (- for standard input). 从文件读取号召文案。")
+@_format_option
+@lang_option
+@rules_option
+@config_option
+@engine_option
+@output_option
+@guarded
+def check_command(text, file_, fmt, lang, rules_dirs, config_path, engine, output):
+    """Lint a CTA for manipulative inducement (H13): shaming, bribes, threats, curses, stacked demands.
+
+    检查号召里的操纵式诱导:羞辱、利诱、威胁、迷信、叠加要求。
+    退出码 / exit status: 0 clean 没有问题, 1 found 发现问题, 2 bad input 输入有误.
+
+    \b
+    Examples / 示例:
+      advisor cta check "点赞过万才更新下集"
+      advisor cta check --file script.txt --lang en --format json
+    """
+    st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine)
+    if text is not None and file_ is not None:
+        raise AdvisorError([Problem(T(zh="给出文字或 --file,二者选一", en="give the TEXT or --file, not both"), field="text")])
+    if text is None and file_ is None:
+        raise AdvisorError([Problem(T(zh="缺少要检查的文字:advisor cta check \"文案\" 或 --file 文件",
+                                      en='nothing to check: advisor cta check "TEXT" or --file FILE'), field="text")])
+    source = None
+    if file_ is not None:
+        text = read_text_file(file_)
+        source = "<stdin>" if file_ == "-" else file_
+    else:
+        text = validate_text(text)
+    result = check_text(text, st.ruleset(), engine=st.engine, source=source)
+    if fmt == "json":
+        out = json.dumps(result.to_json(st.lang), ensure_ascii=False, indent=2)
+    else:
+        out = render_check(result, st.lang)
+    emit(out, output)
+    sys.exit(0 if result.clean else 1)

@@ -1,0 +1,52 @@
+"""`advisor tiers`: active likers, core heart-givers and the rest (a thin shell over advisor.tiers)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..output import emit
+from ..tiers import render_tiers, run_tiers, tiers_json
+from .common import guarded, print_problems, settings
+from .main import cli
+from .options import config_option, engine_option, format_option, lang_option, output_option, rules_option
+
+
+@cli.command("tiers")
+@click.argument("viewers", metavar="VIEWERS.csv")
+@click.option("--ids/--no-ids", default=True, show_default=True,
+              help="List the viewer ids of each tier (--no-ids: counts only). 是否列出每层的观众ID。")
+@click.option("--max-ids", type=click.IntRange(0), default=20, show_default=True,
+              help="Ids shown per tier in text/markdown (JSON lists all). 文本报告每层最多显示的ID数。")
+@rules_option
+@config_option
+@format_option("text", "markdown", "json")
+@lang_option
+@engine_option
+@output_option
+@guarded
+def tiers_command(viewers, ids, max_ids, rules_dirs, config_path, fmt, lang, engine, output):
+    """Tier viewers into active likers, core heart-givers and the rest, with actions per tier.
+
+    把观众分为活跃点赞者、核心小红心粉丝和其他观众,并给出每层的运营动作。
+
+    VIEWERS.csv has a viewer id, likes and hearts per viewer (optional: comments, visits), with
+    Chinese or English headers (观众ID/viewer_id, 点赞/likes, 小红心/hearts, 评论/comments,
+    访问/visits). Only ids are printed; other columns are never read.
+    Exit status: 0 all rows used, 1 some rows bad (listed, the rest used), 2 nothing usable.
+
+    \b
+    Examples:
+      advisor tiers examples/viewers.csv
+      advisor tiers examples/viewers.csv --format json --no-ids
+    """
+    st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine)
+    result = run_tiers(viewers, st.ruleset(), engine=st.engine)
+    if fmt == "json":
+        emit(json.dumps(tiers_json(result, st.lang, ids=ids), ensure_ascii=False, indent=2) + "\n", output)
+    else:
+        emit(render_tiers(result, fmt, st.lang, ids=ids, max_ids=max_ids), output)
+    print_problems(result.file.problems, st.lang)
+    sys.exit(result.status)
