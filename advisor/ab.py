@@ -280,8 +280,6 @@ def _round(value, digits: int = 6):
 
 
 def comparison_json(c: Comparison, result: ABResult, lang: Lang) -> dict:
-    from .goals import finding_json
-
     r = c.result
     shown = display_fields(c.fact, result, lang)
     return {
@@ -304,7 +302,7 @@ def comparison_json(c: Comparison, result: ABResult, lang: Lang) -> dict:
         "views_needed_b": r.more_views_b if r.winner is None else None,
         "required_views_per_variant": r.required_per_variant,
         "required_basis": r.required_basis,
-        "findings": [finding_json(f, shown, EXPERIMENT_FIELDS, lang) for f in c.findings],
+        "findings": [f.to_json(shown, EXPERIMENT_FIELDS, lang) for f in c.findings],
     }
 
 

@@ -23,11 +23,10 @@ from jinja2 import TemplateError
 
 from . import paths
 from .cta_check import CtaChecker
-from .engine.program import signal_field
 from .engine.reference import eval_node
 from .errors import AdvisorError, Problem
 from .evaluate import StageRunner
-from .explain import Finding, explain, label
+from .explain import Finding, because, explain, final_fact, label, text_context
 from .i18n import Lang, T
 from .plan import PLAN_FIELDS, LoadedPlan, Plan, load_plans  # noqa: F401  (load_plans is part of this API)
 from .render import render_template, render_text
@@ -118,14 +117,6 @@ class Checklist:
     files: list[str] = field(default_factory=list)
 
 
-def _ctx(fact: dict, conditions=(), lang: Lang = "en") -> dict:
-    """What a rule's texts may use: the plan's fields, and the thresholds its levels resolved to."""
-    ctx = {name: fact.get(name) for name in PLAN_FIELDS}
-    ctx["thresholds"] = {c.metric: c.value for c in conditions if c.threshold is not None}
-    ctx["sources"] = {c.metric: c.threshold.source(lang) for c in conditions if c.threshold is not None}
-    return ctx
-
-
 def _measured(o) -> bool:
     """A condition whose value is worth repeating: a number, a level, words found in a text."""
     src = o.source
@@ -143,11 +134,9 @@ def fired_item(finding: Finding, fact: dict, lang: Lang, order: int) -> Item:
     explain_text = finding.render("explain", fact, PLAN_FIELDS, lang)
     if explain_text:
         parts.append(explain_text)
-    held = [o for o in finding.conditions if o.result and _measured(o) and o.source.path.count("not") % 2 == 0]
+    held = [o for o in finding.conditions if o.result and _measured(o) and not o.source.under_not]
     if held:
-        sep = ";" if lang == "zh" else "; "
-        parts.append(T(zh="依据:", en="Because: ").get(lang) + sep.join(o.sentence(lang) for o in held)
-                     + ("。" if lang == "zh" else "."))
+        parts.append(because(held, lang))
     parts.extend(o.source.note.get(lang) for o in finding.conditions if o.result and o.source.note is not None)
     return Item(rule.id, list(rule.heuristics), rule.then.status or "todo",
                 finding.render("title", fact, PLAN_FIELDS, lang) or rule.id,
@@ -159,7 +148,7 @@ def ok_item(rule, fact: dict, lang: Lang, order: int, origin: str, conditions=()
     ok = rule.then.ok
     if ok is None:
         return None
-    ctx = _ctx(fact, conditions, lang)
+    ctx = text_context(fact, PLAN_FIELDS, conditions, lang)
     explanation = ok.explain or rule.description
     return Item(rule.id, list(rule.heuristics), "ok", render_text(ok.title.get(lang), ctx, lang).strip(),
                 render_text(explanation.get(lang), ctx, lang).strip() if explanation else "",
@@ -168,9 +157,10 @@ def ok_item(rule, fact: dict, lang: Lang, order: int, origin: str, conditions=()
 
 def unknown_item(rule, missing: list[str], fact: dict, lang: Lang, order: int, origin: str, conditions=()) -> Item:
     sep = "、" if lang == "zh" else ", "
-    names = sep.join(label(m, lang) for m in missing)
+    names = sep.join(label(m, lang, "plan") for m in missing)
     what = rule.description or rule.then.title
-    what_text = render_text(what.get(lang), _ctx(fact, conditions, lang), lang).strip().rstrip("。.") if what else rule.id
+    ctx = text_context(fact, PLAN_FIELDS, conditions, lang)
+    what_text = render_text(what.get(lang), ctx, lang).strip().rstrip("。.") if what else rule.id
     title = T(zh="补充{f},才能检查:{w}", en="Fill in {f} to check: {w}").format(lang, f=names, w=what_text)
     explanation = T(zh="计划里没有{f}(字段 {keys}),这一项暂时无法判断。",
                     en="The plan does not give {f} (field {keys}), so this item cannot be decided yet.").format(
@@ -181,12 +171,8 @@ def unknown_item(rule, missing: list[str], fact: dict, lang: Lang, order: int, o
 
 def _rule_values(compiled, fired: list[str], fact: dict) -> dict[str, bool | None]:
     """Each rule's three-valued result on the fact, as the last stratum saw it."""
-    program = compiled.program
-    full = dict(program.prepare(fact))
-    derived = {compiled.info[r].rule.then.signal for r in fired if compiled.info[r].rule.then.signal}
-    for name in program.signals:
-        full[signal_field(name)] = name in derived
-    return {rule.id: eval_node(rule.when, full) for rule in program.rules()}
+    full = final_fact(compiled, fired, fact)
+    return {rule.id: eval_node(rule.when, full) for rule in compiled.program.rules()}
 
 
 # The plan's viewer-facing texts the H13 lint reads: the CTA first (the issue's contract), and the
@@ -202,7 +188,7 @@ def _h13_items(checker: CtaChecker, plan: Plan, lang: Lang, order: int) -> list[
     items = []
     for name, text in texts:
         result = checker.check(text)
-        where = label(name, lang)
+        where = label(name, lang, "plan")
         for f in result.findings:
             suggestion = f.suggestion(lang)
             parts = [f.explanation(lang),
@@ -217,7 +203,7 @@ def _h13_items(checker: CtaChecker, plan: Plan, lang: Lang, order: int) -> list[
                               suggestion=suggestion if name == "cta_text" else None, field=name,
                               origin=f.finding.origin, order=order + len(items)))
     if not items:
-        checked = ("、" if lang == "zh" else ", ").join(label(name, lang) for name, _ in texts)
+        checked = ("、" if lang == "zh" else ", ").join(label(name, lang, "plan") for name, _ in texts)
         items.append(Item(H13_OK_ID, ["H13"], "ok",
                           T(zh="措辞自然:没有羞辱、利诱、威胁、迷信或叠加要求",
                             en="The wording reads naturally: no shaming, bribes, threats, superstition or stacked demands").get(lang),
@@ -325,7 +311,7 @@ def _labels(lang: Lang) -> dict:
 
 def _field_name(name: str, lang: Lang) -> str:
     """'互动目标(goal)' / 'account stage (account_stage)' / 'goal': the label and the key to type."""
-    text = label(name, lang)
+    text = label(name, lang, "plan")
     if text == name:
         return name
     return f"{text}({name})" if lang == "zh" else f"{text} ({name})"

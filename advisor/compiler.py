@@ -35,6 +35,12 @@ class SourceCondition:
     signal: str | None = None
     patterns: tuple[str, ...] = ()  # text conditions: the regular expressions
     note: object = None  # the condition's note (a T), if any
+    stage: str = "review"  # the rule's stage: whose field labels and value kinds explain the metric
+
+    @property
+    def under_not(self) -> bool:
+        """Whether it sits under an odd number of `not`s, so the rule needs it false."""
+        return self.path.count("not") % 2 == 1
 
 
 @dataclass
@@ -96,8 +102,10 @@ def stratify(rules: list[Rule]) -> list[list[Rule]]:
 
 
 class _RuleCompiler:
-    def __init__(self, levels: Levels, baseline: Baseline | None, form: str | None, features: list[TextFeature]):
+    def __init__(self, levels: Levels, baseline: Baseline | None, form: str | None, features: list[TextFeature],
+                 stage: str = "review"):
         self.levels = levels
+        self.stage = stage
         self.baseline = baseline
         self.form = form
         self.features = features
@@ -115,7 +123,7 @@ class _RuleCompiler:
         if isinstance(cond, SignalCondition):
             node = Leaf(signal_field(cond.signal), "==", True, ref)
             self.sources.append(SourceCondition(ref, path, None, "signal", True, node, signal=cond.signal,
-                                                note=cond.note))
+                                                note=cond.note, stage=self.stage))
             return node
         return self._metric(cond, path, ref)
 
@@ -125,7 +133,7 @@ class _RuleCompiler:
             th = resolve(self.levels, metric, cond.level, self.form, self.baseline)
             node = Leaf(metric, th.op, th.value, ref)
             self.sources.append(SourceCondition(ref, path, metric, th.op, th.value, node, threshold=th,
-                                                level=cond.level, note=cond.note))
+                                                level=cond.level, note=cond.note, stage=self.stage))
             return node
         op = cond.op
         patterns: tuple[str, ...] = ()
@@ -143,7 +151,7 @@ class _RuleCompiler:
         else:
             node = Leaf(metric, op, cond.value, ref)
         self.sources.append(SourceCondition(ref, path, metric, op, cond.value, node, patterns=patterns,
-                                            note=cond.note))
+                                            note=cond.note, stage=self.stage))
         return node
 
 
@@ -167,7 +175,7 @@ def compile_rules(rules: list[Rule], levels: Levels, baseline: Baseline | None =
     for stratum in stratify(rules):
         compiled = []
         for rule in stratum:
-            rc = _RuleCompiler(levels, baseline, form, features)
+            rc = _RuleCompiler(levels, baseline, form, features, rule.stage)
             node = rc.compile(rule.when, ("when",))
             info[rule.id] = CompiledRuleInfo(rule, rc.sources)
             compiled.append(CompiledRule(rule.id, PRIORITY_RANK[rule.priority], node,

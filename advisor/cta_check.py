@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .errors import AdvisorError, Problem
 from .evaluate import StageRunner
 from .explain import Finding, explain
 from .i18n import Lang, T
 from .plan import CTA_FIELDS
+from .sources import decode_utf8, read_bytes
 
 MAX_TEXT_CHARS = 10_000  # a CTA is a few sentences; a whole script is fine, a novel is not
 MAX_FILE_BYTES = 100_000
-
-
-def _under_not(path: tuple) -> bool:
-    return path.count("not") % 2 == 1
 
 
 def matched_words(finding: Finding, text: str) -> list[str]:
@@ -36,7 +32,7 @@ def matched_words(finding: Finding, text: str) -> list[str]:
     spans: list[tuple[int, int]] = []
     for outcome in finding.conditions:
         src = outcome.source
-        if not outcome.result or not src.patterns or _under_not(src.path) or src.metric != "text":
+        if not outcome.result or not src.patterns or src.under_not or src.metric != "text":
             continue
         for pattern in src.patterns:
             spans.extend(m.span() for m in re.finditer(pattern, text, re.IGNORECASE) if m.group(0).strip())
@@ -134,40 +130,13 @@ def validate_text(text, *, file: str | None = None) -> str:
     return text
 
 
-def read_text_file(path: str) -> str:
-    """A CTA from a UTF-8 text file ('-' reads standard input); located problems otherwise."""
-    import sys
-
-    if path == "-":
-        data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-        name = "<stdin>"
-    else:
-        name = path
-        p = Path(path)
-        try:
-            if p.is_dir():
-                raise AdvisorError([Problem(T(zh="这是一个文件夹,不是文件", en="this is a folder, not a file"), file=name)])
-            if p.stat().st_size > MAX_FILE_BYTES:
-                data = b"x" * (MAX_FILE_BYTES + 1)
-            else:
-                data = p.read_bytes()
-        except FileNotFoundError:
-            raise AdvisorError([Problem(T(zh="文件不存在", en="file not found"), file=name)]) from None
-        except OSError as exc:
-            raise AdvisorError([Problem(T(zh=f"无法读取文件:{exc.strerror}", en=f"cannot read the file: {exc.strerror}"),
-                                        file=name)]) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise AdvisorError([Problem(T(zh=f"文件过大(上限 {MAX_FILE_BYTES} 字节)", en=f"file too large (limit {MAX_FILE_BYTES} bytes)"),
-                                    file=name)])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise AdvisorError([Problem(T(zh="文件须为 UTF-8 编码的文字", en="the file must be UTF-8 text"),
-                                    file=name, line=line)]) from None
+def read_text_file(path: str) -> tuple[str, str]:
+    """(text, name) of a CTA in a UTF-8 text file ('-' reads standard input); located problems otherwise."""
+    data, name = read_bytes(path, max_bytes=MAX_FILE_BYTES)
+    text = decode_utf8(data, name, T(zh="文件须为 UTF-8 编码的文字", en="the file must be UTF-8 text"))
     if "\x00" in text:
         raise AdvisorError([Problem(T(zh="这不是文字文件", en="this is not a text file"), file=name)])
-    return validate_text(text, file=name)
+    return validate_text(text, file=name), name
 
 
 class CtaChecker:

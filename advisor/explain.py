@@ -16,17 +16,21 @@ from .compiler import Compiled, CompiledRuleInfo, SourceCondition
 from .engine.program import signal_field
 from .engine.reference import eval_node
 from .i18n import Lang, T
-from .metrics import FIELDS
-from .plan import CTA_FIELDS, PLAN_FIELDS
+from .metrics import FieldInfo
 from .render import format_value, render_text
 from .rules_model import PRIORITY_RANK, AllCondition, AnyCondition, NotCondition, Rule
+from .stages import STAGE_FIELDS
 
-ALL_FIELDS = {**PLAN_FIELDS, **CTA_FIELDS, **FIELDS}
 MARGIN_CAP = 10.0
+# Goal and segment facts say which kind of fact they are (a target, a tier, ...): a condition on
+# it picks the facts a rule applies to, and is no reason worth repeating in an explanation.
+FACT_KIND = "kind"
 
 # The comparison that holds when a condition under a `not` is false: shown instead of "is not".
 NEGATED_OP = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "==", "in": "not_in",
               "not_in": "in", "exists": "missing", "missing": "exists"}
+
+CHOICE_OPS = ("==", "!=", "in", "not_in")  # said as "name: value", not as a comparison
 
 OP_WORDS = {
     "<": T(zh="<", en="<"), "<=": T(zh="≤", en="≤"), ">": T(zh=">", en=">"), ">=": T(zh="≥", en="≥"),
@@ -36,15 +40,23 @@ OP_WORDS = {
 }
 
 
-def label(metric: str, lang: Lang) -> str:
-    info = ALL_FIELDS.get(metric)
+def field_info(metric: str | None, stage: str | None = None) -> FieldInfo | None:
+    """What `metric` is called and how its values read, in `stage` (some names, like `id`, are in
+    several stages); without a stage, in the first stage that has it."""
+    if stage is not None:
+        return STAGE_FIELDS.get(stage, {}).get(metric)
+    return next((fields[metric] for fields in STAGE_FIELDS.values() if metric in fields), None)
+
+
+def label(metric: str, lang: Lang, stage: str | None = None) -> str:
+    info = field_info(metric, stage)
     return info.label.get(lang) if info else metric
 
 
-def show(metric: str, value, lang: Lang) -> str:
-    info = ALL_FIELDS.get(metric)
+def show(metric: str, value, lang: Lang, stage: str | None = None) -> str:
     if isinstance(value, list):
-        return ", ".join(show(metric, v, lang) for v in value)
+        return ", ".join(show(metric, v, lang, stage) for v in value)
+    info = field_info(metric, stage)
     return format_value(value, info.kind if info else "text", lang)
 
 
@@ -92,7 +104,7 @@ class Outcome:
             if self.result:
                 return T(zh=f"信号「{name}」成立", en=f"signal '{name}' holds").get(lang)
             return T(zh=f"信号「{name}」不成立", en=f"signal '{name}' does not hold").get(lang)
-        name = label(src.metric, lang)
+        name = label(src.metric, lang, src.stage)
         if src.op in ("exists", "missing"):
             if self.value is not None:
                 if src.op == "missing":  # the rule is for data without it
@@ -104,18 +116,34 @@ class Outcome:
             return T(zh=f"数据里没有{name}", en=f"{name} is not in the data").get(lang)
         if self.result is None:
             return T(zh=f"需要{name},但数据里没有", en=f"needs {name}, which the data does not have").get(lang)
-        shown = show(src.metric, self.value, lang)
+        shown = show(src.metric, self.value, lang, src.stage)
         if src.op in ("contains", "matches"):
             if self.result:
                 return T(zh=f"{name}出现了「{self.matched}」", en=f"{name} has '{self.matched}'").get(lang)
             return T(zh=f"{name}没有出现所列词语", en=f"{name} has none of the listed words").get(lang)
+        target = show(src.metric, src.value, lang, src.stage)
+        if src.op in CHOICE_OPS and src.threshold is None:
+            return self._choice(name, shown, target, lang)
         op = OP_WORDS[src.op].get(lang)
-        target = show(src.metric, src.value, lang)
+        text = f"{name} {shown} {op} {target}" if self.result else \
+            f"{name} {shown} {T(zh='不满足', en='is not').get(lang)} {op} {target}"
+        if src.threshold is None:  # a number written in the rule speaks for itself
+            return text
         where = self.threshold_source(lang)
-        if self.result:
-            return f"{name} {shown} {op} {target} ({where})" if lang == "en" else f"{name} {shown} {op} {target}({where})"
-        neg = T(zh="不满足", en="is not").get(lang)
-        return f"{name} {shown} {neg} {op} {target} ({where})" if lang == "en" else f"{name} {shown} {neg} {op} {target}({where})"
+        return f"{text} ({where})" if lang == "en" else f"{text}({where})"
+
+    def _choice(self, name: str, shown: str, target: str, lang: Lang) -> str:
+        """'met: yes', 'goal: relationship (none of exposure, both)': an equality or membership
+        condition says the value, then what it was compared with unless that is the value itself."""
+        # Said as what actually holds: a false `== x` holds as `!= x`, a false `in` as `not_in`.
+        op = self.source.op if self.result else NEGATED_OP[self.source.op]
+        head = f"{name}:{shown}" if lang == "zh" else f"{name}: {shown}"
+        if op == "==":
+            return head
+        if op == "!=":
+            return T(zh=f"{head},不是 {target}", en=f"{head}, not {target}").get(lang)
+        among = T(zh="属于", en="one of") if op == "in" else T(zh="不属于", en="none of")
+        return f"{head}({among.zh} {target})" if lang == "zh" else f"{head} ({among.en} {target})"
 
     def to_json(self, lang: Lang) -> dict:
         src = self.source
@@ -155,6 +183,21 @@ class Outcome:
         threshold = float(src.value)
         scale = abs(threshold) if threshold else 1.0
         return min(abs(self.value - threshold) / scale, MARGIN_CAP)
+
+
+def text_context(fact: dict, fields, conditions, lang: Lang) -> dict:
+    """What a rule's texts may use: the fact's fields, and each level's threshold with its source."""
+    levelled = [c for c in conditions if c.threshold is not None]
+    ctx = {name: fact.get(name) for name in fields}
+    ctx["thresholds"] = {c.metric: c.value for c in levelled}
+    ctx["sources"] = {c.metric: _threshold_source(c.threshold, lang) for c in levelled}
+    return ctx
+
+
+def because(held: list[Outcome], lang: Lang) -> str:
+    """'Because: a; b.' (依据:a;b。): the sentence that follows a finding's own explanation."""
+    sep, end = (";", "。") if lang == "zh" else ("; ", ".")
+    return T(zh="依据:", en="Because: ").get(lang) + sep.join(o.sentence(lang) for o in held) + end
 
 
 @lru_cache(maxsize=4096)
@@ -209,38 +252,45 @@ class Finding:
     def rule_id(self) -> str:
         return self.rule.id
 
-    def context(self, fact: dict, fields) -> dict:
-        ctx = {name: fact.get(name) for name in fields}
-        ctx["thresholds"] = {o.source.metric: o.source.value for o in self.conditions if o.source.threshold}
-        ctx["sources"] = {}
-        return ctx
-
     def explanation(self, fact: dict, fields, lang: Lang) -> str:
         """The rule's own words, then the conditions that made it fire, with values and sources."""
-        ctx = self.context(fact, fields)
-        ctx["sources"] = {o.source.metric: o.threshold_source(lang) for o in self.conditions if o.source.threshold}
         parts = []
-        if self.rule.then.explain is not None:
-            parts.append(render_text(self.rule.then.explain.get(lang), ctx, lang).strip())
+        text = self.render("explain", fact, fields, lang)
+        if text:
+            parts.append(text)
         # A presence condition with a note ("no retention data, so completion alone decides")
         # is said by its note, not twice.
-        held = [o for o in self.held() if o.source.signal is None
+        held = [o for o in self.held() if o.source.signal is None and o.source.metric != FACT_KIND
                 and not (o.source.op in ("exists", "missing") and o.source.note is not None)]
         if held:
-            lead = T(zh="依据:", en="Because: ").get(lang)
-            sep = ";" if lang == "zh" else "; "
-            parts.append(lead + sep.join(o.sentence(lang) for o in held) + ("。" if lang == "zh" else "."))
+            parts.append(because(held, lang))
         notes = [o.source.note.get(lang) for o in self.held() if o.source.note is not None]
         parts.extend(dict.fromkeys(notes))  # a note reached through two signals is said once
         return ("" if lang == "zh" else " ").join(parts)
+
+    def to_json(self, fact: dict, fields, lang: Lang) -> dict:
+        """The finding as JSON; `fact` carries the display texts its rule's texts use.
+
+        (The review's JSON, advisor.review.finding_json, adds signals, margin and the CTA lead.)
+        """
+        rule = self.rule
+        return {
+            "rule_id": rule.id,
+            "heuristics": list(rule.heuristics),
+            "priority": rule.priority,
+            "title": self.render("title", fact, fields, lang),
+            "explanation": self.explanation(fact, fields, lang),
+            "conditions": [o.to_json(lang) for o in self.held() if o.source.signal is None],
+            "actions": self.render("actions", fact, fields, lang),
+            "origin": self.origin,
+        }
 
     def render(self, key: str, fact: dict, fields, lang: Lang) -> str | list[str] | None:
         then = self.rule.then
         texts = [a.get(lang) for a in then.actions] if key == "actions" else \
             [getattr(then, key).get(lang)] if getattr(then, key) is not None else []
         if any("{" in t for t in texts):  # a template: it needs the context (plain texts do not)
-            ctx = self.context(fact, fields)
-            ctx["sources"] = {o.source.metric: o.threshold_source(lang) for o in self.conditions if o.source.threshold}
+            ctx = text_context(fact, fields, [o.source for o in self.conditions], lang)
             texts = [render_text(t, ctx, lang) for t in texts]
         texts = [t.strip() for t in texts]
         if key == "actions":
@@ -357,16 +407,21 @@ def _value(cond, by_path: dict, path: tuple):
     return by_path[path].result
 
 
-def explain(compiled: Compiled, fired: list[str], fact: dict, *, origins: dict | None = None,
-            with_misses: bool = False) -> tuple[list[Finding], list[Miss]]:
-    """Findings for the fired rules with a title (ranked), and optionally why the others did not fire."""
+def final_fact(compiled: Compiled, fired: list[str], fact: dict) -> dict:
+    """The fact as the last stratum saw it: text features and every signal's final value."""
     program = compiled.program
-    fired_set = set(fired)
-    # The fact as the last stratum saw it: text features and every signal's final value.
     full = dict(program.prepare(fact))
     derived = {compiled.info[r].rule.then.signal for r in fired if compiled.info[r].rule.then.signal}
     for name in program.signals:
         full[signal_field(name)] = name in derived
+    return full
+
+
+def explain(compiled: Compiled, fired: list[str], fact: dict, *, origins: dict | None = None,
+            with_misses: bool = False) -> tuple[list[Finding], list[Miss]]:
+    """Findings for the fired rules with a title (ranked), and optionally why the others did not fire."""
+    fired_set = set(fired)
+    full = final_fact(compiled, fired, fact)
     derivers: dict[str, list[str]] = {}
     for rule_id in fired:
         sig = compiled.info[rule_id].rule.then.signal

@@ -34,7 +34,6 @@ from .plan import AccountStage
 from .render import format_value
 
 if TYPE_CHECKING:  # the evaluator imports advisor.stages, which imports this module's fields
-    from .explain import Finding
     from .ruleset import RuleSet
 
 STAGE = "goal"
@@ -706,61 +705,6 @@ def evaluate_goals(goals: GoalsFile, videos: list[VideoMetrics], ruleset: "RuleS
 # --- reports -------------------------------------------------------------------------------------------
 
 
-def _held(finding: "Finding") -> list:
-    return finding.held() if hasattr(finding, "held") else [o for o in finding.conditions if o.result]
-
-
-def condition_sentence(outcome, fields: dict, lang: Lang) -> str:
-    """'progress 31% < 50%', 'met: yes': one condition that held, worded with its stage's labels."""
-    src = outcome.source
-    info = fields.get(src.metric)
-    name = info.label.get(lang) if info else src.metric
-    kind = info.kind if info else "text"
-    if src.op in ("exists", "missing"):
-        there = src.op == "exists"
-        return T(zh=f"{name}:{'有数据' if there else '没有数据'}", en=f"{name}: {'present' if there else 'not in the data'}").get(lang)
-    shown = format_value(outcome.value, kind, lang)
-    if kind in ("bool", "enum", "text") and src.op == "==":
-        return f"{name}{'：' if lang == 'zh' else ': '}{shown}".replace("：", ":")
-    op = {">=": "≥", "<=": "≤", "!=": "≠", "==": "="}.get(src.op, src.op)
-    text = f"{name} {shown} {op} {format_value(src.value, kind, lang)}"
-    if src.threshold is not None:
-        where = src.threshold.source(lang)
-        text += f"({where})" if lang == "zh" else f" ({where})"
-    return text
-
-
-def explanation(finding: "Finding", fact: dict, fields: dict, lang: Lang) -> str:
-    """The rule's own explanation, then the conditions that decided it (without bookkeeping such
-    as the fact's `kind`), worded with the labels of the rule's stage."""
-    parts = []
-    text = finding.render("explain", fact, fields, lang)
-    if text:
-        parts.append(text)
-    held = [o for o in _held(finding) if o.source.signal is None and o.source.metric != "kind"]
-    if held:
-        sep = ";" if lang == "zh" else "; "
-        parts.append(T(zh="依据:", en="Because: ").get(lang) + sep.join(condition_sentence(o, fields, lang) for o in held)
-                     + ("。" if lang == "zh" else "."))
-    return ("" if lang == "zh" else " ").join(parts)
-
-
-def finding_json(finding: "Finding", fact: dict, fields: dict, lang: Lang) -> dict:
-    """A finding of any stage as JSON; `fact` carries the display texts its rule's texts use."""
-    rule = finding.rule
-    held = _held(finding)
-    return {
-        "rule_id": rule.id,
-        "heuristics": list(rule.heuristics),
-        "priority": rule.priority,
-        "title": finding.render("title", fact, fields, lang),
-        "explanation": explanation(finding, fact, fields, lang),
-        "conditions": [o.to_json(lang) for o in held if o.source.signal is None],
-        "actions": finding.render("actions", fact, fields, lang),
-        "origin": finding.origin,
-    }
-
-
 def _num(value, digits: int = 6):
     return None if value is None else round(value, digits)
 
@@ -791,7 +735,7 @@ def target_json(r: TargetResult, result: GoalsResult, lang: Lang) -> dict:
             "not_moved": [_move_json(m) for m in r.videos if m.moved is False],
             "no_data": [_move_json(m) for m in r.videos if m.moved is None],
         },
-        "findings": [finding_json(f, shown, GOAL_FIELDS, lang) for f in r.findings],
+        "findings": [f.to_json(shown, GOAL_FIELDS, lang) for f in r.findings],
     }
     if r.companion is not None:
         out["companion"] = {k: (_num(v) if isinstance(v, float) else v) for k, v in r.companion.items()}
@@ -820,7 +764,7 @@ def goals_json(result: GoalsResult, lang: Lang) -> dict:
         "weeks": [{"week": w.label, "start": w.start.isoformat(), "end": w.end.isoformat(), "videos": len(w.videos)}
                   for w in result.weeks],
         "goals": [target_json(r, result, lang) for r in result.results],
-        "next_week": [finding_json(f, shown, GOAL_FIELDS, lang) for f in result.set_findings],
+        "next_week": [f.to_json(shown, GOAL_FIELDS, lang) for f in result.set_findings],
         "undated": [v.id for v in result.undated],
         "summary": {"targets": len(result.results), "measurable": result.set_fact.get("measurable_targets", 0),
                     "met": result.set_fact.get("met_targets", 0), "engine": result.engine},

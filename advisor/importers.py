@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Sequence, Union
@@ -31,10 +30,10 @@ from .i18n import T
 from .metrics import VideoMetrics
 from .profiles import (CANONICAL, HeaderMap, Profile, detect_profile, generic_profile, load_profiles,
                        map_header, norm_header, resolve_profile, shipped_profile_dirs, value_parser)
+from .sources import STDIN, read_bytes
 from .values import ValueProblem
 from .yamlio import load_yaml, problems_from_validation_error
 
-STDIN = "-"
 TABLE_EXTS = {".csv": None, ".tsv": "\t", ".txt": None}  # None: sniffed (Excel may write ; in a .csv)
 HEADER_SEARCH_ROWS = 10  # how many non-empty lines may precede the header (an export's title line)
 
@@ -104,7 +103,7 @@ def load_videos(
     result = ImportResult()
     first_seen: dict[str, tuple[str, int]] = {}
     for path in paths:
-        name, data = _read_input(path, stdin)
+        data, name = read_bytes(path, max_bytes=None, stdin=stdin)  # no limit: an export grows with the account
         ext = Path(str(path)).suffix.lower() if str(path) != STDIN else ""
         source = _open_source(name, data, ext, is_header)
         chosen = forced or detect_profile(source.header, profiles)
@@ -129,25 +128,6 @@ def load_videos(
 
 
 # --- reading and decoding -----------------------------------------------------------------------
-
-
-def _read_input(path: Union[str, Path], stdin: Optional[BinaryIO]) -> tuple[str, bytes]:
-    if str(path) == STDIN:
-        stream = stdin if stdin is not None else sys.stdin.buffer
-        data = stream.read()
-        if isinstance(data, str):  # a text stream was injected
-            data = data.encode("utf-8")
-        return "<stdin>", data
-    name = str(path)
-    try:
-        return name, Path(path).read_bytes()
-    except FileNotFoundError:
-        message = T(zh="文件不存在", en="file not found")
-    except IsADirectoryError:
-        message = T(zh="这是一个文件夹,不是文件", en="this is a folder, not a file")
-    except OSError as exc:
-        message = T(zh=f"无法读取文件:{exc.strerror}", en=f"cannot read the file: {exc.strerror}")
-    raise AdvisorError([Problem(file=name, message=message)])
 
 
 def decode(data: bytes, name: str = "<input>") -> tuple[str, str]:
@@ -279,10 +259,34 @@ def _objects_source(name: str, data: Any, fmt: str, locator) -> _Source:
 
 
 def _table_source(name: str, text: str, delimiter: Optional[str], is_header: Callable[[list], bool]) -> _Source:
+    table = read_table(text, name, delimiter=delimiter, is_header=is_header)
+    return _Source(format="tsv" if table.delimiter == "\t" else "csv", header=table.header,
+                   rows=((number, line, row, None) for number, line, row in table.rows),
+                   header_line=table.header_line, delimiter=table.delimiter)
+
+
+@dataclass
+class Table:
+    """A delimited text table: its header row, and an iterator over the rows below it."""
+
+    header: list[str]  # the cells as written, stripped (and without a stray BOM)
+    header_line: int
+    delimiter: str
+    rows: Iterator[tuple[int, int, list[str]]]  # (row number, line, cells); blank rows included
+
+
+def read_table(text: str, name: str, *, delimiter: Optional[str] = None,
+               is_header: Callable[[list], bool] = lambda row: True) -> Table:
+    """Split decoded text into a header and rows; the delimiter is sniffed when not given.
+
+    The header is the first non-empty row `is_header` accepts among the first few (an export
+    may put a title line or two above it), else the first non-empty row. Row N is the Nth line
+    after the header (see the module docstring). A malformed line raises AdvisorError, when the
+    header is read or, for a later line, from the rows iterator (the rows before it are kept).
+    """
     if delimiter is None:
         delimiter = _sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    fmt = "tsv" if delimiter == "\t" else "csv"
 
     def next_row() -> tuple[Optional[list[str]], int]:
         start = reader.line_num + 1
@@ -294,9 +298,6 @@ def _table_source(name: str, text: str, delimiter: Optional[str], is_header: Cal
             raise AdvisorError([Problem(file=name, line=reader.line_num or start, message=T(
                 zh=f"表格格式错误:{exc}", en=f"malformed table: {exc}"))]) from None
 
-    # The header is the first non-empty row that has a known column name; an export may put a
-    # title line or two above it. If none of the first few rows has one, the first non-empty
-    # row is taken, and the caller reports that no column is recognisable.
     first: Optional[tuple[list[str], int]] = None
     header: Optional[tuple[list[str], int]] = None
     seen = 0
@@ -315,7 +316,7 @@ def _table_source(name: str, text: str, delimiter: Optional[str], is_header: Cal
         raise AdvisorError([Problem(file=name, line=1, message=T(
             zh="文件是空的,没有表头", en="the file is empty: no header row"))])
     # (Without a header, the rows read while searching are not replayed: no cell of `first`
-    # maps to a field, so _check_header refuses the file before any row is needed.)
+    # is a known column, so the caller refuses the file before any row is needed.)
     cells, header_line = header or first
 
     def rows():
@@ -325,10 +326,9 @@ def _table_source(name: str, text: str, delimiter: Optional[str], is_header: Cal
             if row is None:
                 return
             number += 1
-            yield number, line, row, None
+            yield number, line, row
 
-    return _Source(format=fmt, header=[c.replace("\ufeff", "").strip() for c in cells],
-                   rows=rows(), header_line=header_line, delimiter=delimiter)
+    return Table([c.replace("\ufeff", "").strip() for c in cells], header_line, delimiter, rows())
 
 
 def _sniff_delimiter(text: str) -> str:

@@ -9,7 +9,6 @@ checked to still parse, and the file is replaced in one atomic rename.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Literal, Optional
 
@@ -20,6 +19,7 @@ from .ab import show_confidence, winner_lift
 from .errors import AdvisorError, Problem
 from .i18n import Lang, T
 from .output import write_atomic
+from .sources import decode_utf8, read_file
 
 MARKDOWN_EXTS = (".md", ".markdown")
 YAML_EXTS = (".yaml", ".yml")
@@ -132,34 +132,20 @@ def append_entry(path: str | Path, entry: NotebookEntry, lang: Lang) -> Path:
         new = _append_markdown(old, entry, lang)
     else:
         new = _append_yaml(path, old, entry)
-    # The atomic rename replaces the file with a fresh one (mode 0600): keep a shared
-    # notebook's permissions as they were, and give a new one the usual umask-based mode.
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask()
-    write_atomic(path, new)
-    os.chmod(path, mode)
+    write_atomic(path, new)  # keeps a shared notebook's permissions
     return path
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def _read(path: Path) -> str:
     if not path.exists():
         return ""
-    if path.is_dir():
-        raise AdvisorError([Problem(T(zh="这是一个文件夹,不是文件", en="this is a folder, not a file"), file=str(path))])
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+    if path.is_file() and path.stat().st_size > MAX_NOTEBOOK_BYTES:  # the generic message would not say what to do
         raise AdvisorError([Problem(T(zh=f"笔记文件超过 {MAX_NOTEBOOK_BYTES} 字节:请另起一个文件",
                                       en=f"the notebook is larger than {MAX_NOTEBOOK_BYTES} bytes: start a new file"),
                                     file=str(path))])
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AdvisorError([Problem(T(zh="笔记文件须为 UTF-8 编码;未改动它", en="the notebook must be UTF-8; it was left unchanged"),
-                                    file=str(path), line=path.read_bytes().count(b"\n", 0, exc.start) + 1)]) from None
+    data = read_file(path, max_bytes=MAX_NOTEBOOK_BYTES)
+    return decode_utf8(data, str(path), T(zh="笔记文件须为 UTF-8 编码;未改动它",
+                                          en="the notebook must be UTF-8; it was left unchanged"))
 
 
 METHOD_WORDS = {"z": T(zh="双比例 z 检验", en="two-proportion z-test"),

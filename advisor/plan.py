@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -13,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import AdvisorError, Problem
 from .i18n import T
 from .metrics import FieldInfo, Form
+from .sources import decode_utf8, read_bytes
 from .yamlio import Locator, load_yaml, problems_from_validation_error
 
 Goal = Literal["exposure", "relationship", "both"]
@@ -113,33 +112,8 @@ def _no_duplicates(pairs):
 
 def _read_source(path: str) -> tuple[str, str]:
     """(text, name) of a plan file, or of standard input for '-'."""
-    if path == "-":
-        data = sys.stdin.buffer.read(MAX_PLAN_BYTES + 1)
-        name = "<stdin>"
-    else:
-        name = path
-        p = Path(path)
-        try:
-            if p.is_dir():
-                raise AdvisorError([Problem(T(zh="这是一个文件夹,不是文件", en="this is a folder, not a file"), file=name)])
-            if p.stat().st_size > MAX_PLAN_BYTES:
-                raise AdvisorError([Problem(T(zh=f"文件过大(上限 {MAX_PLAN_BYTES} 字节)",
-                                              en=f"file too large (limit {MAX_PLAN_BYTES} bytes)"), file=name)])
-            data = p.read_bytes()
-        except FileNotFoundError:
-            raise AdvisorError([Problem(T(zh="文件不存在", en="file not found"), file=name)]) from None
-        except OSError as exc:
-            raise AdvisorError([Problem(T(zh=f"无法读取文件:{exc.strerror}", en=f"cannot read the file: {exc.strerror}"),
-                                        file=name)]) from None
-    if len(data) > MAX_PLAN_BYTES:
-        raise AdvisorError([Problem(T(zh=f"输入过大(上限 {MAX_PLAN_BYTES} 字节)", en=f"input too large (limit {MAX_PLAN_BYTES} bytes)"),
-                                    file=name)])
-    try:
-        return data.decode("utf-8-sig"), name
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise AdvisorError([Problem(T(zh="计划文件须为 UTF-8 编码", en="a plan file must be UTF-8 encoded"),
-                                    file=name, line=line)]) from None
+    data, name = read_bytes(path, max_bytes=MAX_PLAN_BYTES)
+    return decode_utf8(data, name, T(zh="计划文件须为 UTF-8 编码", en="a plan file must be UTF-8 encoded")), name
 
 
 def _parse(text: str, name: str, is_json: bool) -> tuple[object, Locator | None]:

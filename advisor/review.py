@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from .i18n import Lang, T
 from .levels import Baseline
 from .metrics import DERIVED, FIELDS, VideoMetrics
 from .ruleset import RuleSet
+from .sources import STDIN, read_bytes
 from .summary import QUADRANT_LABELS, Summary, summarize
 
 # The rates shown next to every video, side by side (H05: never one number alone).
@@ -163,11 +163,9 @@ def import_batch(paths: list, ruleset: RuleSet, *, profile=None, stdin=None):
     from .importers import ImportResult, load_videos
 
     dirs = ruleset.profile_dirs()
-    if "-" in [str(p) for p in paths]:
+    if STDIN in [str(p) for p in paths]:
         # Standard input can be read only once, and the batch may be read twice (below).
-        stream = stdin if stdin is not None else sys.stdin.buffer
-        data = stream.read()
-        stdin = io.BytesIO(data.encode("utf-8") if isinstance(data, str) else data)
+        stdin = io.BytesIO(read_bytes(STDIN, max_bytes=None, stdin=stdin)[0])
     try:
         return load_videos(paths, profile=profile, profile_dirs=dirs, stdin=stdin)
     except AdvisorError as whole:

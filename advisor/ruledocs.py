@@ -32,7 +32,7 @@ MAX_PATTERNS_SHOWN = 4  # regular expressions are for the rule file; a sentence 
 # --- conditions in words ------------------------------------------------------------------------
 
 
-def _level_words(levels: Levels, metric: str, level: str, lang: Lang) -> str:
+def _level_words(levels: Levels, metric: str, level: str, lang: Lang, stage: str | None = None) -> str:
     """'≥ P70 of the account; without enough history ≥ 30%, long videos 15%' for one level."""
     spec = levels.metrics.get(metric, {}).get(level)
     if spec is None:
@@ -40,10 +40,10 @@ def _level_words(levels: Levels, metric: str, level: str, lang: Lang) -> str:
     op = OP_WORDS[spec.op].get(lang)
     default = spec.absolute["default"]
     others = [(form, spec.absolute[form]) for form in FORMS if form in spec.absolute and spec.absolute[form] != default]
-    absolute = f"{op} {show(metric, default, lang)}"
+    absolute = f"{op} {show(metric, default, lang, stage)}"
     if others:
         sep = "," if lang == "zh" else ", "
-        absolute += sep + sep.join(f"{FORM_LABELS[f].get(lang)} {show(metric, v, lang)}" for f, v in others)
+        absolute += sep + sep.join(f"{FORM_LABELS[f].get(lang)} {show(metric, v, lang, stage)}" for f, v in others)
     if spec.percentile is None:
         return absolute
     return T(zh=f"{op} 账号的 P{spec.percentile:g};历史不足 {levels.min_history} 条时 {absolute}",
@@ -51,34 +51,35 @@ def _level_words(levels: Levels, metric: str, level: str, lang: Lang) -> str:
              ).get(lang)
 
 
-def _level_name(levels: Levels, metric: str, level: str, lang: Lang) -> str:
+def _level_name(levels: Levels, metric: str, level: str, lang: Lang, stage: str | None = None) -> str:
     spec = levels.metrics.get(metric, {}).get(level)
     if spec is not None and spec.description is not None:
         return spec.description.get(lang)
-    return T(zh=f"{label(metric, lang)}为 {level}", en=f"{label(metric, lang)} is {level}").get(lang)
+    name = label(metric, lang, stage)
+    return T(zh=f"{name}为 {level}", en=f"{name} is {level}").get(lang)
 
 
-def describe_condition(cond, levels: Levels, lang: Lang, *, top: bool = True) -> str:
-    """A condition tree as one sentence, in `lang`."""
+def describe_condition(cond, levels: Levels, lang: Lang, *, top: bool = True, stage: str | None = None) -> str:
+    """A condition tree as one sentence, in `lang`; `stage` (the rule's) names its fields."""
     if isinstance(cond, (AllCondition, AnyCondition)):
         children = cond.all if isinstance(cond, AllCondition) else cond.any
         word = (T(zh=" 且 ", en=" and ") if isinstance(cond, AllCondition) else T(zh=" 或 ", en=" or ")).get(lang)
-        parts = [describe_condition(c, levels, lang, top=False) for c in children]
+        parts = [describe_condition(c, levels, lang, top=False, stage=stage) for c in children]
         text = word.join(parts)
         return text if top or len(children) == 1 else f"({text})"
     if isinstance(cond, NotCondition):
-        inner = describe_condition(cond.not_, levels, lang, top=True)
+        inner = describe_condition(cond.not_, levels, lang, top=True, stage=stage)
         return T(zh=f"并非「{inner}」", en=f"not ({inner})").get(lang)
     if isinstance(cond, SignalCondition):
         return T(zh=f"信号「{cond.signal}」成立", en=f"signal '{cond.signal}' holds").get(lang)
-    return _describe_metric(cond, levels, lang)
+    return _describe_metric(cond, levels, lang, stage)
 
 
-def _describe_metric(cond: MetricCondition, levels: Levels, lang: Lang) -> str:
-    name = label(cond.metric, lang)
+def _describe_metric(cond: MetricCondition, levels: Levels, lang: Lang, stage: str | None) -> str:
+    name = label(cond.metric, lang, stage)
     if cond.level is not None:
-        words = _level_words(levels, cond.metric, cond.level, lang)
-        head = _level_name(levels, cond.metric, cond.level, lang)
+        words = _level_words(levels, cond.metric, cond.level, lang, stage)
+        head = _level_name(levels, cond.metric, cond.level, lang, stage)
         return f"{head}({words})" if lang == "zh" else f"{head} ({words})"
     op = cond.op
     if op == "exists":
@@ -99,17 +100,16 @@ def _describe_metric(cond: MetricCondition, levels: Levels, lang: Lang) -> str:
         tail = f" (and {more} more patterns, see the rule file)" if more else ""
         verb = "contains" if op == "contains" else "matches the pattern"
         return f"{name} {verb} {listed}{tail}"
-    value = show(cond.metric, cond.value, lang) if not isinstance(cond.value, list) else \
-        ", ".join(show(cond.metric, v, lang) for v in cond.value)
+    value = show(cond.metric, cond.value, lang, stage)  # a list reads "a, b"
     return f"{name} {OP_WORDS[op].get(lang)} {value}"
 
 
 def fires_when(rule, levels: Levels, lang: Lang) -> str:
-    text = describe_condition(rule.when, levels, lang)
+    text = describe_condition(rule.when, levels, lang, stage=rule.stage)
     return T(zh=f"触发条件:{text}。", en=f"Fires when {text}.").get(lang)
 
 
-def condition_tree(cond, levels: Levels, lang: Lang, indent: int = 0) -> list[str]:
+def condition_tree(cond, levels: Levels, lang: Lang, indent: int = 0, stage: str | None = None) -> list[str]:
     """The condition as an indented outline, one condition a line."""
     pad = "  " * indent
     if isinstance(cond, (AllCondition, AnyCondition)):
@@ -117,11 +117,12 @@ def condition_tree(cond, levels: Levels, lang: Lang, indent: int = 0) -> list[st
         head = (T(zh="以下全部成立:", en="all of:") if is_all else T(zh="以下任一成立:", en="any of:")).get(lang)
         lines = [pad + "- " + head]
         for child in (cond.all if is_all else cond.any):
-            lines.extend(condition_tree(child, levels, lang, indent + 1))
+            lines.extend(condition_tree(child, levels, lang, indent + 1, stage))
         return lines
     if isinstance(cond, NotCondition):
-        return [pad + "- " + T(zh="以下不成立:", en="not:").get(lang)] + condition_tree(cond.not_, levels, lang, indent + 1)
-    line = pad + "- " + describe_condition(cond, levels, lang)
+        head = pad + "- " + T(zh="以下不成立:", en="not:").get(lang)
+        return [head] + condition_tree(cond.not_, levels, lang, indent + 1, stage)
+    line = pad + "- " + describe_condition(cond, levels, lang, stage=stage)
     if cond.note is not None:
         line += T(zh=f"(说明:{cond.note.get(lang)})", en=f" (note: {cond.note.get(lang)})").get(lang)
     return [line]
@@ -219,7 +220,7 @@ def show_rule(loaded, ruleset, lang: Lang) -> str:
     if rule.description is not None:
         out.append(rule.description.get(lang))
     out.append(fires_when(rule, ruleset.levels, lang))
-    out.extend(condition_tree(rule.when, ruleset.levels, lang))
+    out.extend(condition_tree(rule.when, ruleset.levels, lang, stage=rule.stage))
     signals = _signal_sources(rule, ruleset)
     if signals:
         out.append("")

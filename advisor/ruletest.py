@@ -34,8 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from .errors import AdvisorError, Problem, did_you_mean
 from .evaluate import StageRunner
-from .explain import Miss, Outcome, explain, outcomes
-from .engine.program import signal_field
+from .explain import Miss, Outcome, explain, final_fact, outcomes, text_context
 from .i18n import Lang, T
 from .levels import Baseline
 from .render import render_text
@@ -466,16 +465,12 @@ class TestRun:
 
 def _supporting(compiled, fired: list[str], fact: dict, rule_id: str) -> list[Outcome]:
     """The conditions that made a fired rule fire (true ones, and false ones under a `not`)."""
-    full = dict(compiled.program.prepare(fact))
-    derived = {compiled.info[r].rule.then.signal for r in fired if compiled.info[r].rule.then.signal}
-    for name in compiled.program.signals:
-        full[signal_field(name)] = name in derived
+    full = final_fact(compiled, fired, fact)
     out = []
     for o in outcomes(compiled.info[rule_id], full):
         if o.result is None:
             continue
-        under_not = o.source.path.count("not") % 2 == 1
-        if o.result is not under_not:
+        if o.result is not o.source.under_not:
             out.append(o)
     return out
 
@@ -497,8 +492,7 @@ def _advice(findings, fact: dict, stage: str, ruleset, fired: list[str], lang: L
     for loaded in ruleset.active(stage):
         ok = loaded.rule.then.ok
         if ok is not None and loaded.id not in fired_set:
-            ctx = {name: fact.get(name) for name in fields}
-            ctx.update(thresholds={}, sources={})
+            ctx = text_context(fact, fields, (), lang)
             parts.append(render_text(ok.title.get(lang), ctx, lang).strip())
             if ok.explain is not None:
                 parts.append(render_text(ok.explain.get(lang), ctx, lang).strip())

@@ -16,10 +16,7 @@ tiers_json() and render_tiers() are its reports.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
@@ -29,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .errors import AdvisorError, Problem
 from .i18n import Lang, T
 from .metrics import FieldInfo
+from .sources import read_bytes
 
 if TYPE_CHECKING:  # the evaluator imports advisor.stages, which imports this module's fields
     from .ruleset import RuleSet
@@ -132,25 +130,12 @@ def load_viewers(path: str | Path, *, stdin=None) -> ViewersFile:
     Raises AdvisorError when the file cannot be used at all (not found, no header, a required
     column missing).
     """
-    from .importers import decode
+    from .importers import decode, read_table
     from .values import EXPECT_COUNT, ValueProblem, parse_count, parse_id
 
-    name = "<stdin>" if str(path) == "-" else str(path)
-    data = _read_bytes(path, name, stdin)
-    text, _ = decode(data, name)
-    delimiter = _delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header, header_line = None, 0
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                header, header_line = row, reader.line_num
-                break
-    except csv.Error as exc:
-        raise AdvisorError([Problem(T(zh=f"表格格式错误:{exc}", en=f"malformed table: {exc}"), file=name,
-                                    line=reader.line_num)]) from None
-    if header is None:
-        raise AdvisorError([Problem(T(zh="文件是空的", en="the file is empty"), file=name)])
+    data, name = read_bytes(path, max_bytes=MAX_BYTES, stdin=stdin)
+    table = read_table(decode(data, name)[0], name)
+    header, header_line = table.header, table.header_line
     columns: dict[str, int] = {}
     written: dict[str, str] = {}
     unused: list[str] = []
@@ -176,17 +161,14 @@ def load_viewers(path: str | Path, *, stdin=None) -> ViewersFile:
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     rows = 0
-    number = 0
     while True:
         try:
-            row = next(reader)
+            number, line, row = next(table.rows)
         except StopIteration:
             break
-        except csv.Error as exc:
-            problems.append(Problem(T(zh=f"表格格式错误:{exc}", en=f"malformed table: {exc}"), file=name, line=reader.line_num))
+        except AdvisorError as exc:  # a malformed line ends the table; the rows above it are kept
+            problems.extend(exc.problems)
             break
-        number += 1
-        line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         rows += 1
@@ -224,35 +206,6 @@ def load_viewers(path: str | Path, *, stdin=None) -> ViewersFile:
         seen[values["id"]] = number
         viewers.append(Viewer(**values))
     return ViewersFile(name, viewers, problems, written, unused, rows)
-
-
-def _read_bytes(path, name: str, stdin) -> bytes:
-    if str(path) == "-":
-        stream = stdin if stdin is not None else sys.stdin.buffer
-        data = stream.read()
-        return data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        p = Path(path)
-        if p.stat().st_size > MAX_BYTES:
-            raise AdvisorError([Problem(T(zh=f"文件过大(上限 {MAX_BYTES} 字节)", en=f"file too large (limit {MAX_BYTES} bytes)"),
-                                        file=name)])
-        return p.read_bytes()
-    except FileNotFoundError:
-        message = T(zh="文件不存在", en="file not found")
-    except IsADirectoryError:
-        message = T(zh="这是一个文件夹,不是文件", en="this is a folder, not a file")
-    except OSError as exc:
-        message = T(zh=f"无法读取文件:{exc.strerror}", en=f"cannot read the file: {exc.strerror}")
-    raise AdvisorError([Problem(message, file=name)])
-
-
-def _delimiter(text: str) -> str:
-    for line in text.splitlines():
-        if line.strip():
-            counts = {d: line.count(d) for d in ("\t", ",", ";")}
-            best = max(counts, key=counts.get)
-            return best if counts[best] else ","
-    return ","
 
 
 # --- tiers ---------------------------------------------------------------------------------------------
@@ -367,7 +320,7 @@ def assign_tiers(viewers_file: ViewersFile, ruleset: "RuleSet", *, engine: str |
 
 
 def _thresholds(compiled, signal_of: dict[str, str]) -> dict[str, list[ThresholdLine]]:
-    from .rules_model import leaf_conditions
+    from .explain import FACT_KIND
 
     out: dict[str, list[ThresholdLine]] = {}
     for rule_id, signal in signal_of.items():
@@ -375,12 +328,11 @@ def _thresholds(compiled, signal_of: dict[str, str]) -> dict[str, list[Threshold
         info = compiled.info.get(rule_id)
         if tier is None or info is None:
             continue
-        negated_paths = {p for p, _ in leaf_conditions(info.rule.when) if "not" in p}
         lines = out.setdefault(tier, [])
         for src in info.conditions:
-            if src.metric == "kind":  # which fact a rule applies to, not a threshold
+            if src.metric == FACT_KIND:  # which fact a rule applies to, not a threshold
                 continue
-            negated = src.path in negated_paths
+            negated = src.under_not
             if src.signal is not None:
                 lines.append(ThresholdLine(rule_id, None, "signal", True, "signal", signal=src.signal, negated=negated))
             elif src.threshold is not None:
@@ -407,7 +359,6 @@ def _r(value, digits: int = 4):
 
 
 def tiers_json(result: TiersResult, lang: Lang, *, ids: bool = True) -> dict:
-    from .goals import finding_json
     from .review import error_json
 
     tiers = []
@@ -422,7 +373,7 @@ def tiers_json(result: TiersResult, lang: Lang, *, ids: bool = True) -> dict:
             "hearts_share": _r(tier.fact.get("hearts_share")),
             "likes_share": _r(tier.fact.get("likes_share")),
             "averages": {k: _r(tier.fact.get(f"avg_{k}"), 2) for k in ("likes", "hearts", "comments", "visits")},
-            "findings": [finding_json(f, shown, SEGMENT_FIELDS, lang) for f in tier.findings],
+            "findings": [f.to_json(shown, SEGMENT_FIELDS, lang) for f in tier.findings],
         }
         if ids:
             entry["ids"] = [v.id for v in tier.viewers]

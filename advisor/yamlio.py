@@ -27,6 +27,7 @@ from yaml.nodes import ScalarNode
 
 from .errors import AdvisorError, Problem, did_you_mean
 from .i18n import T
+from .sources import decode_utf8, read_file, too_large
 
 KeyPath = tuple  # of str keys and int indices, as in pydantic's error `loc`
 
@@ -134,7 +135,6 @@ def load_yaml(
 
 
 def _read(source, filename: str | None, max_bytes: int) -> tuple[str, str]:
-    too_big = T(zh=f"文件过大(上限 {max_bytes} 字节)", en=f"file too large (limit {max_bytes} bytes)")
     path: Path | None = None
     if isinstance(source, os.PathLike):
         path = Path(source)
@@ -145,31 +145,15 @@ def _read(source, filename: str | None, max_bytes: int) -> tuple[str, str]:
         except (OSError, ValueError):
             pass
     file = filename or (str(path) if path is not None else "<input>")
-    if path is not None:
-        try:
-            if path.stat().st_size > max_bytes:
-                raise AdvisorError([Problem(file=file, message=too_big)])
-            data: bytes | str = path.read_bytes()
-        except FileNotFoundError:
-            raise AdvisorError([Problem(file=file, message=T(zh="文件不存在", en="file not found"))]) from None
-        except IsADirectoryError:
-            raise AdvisorError([Problem(file=file, message=T(zh="这是一个文件夹,不是文件", en="this is a folder, not a file"))]) from None
-        except OSError as exc:
-            raise AdvisorError([Problem(file=file, message=T(zh=f"无法读取文件:{exc.strerror}", en=f"cannot read the file: {exc.strerror}"))]) from None
-    else:
-        data = source
+    # read_file, not read_bytes: a path named '-' is a file here, never standard input.
+    data = read_file(path, max_bytes=max_bytes, name=file) if path is not None else source
     if isinstance(data, str):
         if len(data) > max_bytes and len(data.encode("utf-8")) > max_bytes:
-            raise AdvisorError([Problem(file=file, message=too_big)])
+            raise AdvisorError([Problem(file=file, message=too_large(max_bytes))])
         return data.lstrip("\ufeff"), file
     if len(data) > max_bytes:
-        raise AdvisorError([Problem(file=file, message=too_big)])
-    try:
-        return data.decode("utf-8-sig"), file
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise AdvisorError([Problem(file=file, line=line, message=T(
-            zh="YAML 文件须为 UTF-8 编码", en="a YAML file must be UTF-8 encoded"))]) from None
+        raise AdvisorError([Problem(file=file, message=too_large(max_bytes))])
+    return decode_utf8(data, file, T(zh="YAML 文件须为 UTF-8 编码", en="a YAML file must be UTF-8 encoded")), file
 
 
 def _tab_at(text: str, mark) -> bool:

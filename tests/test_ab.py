@@ -6,32 +6,21 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from advisor import stats
 from advisor.ab import SIGNALS, compare_variants, pick_variants, run_ab
-from advisor.cli.main import cli
 from advisor.errors import AdvisorError
 from advisor.importers import load_videos
 from advisor.notebook import NotebookEntry, append_entry, entry_from_ab
-from advisor.ruleset import load_ruleset
 from advisor.yamlio import load_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-AB = ROOT / "examples" / "ab"
+from conftest import EXAMPLES
+from conftest import run_cli_output as run
+
+AB = EXAMPLES / "ab"
 DECIDES = (str(AB / "cta_wording_a.csv"), str(AB / "cta_wording_b.csv"))
 TOO_SMALL = (str(AB / "cta_position_a.csv"), str(AB / "cta_position_b.csv"))
 VARIANTS = str(AB / "variants.csv")
-
-
-@pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset()
-
-
-def run(*args):
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return result.exit_code, result.output
 
 
 def _video(path):

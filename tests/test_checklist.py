@@ -4,42 +4,26 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from advisor.checklist import STATUSES, build_checklist, checklist, checklist_json, load_plans, render_checklist
-from advisor.cli.main import cli
 from advisor.evaluate import StageRunner
 from advisor.plan import Plan
 from advisor.ruleset import load_ruleset
 from advisor.yamlio import load_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+from conftest import EXAMPLES, HAN, ROOT, run_cli
+
+pytestmark = pytest.mark.usefixtures("clean_env")
+
 PLANS = EXAMPLES / "plans.yaml"
 PLAN_JSON = EXAMPLES / "plan.json"
 ISSUE_ITEM_KEYS = ("rule_id", "heuristics", "status", "title", "explanation")
-HAN = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset()
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    for name in ("ADVISOR_ACCOUNT", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
 
 
 def run(*args, input=None):
-    return CliRunner().invoke(cli, ["checklist", *map(str, args), "--engine", "python"], input=input,
-                              catch_exceptions=False)
+    return run_cli("checklist", *args, "--engine", "python", input=input)
 
 
 def items_of(ruleset, plan: dict, lang="en", engine="python"):

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from advisor.cli.common import settings
 from advisor.cli.main import cli
@@ -15,18 +14,15 @@ from advisor.config import load_config
 from advisor.errors import AdvisorError
 from advisor.ruleset import load_ruleset
 
-ROOT = Path(__file__).resolve().parents[1]
-EXPORT = ROOT / "examples" / "wechat_channels_export.csv"
-MY_RULES = ROOT / "examples" / "my-rules"
+from conftest import EXAMPLES, run_cli
+
+EXPORT = EXAMPLES / "wechat_channels_export.csv"
+MY_RULES = EXAMPLES / "my-rules"
 
 
 def write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def run(*args, **kw):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False, **kw)
 
 
 def test_a_valid_config_names_folders_relative_to_itself(tmp_path):
@@ -49,7 +45,7 @@ def test_options_win_over_the_config(tmp_path):
 def test_advisor_yaml_in_the_working_folder_is_picked_up(tmp_path, monkeypatch):
     write(tmp_path / "advisor.yaml", f"rules: ['{MY_RULES}']\nlang: en\n")
     monkeypatch.chdir(tmp_path)
-    result = run("rules", "list", "--stage", "review", "--format", "json")
+    result = run_cli("rules", "list", "--stage", "review", "--format", "json")
     assert result.exit_code == 0
     origins = {r["id"]: r["origin"] for r in json.loads(result.output)["rules"]}
     assert origins["shared-but-quiet"] == str(MY_RULES)
@@ -78,7 +74,7 @@ def test_an_invalid_config_is_located(tmp_path, text, where, message):
 
 def test_an_invalid_config_stops_review_before_anything_is_evaluated(tmp_path):
     cfg = write(tmp_path / "bad.yaml", "rules: [nowhere]\n")
-    result = CliRunner().invoke(cli, ["review", str(EXPORT), "--config", str(cfg), "--lang", "en"])
+    result = run_cli("review", EXPORT, "--config", cfg, "--lang", "en")
     assert result.exit_code == 2
     assert result.stdout == ""
     assert f"{cfg}:1:9: no such rule folder nowhere" in result.stderr
@@ -89,7 +85,7 @@ def test_a_broken_rule_folder_from_the_config_stops_the_run(tmp_path):
     folder.mkdir()
     write(folder / "rules.yaml", "- id: half\n  heuristics: [H10]\n  stage: review\n")
     cfg = write(tmp_path / "advisor.yaml", "rules: [team-rules]\n")
-    result = CliRunner().invoke(cli, ["review", str(EXPORT), "--config", str(cfg), "--lang", "en"])
+    result = run_cli("review", EXPORT, "--config", cfg, "--lang", "en")
     assert result.exit_code == 2
     assert result.stdout == ""
     assert f"{folder / 'rules.yaml'}:1:3: missing required key 'when'" in result.stderr
@@ -120,8 +116,7 @@ def test_every_command_goes_through_the_same_settings_path(tmp_path):
     commands = list(_commands_with_config())
     assert len(commands) >= 6  # review, rules check/test/list/show/docs, schema, ...
     for path, command in commands:
-        result = CliRunner().invoke(
-            cli, [*path, *_required_args(command), "--config", str(cfg)], env={"LANG": "en_US.UTF-8"})
+        result = run_cli(*path, *_required_args(command), "--config", cfg, env={"LANG": "en_US.UTF-8"})
         assert result.exit_code == 2, (path, result.output)
         assert f"{cfg}:1:9: no such rule folder nowhere" in result.stderr, (path, result.stderr)
 
@@ -158,36 +153,34 @@ accounts:
     assert food.lang == "zh"
     assert food.ruleset().get("shared-but-quiet") is not None
     assert food.ruleset().levels.metrics["heart_rate"]["low"].absolute["default"] == 0.002
-    result = run("rules", "show", "shared-but-quiet", "--config", str(cfg), "--account", "food")
+    result = run_cli("rules", "show", "shared-but-quiet", "--config", str(cfg), "--account", "food")
     assert result.exit_code == 0 and "被分享了很多次" in result.output
-    result = run("rules", "show", "shared-but-quiet", "--config", str(cfg), env={"ADVISOR_ACCOUNT": "food"})
+    result = run_cli("rules", "show", "shared-but-quiet", "--config", str(cfg), env={"ADVISOR_ACCOUNT": "food"})
     assert result.exit_code == 0
 
 
 def test_an_unknown_account_is_refused_with_a_hint(tmp_path):
     cfg = write(tmp_path / "advisor.yaml", "accounts:\n  food: {}\n  travel: {}\n")
-    result = CliRunner().invoke(cli, ["rules", "list", "--config", str(cfg), "--account", "fod",
-                                                      "--lang", "en"])
+    result = run_cli("rules", "list", "--config", cfg, "--account", "fod", "--lang", "en")
     assert result.exit_code == 2
     assert f"{cfg}:1:1: no account named fod (did you mean food?); known: food, travel" in result.stderr
 
 
 def test_a_config_profile_that_does_not_exist_is_located(tmp_path):
     cfg = write(tmp_path / "advisor.yaml", "lang: en\nprofile: wechat_chanels\n")
-    result = CliRunner().invoke(cli, ["review", str(EXPORT), "--config", str(cfg)])
+    result = run_cli("review", EXPORT, "--config", cfg)
     assert result.exit_code == 2 and result.stdout == ""
     assert f"{cfg}:2:10: no profile named 'wechat_chanels' (did you mean wechat_channels?)" in result.stderr
 
 
 def test_the_config_language_is_used_for_errors(tmp_path):
     cfg = write(tmp_path / "advisor.yaml", "lang: zh\n")
-    result = CliRunner().invoke(cli, ["rules", "show", "no-such-rule", "--config", str(cfg)],
-                                                env={"LANG": "en_US.UTF-8"})
+    result = run_cli("rules", "show", "no-such-rule", "--config", cfg, env={"LANG": "en_US.UTF-8"})
     assert result.exit_code == 2
     assert "没有 id 为 no-such-rule 的规则" in result.stderr
 
 
 def test_the_example_config_is_valid():
-    config = load_config(ROOT / "examples" / "advisor.yaml")
-    assert config.rule_dirs() == [ROOT / "examples" / "my-rules"]
+    config = load_config(EXAMPLES / "advisor.yaml")
+    assert config.rule_dirs() == [MY_RULES]
     assert config.accounts

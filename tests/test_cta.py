@@ -9,10 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from advisor import paths
-from advisor.cli.main import cli
 from advisor.cta import (FOCUSES, GOALS, TONES, generate_cta, hook_deadline, max_variants, spoken_length,
                          variant_plan)
 from advisor.cta_check import CtaChecker
@@ -21,29 +19,18 @@ from advisor.evaluate import StageRunner
 from advisor.levels import resolve
 from advisor.metrics import FORMS
 from advisor.plan import Plan
-from advisor.ruleset import load_ruleset
+
+from conftest import HAN, run_cli
+
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 ISSUE_KEYS = ("tracks", "script", "placement", "spoken_seconds", "heuristics")
-HAN = re.compile(r"[\u4e00-\u9fff]")
 LIKE_WORDS = {"zh": ("点赞", "点个赞", "赞一个"), "en": ("👍",)}
 HEART_WORDS = {"zh": ("小红心",), "en": ("♡",)}
 
 
-@pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset()
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    for name in ("ADVISOR_ACCOUNT", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
-
-
 def run(*args):
-    return CliRunner().invoke(cli, ["cta", *map(str, args), "--engine", "python"], catch_exceptions=False)
+    return run_cli("cta", *args, "--engine", "python")
 
 
 def every_cta(**extra):
@@ -81,7 +68,7 @@ def test_every_generated_cta_satisfies_the_checklists_dual_track_rule(ruleset):
 def test_the_cli_output_passes_cta_check_too():
     generated = json.loads(run("--goal", "both", "--lang", "zh", "--variants", "3", "--format", "json").stdout)
     for variant in generated["variants"]:
-        check = CliRunner().invoke(cli, ["cta", "check", variant["script"], "--engine", "python"])
+        check = run_cli("cta", "check", variant["script"], "--engine", "python")
         assert check.exit_code == 0, variant["script"]
 
 

@@ -3,39 +3,25 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from advisor.cli.main import cli
 from advisor.cta_check import CtaChecker, check_text, matched_words
 from advisor.errors import AdvisorError
 from advisor.evaluate import StageRunner
 from advisor.ruleset import load_ruleset
 from advisor.yamlio import load_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT, run_cli
+
+pytestmark = pytest.mark.usefixtures("clean_env")
+
 CTA_RULES = {"cta-shaming", "cta-bribery", "cta-coercion", "cta-superstition", "cta-stacked-demands"}
 ENGINES = ("python", "durable")
 
 
-@pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset()
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
-    for name in ("ADVISOR_ACCOUNT", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
-
-
 def run(*args, input=None):
-    return CliRunner().invoke(cli, ["cta", "check", *map(str, args), "--engine", "python"], input=input,
-                              catch_exceptions=False)
+    return run_cli("cta", "check", *args, "--engine", "python", input=input)
 
 
 # --- the rule tests in rules/tests/cta.yaml, checked here too --------------------------------------

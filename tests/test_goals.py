@@ -7,24 +7,18 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from advisor.cli.main import cli
 from advisor.errors import AdvisorError
 from advisor.goals import (DEFAULT_TARGETS, GOAL_METRICS, GoalsFile, Target, evaluate_goals, load_goals, monday,
                            run_goals, split_weeks)
 from advisor.importers import load_videos
 from advisor.metrics import VideoMetrics
-from advisor.ruleset import load_ruleset
 
-ROOT = Path(__file__).resolve().parent.parent
-EXPORT = str(ROOT / "examples" / "multi_week_export.csv")
-GOALS = str(ROOT / "examples" / "goals.yaml")
+from conftest import EXAMPLES
+from conftest import run_cli_output as run
 
-
-@pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset()
+EXPORT = str(EXAMPLES / "multi_week_export.csv")
+GOALS = str(EXAMPLES / "goals.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +29,6 @@ def videos():
 @pytest.fixture(scope="module")
 def result(ruleset):
     return run_goals(GOALS, [EXPORT], ruleset, engine="python")
-
-
-def run(*args):
-    out = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return out.exit_code, out.output
 
 
 def _week_of(videos, start):

@@ -27,7 +27,8 @@ from advisor.html_report import review_html
 from advisor.review import review_json, review_paths
 from advisor.ruleset import load_ruleset
 
-from test_html_report import CHARTS, EXPORT, chart_marks, csv_data_rows, parse
+from conftest import csv_data_rows
+from test_html_report import CHARTS, EXPORT, chart_marks, parse
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
@@ -186,7 +187,7 @@ def test_the_report_opens_offline_and_is_not_blank(chromium, review, pages, tmp_
     # The DOM after load: every card, and every chart with all its marks inside an SVG.
     cards = dom.find_all("article", class_="card")
     assert [c.attrs["data-video"] for c in cards] == [v["id"] for v in report["videos"]]
-    assert len(cards) == csv_data_rows(EXPORT)
+    assert len(cards) == len(csv_data_rows(EXPORT))
     assert [f.attrs["data-chart"] for f in dom.find_all("figure")] == list(CHARTS)
     for chart, x, y in (("likes-hearts", "like_rate", "heart_rate"), ("completion-hearts", "completion_rate", "heart_rate")):
         expected = [v["id"] for v in report["videos"] if v["metrics"].get(x) is not None and v["metrics"].get(y) is not None]

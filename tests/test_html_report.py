@@ -7,28 +7,25 @@ is computed from the review itself (review_json, the baseline, the levels), not 
 
 from __future__ import annotations
 
-import csv
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from advisor.charts import gap_regions, main_form
-from advisor.cli.main import cli
 from advisor.html_report import checklist_html, compare, review_html
 from advisor.metrics import FIELDS
 from advisor.render import format_value, make_filters
 from advisor.review import review_json, review_paths
-from advisor.ruleset import load_ruleset
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+from conftest import EXAMPLES, HAN, ROOT, csv_data_rows, run_cli
+
+pytestmark = pytest.mark.usefixtures("clean_env")
+
 EXPORT = EXAMPLES / "wechat_channels_export.csv"
 BAD_ROWS = EXAMPLES / "wechat_channels_bad_rows.csv"
 PLANS = EXAMPLES / "plans.yaml"
-HAN = re.compile(r"[\u4e00-\u9fff]")
 CHARTS = ("likes-hearts", "completion-hearts", "timeline")
 # (chart, x metric, y metric) of the two scatter charts
 SCATTERS = (("likes-hearts", "like_rate", "heart_rate"), ("completion-hearts", "completion_rate", "heart_rate"))
@@ -134,20 +131,6 @@ def external_references(html: str) -> list[str]:
 # --- fixtures ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
-    """No advisor.yaml from the developer's folder, English locale."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("NO_COLOR", "ADVISOR_ACCOUNT", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
-
-
-@pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset()
-
-
 @pytest.fixture(scope="module")
 def result(ruleset):
     return review_paths([str(EXPORT)], ruleset, engine="python")
@@ -168,11 +151,6 @@ def reports(result):
     return {lang: review_json(result, lang) for lang in ("zh", "en")}
 
 
-def csv_data_rows(path: Path) -> int:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return sum(1 for row in list(csv.reader(handle))[1:] if any(cell.strip() for cell in row))
-
-
 def review_yaml(tmp_path: Path, ruleset, text: str, lang="en"):
     path = tmp_path / "videos.yaml"
     path.write_text(text, encoding="utf-8")
@@ -188,7 +166,7 @@ def test_every_video_has_one_card_in_order(docs, reports, lang):
     cards = docs[lang].find_all("article", class_="card")
     ids = [c.attrs["data-video"] for c in cards]
     assert ids == [v["id"] for v in reports[lang]["videos"]]
-    assert len(ids) == csv_data_rows(EXPORT)  # every row of the export, none lost
+    assert len(ids) == len(csv_data_rows(EXPORT))  # every row of the export, none lost
     for card, video in zip(cards, reports[lang]["videos"]):
         assert card.find("h3").text().strip() == (video["title"] or video["id"])
         # the findings, in their ranked order, each with explanation and actions
@@ -478,7 +456,7 @@ def test_without_dates_there_is_no_timeline_and_the_page_says_why(tmp_path, rule
 
 
 def invoke(*args):
-    return CliRunner().invoke(cli, [*map(str, args), "--engine", "python"], catch_exceptions=False)
+    return run_cli(*args, "--engine", "python")
 
 
 def test_review_format_html_writes_one_file(tmp_path):
@@ -486,7 +464,7 @@ def test_review_format_html_writes_one_file(tmp_path):
     result = invoke("review", EXPORT, "--format", "html", "--output", out, "--lang", "zh")
     assert result.exit_code == 0, result.output
     doc = parse(out.read_text(encoding="utf-8"))
-    assert len(doc.find_all("article", class_="card")) == csv_data_rows(EXPORT)
+    assert len(doc.find_all("article", class_="card")) == len(csv_data_rows(EXPORT))
     assert [f.attrs["data-chart"] for f in doc.find_all("figure")] == list(CHARTS)
 
 
@@ -499,7 +477,7 @@ def test_review_html_lists_bad_rows_and_keeps_the_good_ones(tmp_path):
     stderr_lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert errors and errors == stderr_lines  # each bad row, on the page and on standard error
     # nothing lost: every data row is either a card or a listed error
-    assert len(doc.find_all("article", class_="card")) + len(errors) == csv_data_rows(BAD_ROWS)
+    assert len(doc.find_all("article", class_="card")) + len(errors) == len(csv_data_rows(BAD_ROWS))
 
 
 def test_help_shows_a_runnable_html_example(monkeypatch, tmp_path):
@@ -507,14 +485,14 @@ def test_help_shows_a_runnable_html_example(monkeypatch, tmp_path):
 
     monkeypatch.chdir(ROOT)
     for command in ("review", "checklist"):
-        output = CliRunner().invoke(cli, [command, "--help"], terminal_width=200).output
+        output = run_cli(command, "--help", terminal_width=200).output
         assert "|html]" in output  # a --format choice
         line = next(line.strip() for line in output.splitlines() if "--format html" in line)
         args = shlex.split(line)
         assert args[:2] == ["advisor", command]
         out = tmp_path / f"{command}.html"
         args[args.index("-o") + 1] = str(out)
-        result = CliRunner().invoke(cli, [*args[1:], "--engine", "python"])
+        result = invoke(*args[1:])
         assert result.exit_code == 0, result.output
         assert parse(out.read_text(encoding="utf-8")).find("article")
 

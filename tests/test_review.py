@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import operator
 import re
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +15,8 @@ from advisor.review import GOAL_FOR_LEAD, render_review, review, review_json, re
 from advisor.rules_model import PRIORITY_RANK
 from advisor.ruleset import load_ruleset
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+from conftest import EXAMPLES, csv_data_rows
+
 EXPORT = EXAMPLES / "wechat_channels_export.csv"
 BAD_ROWS = EXAMPLES / "wechat_channels_bad_rows.csv"
 DOUYIN = EXAMPLES / "douyin_export.csv"
@@ -27,19 +25,8 @@ OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 
 
 @pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset()
-
-
-@pytest.fixture(scope="module")
 def export_review(ruleset):
     return review_paths([str(EXPORT)], ruleset, engine="python", explain_all=True)
-
-
-def data_rows(path: Path) -> list[list[str]]:
-    """The non-empty data rows of a CSV, read independently of the importer."""
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    return [r for r in rows[1:] if any(c.strip() for c in r)]
 
 
 def one(ruleset, explain_all=False, history=None, **fields):
@@ -53,7 +40,7 @@ def one(ruleset, explain_all=False, history=None, **fields):
 
 
 def test_every_row_of_the_export_is_reviewed(export_review):
-    rows = data_rows(EXPORT)
+    rows = csv_data_rows(EXPORT)
     assert len(export_review.videos) == len(rows)
     assert export_review.problems == []
     assert export_review.status == 0
@@ -142,7 +129,7 @@ def test_a_douyin_export_says_it_has_no_hearts(ruleset):
 
 def test_bad_rows_are_listed_and_the_good_ones_reviewed(ruleset):
     result = review_paths([str(BAD_ROWS)], ruleset, engine="python")
-    rows = data_rows(BAD_ROWS)
+    rows = csv_data_rows(BAD_ROWS)
     bad_rows = {p.row for p in result.problems}
     assert bad_rows and all(p.file == str(BAD_ROWS) for p in result.problems)
     assert all(p.column for p in result.problems)
@@ -157,7 +144,7 @@ def test_bad_rows_are_listed_and_the_good_ones_reviewed(ruleset):
 def test_an_unusable_file_in_a_batch_is_listed_and_the_rest_reviewed(ruleset, tmp_path):
     missing = tmp_path / "nope.csv"
     result = review_paths([str(EXPORT), str(missing)], ruleset, engine="python")
-    assert len(result.videos) == len(data_rows(EXPORT))
+    assert len(result.videos) == len(csv_data_rows(EXPORT))
     assert [p.file for p in result.problems] == [str(missing)]
     assert result.status == 1
 

@@ -6,39 +6,21 @@ import csv
 import io
 import json
 import re
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from advisor.cli.main import cli
 from advisor.cli.review_cmd import use_color
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
+from conftest import EXAMPLES, HAN, csv_data_rows, run_cli
+
+pytestmark = pytest.mark.usefixtures("clean_env")
+
 EXPORT = EXAMPLES / "wechat_channels_export.csv"
 BAD_ROWS = EXAMPLES / "wechat_channels_bad_rows.csv"
-HAN = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch, tmp_path):
-    """No advisor.yaml from the developer's folder, no colour settings, English locale."""
-    monkeypatch.chdir(tmp_path)
-    for name in ("NO_COLOR", "ADVISOR_ACCOUNT", "LC_ALL", "LC_MESSAGES"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "en_US.UTF-8")
 
 
 def run(*args, input=None, env=None):
-    result = CliRunner().invoke(cli, ["review", *map(str, args), "--engine", "python"], input=input, env=env,
-                                catch_exceptions=False)
-    return result
-
-
-def data_rows(path: Path) -> int:
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
-    return sum(1 for r in rows[1:] if any(c.strip() for c in r))
+    return run_cli("review", *args, "--engine", "python", input=input, env=env)
 
 
 # --- the issue's command line --------------------------------------------------------------------
@@ -49,7 +31,7 @@ def test_zh_text_review_of_the_export():
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "视频复盘" in out and "账号概览" in out and "下一条视频" in out
-    assert out.count("━━ ") == data_rows(EXPORT)
+    assert out.count("━━ ") == len(csv_data_rows(EXPORT))
     assert "\x1b[" not in out  # not a terminal
 
 
@@ -63,15 +45,15 @@ def test_en_text_review_of_the_export():
 
 
 def test_lang_defaults_from_the_locale():
-    zh = CliRunner().invoke(cli, ["review", str(EXPORT), "--engine", "python"], env={"LANG": "zh_CN.UTF-8"})
-    en = CliRunner().invoke(cli, ["review", str(EXPORT), "--engine", "python"], env={"LANG": "en_GB.UTF-8"})
+    zh = run(EXPORT, env={"LANG": "zh_CN.UTF-8"})
+    en = run(EXPORT, env={"LANG": "en_GB.UTF-8"})
     assert "视频复盘" in zh.stdout and "Video review" not in zh.stdout
     assert "Video review" in en.stdout and "视频复盘" not in en.stdout
 
 
 def test_lang_defaults_from_the_config(tmp_path):
     (tmp_path / "advisor.yaml").write_text("lang: zh\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["review", str(EXPORT), "--engine", "python"], env={"LANG": "en_US.UTF-8"})
+    result = run(EXPORT, env={"LANG": "en_US.UTF-8"})
     assert result.exit_code == 0, result.output
     assert "视频复盘" in result.stdout
 
@@ -82,7 +64,7 @@ def test_json_keys_are_exactly_the_issues():
     data = json.loads(result.stdout)
     assert {"videos", "summary", "errors"} <= set(data)
     assert data["errors"] == []
-    assert len(data["videos"]) == data_rows(EXPORT)
+    assert len(data["videos"]) == len(csv_data_rows(EXPORT))
     with_findings = [v for v in data["videos"] if v["findings"]]
     assert with_findings
     for v in data["videos"]:
@@ -106,7 +88,7 @@ def test_markdown_is_ready_to_paste():
     out = result.stdout
     assert out.startswith("# Video review")
     assert "| Quadrant | Videos | What it means |" in out
-    assert out.count("\n### ") >= data_rows(EXPORT)
+    assert out.count("\n### ") >= len(csv_data_rows(EXPORT))
 
 
 # --- exit codes, bad rows, nothing usable ---------------------------------------------------------
@@ -117,7 +99,7 @@ def test_bad_rows_are_listed_the_rest_reviewed_exit_1():
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     rows = {e["row"] for e in data["errors"]}
-    assert rows and len(data["videos"]) + len(rows) == data_rows(BAD_ROWS)
+    assert rows and len(data["videos"]) + len(rows) == len(csv_data_rows(BAD_ROWS))
     assert all(e["column"] and e["message"] for e in data["errors"])
     # a program reads the JSON; a person watching still sees the bad rows on standard error
     for e in data["errors"]:
@@ -164,7 +146,7 @@ def test_a_missing_file_among_good_ones_exit_1(tmp_path):
     result = run(EXPORT, tmp_path / "nope.csv", "--format", "json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert len(data["videos"]) == data_rows(EXPORT)
+    assert len(data["videos"]) == len(csv_data_rows(EXPORT))
     assert [e["file"] for e in data["errors"]] == [str(tmp_path / "nope.csv")]
 
 
@@ -181,7 +163,7 @@ def test_stdin():
 def test_stdin_csv():
     result = run("-", "--lang", "zh", input=EXPORT.read_bytes())
     assert result.exit_code == 0
-    assert result.stdout.count("━━ ") == data_rows(EXPORT)
+    assert result.stdout.count("━━ ") == len(csv_data_rows(EXPORT))
 
 
 def test_output_is_written_to_the_file_only(tmp_path):
@@ -228,14 +210,14 @@ def test_history_sets_the_baseline(tmp_path):
     result = run(EXAMPLES / "video.json", "--history", EXPORT, "--format", "json", "--lang", "en")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    n = data_rows(EXPORT)
+    n = len(csv_data_rows(EXPORT))
     assert data["summary"]["baseline"]["kind"] == "history"
     sources = {c["source"] for v in data["videos"] for f in v["findings"] for c in f["conditions"] if c.get("level")}
     assert sources and all(f"of {n} short videos" in s for s in sources)
 
 
 def test_help_has_a_runnable_example():
-    result = CliRunner().invoke(cli, ["review", "--help"])
+    result = run_cli("review", "--help")
     assert result.exit_code == 0
     assert "advisor review examples/wechat_channels_export.csv" in result.output
     for option in ("--history", "--profile", "--rules", "--format", "--lang", "--engine", "--output", "--explain-all"):
@@ -278,3 +260,13 @@ def test_a_bad_rules_folder_is_a_located_error(tmp_path):
     assert result.exit_code == 2
     assert f"{folder / 'bad.yaml'}:4:" in result.stderr and "heart_rate" in result.stderr
     assert result.stdout == ""
+
+
+def test_an_unknown_column_is_reported_once_not_dropped_silently(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("视频ID,播放量,喜欢,推荐,神秘列\nv1,1000,50,10,x\nv2,2000,70,30,y\n", encoding="utf-8")
+    result = run_cli("review", str(path), "--lang", "en", "--format", "json")
+    assert result.exit_code == 0
+    notices = [line for line in result.stderr.splitlines() if "神秘列" in line]
+    assert notices == [f"{path}: unrecognised columns (not imported): 神秘列; map them in a platform profile to use them"]
+    assert json.loads(result.stdout)["summary"]["files"][0]["ignored_columns"] == ["神秘列"]

@@ -6,26 +6,19 @@ Until `advisor rules test` exists, the cases run here through the same review() 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.metrics import VideoMetrics
 from advisor.review import review
-from advisor.ruleset import load_ruleset
 from advisor.yamlio import load_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
+
 CASES_FILE = ROOT / "rules" / "tests" / "review.yaml"
 REVIEW_HEURISTICS = {"H03", "H04", "H05", "H10", "H11", "H18", "H19"}
 OPPOSITES = [("short-lived-heat", "loyal-core"), ("emotion-gap", "depth-gap")]
-
-
-@pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset()
 
 
 def _cases():

@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from advisor.cli.main import cli
 from advisor.ruledocs import describe_condition, docs_for, find_examples
-from advisor.ruleset import load_ruleset
 from advisor.ruletest import discover, load_test_file
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import EXAMPLES, ROOT, run_cli
+
 DOCS = ROOT / "docs" / "rules.md"
-MY_RULES = ROOT / "examples" / "my-rules"
+MY_RULES = EXAMPLES / "my-rules"
 
 
 @pytest.fixture(scope="module")
-def shipped():
-    return load_ruleset()
-
-
-@pytest.fixture(scope="module")
-def catalogue(shipped):
-    return docs_for(shipped)
+def catalogue(ruleset):
+    return docs_for(ruleset)
 
 
 def test_docs_rules_md_is_current(catalogue):
@@ -39,24 +31,24 @@ def sections(text: str) -> dict[str, str]:
     return {p.split("\n", 1)[0].strip(): p for p in parts}
 
 
-def test_one_section_per_rule_with_both_languages(shipped, catalogue):
+def test_one_section_per_rule_with_both_languages(ruleset, catalogue):
     by_id = sections(catalogue)
-    assert list(by_id) == [r.id for r in shipped.rules]
-    for loaded in shipped.rules:
+    assert list(by_id) == [r.id for r in ruleset.rules]
+    for loaded in ruleset.rules:
         body = by_id[loaded.id]
         for head in ("### 检查什么 · What it checks", "### 为什么 · Why", "### 会触发的例子 · Example that fires",
                      "### 不会触发的例子 · Example that does not fire"):
             assert head in body, (loaded.id, head)
         for hid in loaded.rule.heuristics:
             assert f"**{hid}**" in body
-        assert describe_condition(loaded.rule.when, shipped.levels, "en") in body
-        assert describe_condition(loaded.rule.when, shipped.levels, "zh") in body
+        assert describe_condition(loaded.rule.when, ruleset.levels, "en") in body
+        assert describe_condition(loaded.rule.when, ruleset.levels, "zh") in body
 
 
-def test_examples_are_taken_from_the_rule_tests_and_hold(shipped, catalogue):
-    files, _ = discover(shipped.test_dirs())
+def test_examples_are_taken_from_the_rule_tests_and_hold(ruleset, catalogue):
+    files, _ = discover(ruleset.test_dirs())
     cases = [c for f in files for c in load_test_file(f)[0]]
-    examples = find_examples(shipped, cases)
+    examples = find_examples(ruleset, cases)
     by_id = sections(catalogue)
     assert examples, "no examples found in rules/tests/"
     for rule_id, found in examples.items():
@@ -72,15 +64,15 @@ def test_examples_are_taken_from_the_rule_tests_and_hold(shipped, catalogue):
             assert "Does not fire: " + found["not"].sentences["en"] in body
 
 
-def test_every_review_rule_has_both_examples(shipped, catalogue):
+def test_every_review_rule_has_both_examples(ruleset, catalogue):
     by_id = sections(catalogue)
-    for loaded in shipped.active("review"):
+    for loaded in ruleset.active("review"):
         assert "No such example in the rule tests yet." not in by_id[loaded.id], loaded.id
 
 
 def test_docs_command_writes_one_language_and_user_rules(tmp_path):
     out = tmp_path / "rules.md"
-    result = CliRunner().invoke(cli, ["rules", "docs", "--rules", str(MY_RULES), "--lang", "en", "--output", str(out)])
+    result = run_cli("rules", "docs", "--rules", MY_RULES, "--lang", "en", "--output", out)
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
     by_id = sections(text)

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-from click.testing import CliRunner
 
 from advisor.catalog import heuristics
-from advisor.cli.main import cli
 from advisor.ruleset import load_ruleset
 
-ROOT = Path(__file__).resolve().parents[1]
-MY_RULES = ROOT / "examples" / "my-rules"
+from conftest import EXAMPLES, run_cli
 
-
-def run(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+MY_RULES = EXAMPLES / "my-rules"
 
 
 def listed(*args) -> list[dict]:
-    result = run("rules", "list", "--format", "json", *args)
+    result = run_cli("rules", "list", "--format", "json", *args)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)["rules"]
 
@@ -44,7 +37,7 @@ def test_list_filters_by_stage_and_heuristic():
 
 
 def test_list_table_text_has_the_header_and_origin_of_user_folders():
-    result = run("rules", "list", "--rules", str(MY_RULES), "--lang", "en", "--stage", "review")
+    result = run_cli("rules", "list", "--rules", str(MY_RULES), "--lang", "en", "--stage", "review")
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0].split() == ["id", "stage", "priority", "heuristics", "title", "enabled", "origin"]
@@ -56,14 +49,14 @@ def test_list_table_text_has_the_header_and_origin_of_user_folders():
 
 
 def test_list_refuses_an_unknown_heuristic():
-    result = CliRunner().invoke(cli, ["rules", "list", "--heuristic", "H1O", "--lang", "en"])
+    result = run_cli("rules", "list", "--heuristic", "H1O", "--lang", "en")
     assert result.exit_code == 2
     assert result.output.startswith("--heuristic: unknown heuristic ID H1O (expected H01-H20); did you mean H")
 
 
 def test_show_reads_a_level_rule_in_plain_language():
     shipped = load_ruleset()
-    result = run("rules", "show", "answer-heart-givers", "--lang", "en")
+    result = run_cli("rules", "show", "answer-heart-givers", "--lang", "en")
     assert result.exit_code == 0
     high = shipped.levels.metrics["heart_rate"]["high"]
     out = result.output
@@ -75,33 +68,33 @@ def test_show_reads_a_level_rule_in_plain_language():
 
 
 def test_show_a_rule_with_values_signals_and_not():
-    out = run("rules", "show", "likes-for-exploration", "--lang", "en").output
+    out = run_cli("rules", "show", "likes-for-exploration", "--lang", "en").output
     assert "not (high heart rate" in out
     assert "not (signal 'short_lived_heat' holds)" in out
     assert "signal 'short_lived_heat' is set by: short-lived-heat" in out
-    out = run("rules", "show", "shared-but-quiet", "--rules", str(MY_RULES), "--lang", "zh").output
+    out = run_cli("rules", "show", "shared-but-quiet", "--rules", str(MY_RULES), "--lang", "zh").output
     assert "触发条件:分享率 ≥ 0.90% 且 评论率 < 0.60%。" in out
     assert f"来源: {MY_RULES}" in out
 
 
 def test_show_uses_the_levels_in_use():
-    out = run("rules", "show", "answer-heart-givers", "--rules", str(MY_RULES), "--lang", "en").output
+    out = run_cli("rules", "show", "answer-heart-givers", "--rules", str(MY_RULES), "--lang", "en").output
     assert "≥ P80 of the account" in out and "1.50%" in out
 
 
 def test_show_an_unknown_rule_exits_2_with_a_hint():
-    result = CliRunner().invoke(cli, ["rules", "show", "emotion-gpa", "--lang", "en"])
+    result = run_cli("rules", "show", "emotion-gpa", "--lang", "en")
     assert result.exit_code == 2
     assert "no rule with id emotion-gpa; did you mean emotion-gap?" in result.output
 
 
 def test_show_a_switched_off_rule_says_so():
-    out = run("rules", "show", "likes-for-exploration", "--rules", str(MY_RULES), "--lang", "en").output
+    out = run_cli("rules", "show", "likes-for-exploration", "--rules", str(MY_RULES), "--lang", "en").output
     assert "enabled: no (enabled: false)" in out
 
 
 def test_every_rules_command_has_a_runnable_example_in_its_help():
     for name in ("check", "test", "list", "show", "docs"):
-        result = run("rules", name, "--help")
+        result = run_cli("rules", name, "--help")
         assert result.exit_code == 0
         assert "Example" in result.output and f"advisor rules {name}" in result.output

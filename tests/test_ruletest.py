@@ -5,10 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
-from advisor.cli.main import cli
 from advisor.levels import resolve
 from advisor.ruleset import load_ruleset
 from advisor.paths import shipped_rules
@@ -16,32 +12,29 @@ from advisor.ruletest import (FACT_KINDS, is_under, FactKind, case_model, load_t
                               run_rule_tests)
 from advisor.i18n import T
 
+from conftest import run_cli
+
 FIX = Path(__file__).parent / "fixtures" / "ruletest"
 
 
-@pytest.fixture(scope="module")
-def shipped():
-    return load_ruleset()
-
-
 def invoke(*args):
-    return CliRunner().invoke(cli, ["rules", "test", *args, "--engine", "python"], catch_exceptions=False)
+    return run_cli("rules", "test", *args, "--engine", "python")
 
 
-def test_passing_file_exits_0_and_closes_with_the_counts(shipped):
+def test_passing_file_exits_0_and_closes_with_the_counts(ruleset):
     result = invoke(str(FIX / "passing"), "--lang", "en")
     assert result.exit_code == 0, result.output
     cases, _ = load_test_file(FIX / "passing" / "review.yaml")
     assert result.output.strip().splitlines()[-1] == f"{len(cases)} passed, 0 failed"
 
 
-def test_a_missed_rule_names_the_deciding_value_and_threshold(shipped):
+def test_a_missed_rule_names_the_deciding_value_and_threshold(ruleset):
     cases, problems = load_test_file(FIX / "failing" / "review.yaml")
     assert not problems
-    result = run_case(cases[0], shipped, "python")
+    result = run_case(cases[0], ruleset, "python")
     assert result.status == "fail"
     [missed] = [f for f in result.failures if f.kind == "not_fired"]
-    low = resolve(shipped.levels, "heart_rate", "low", "short_video", None)
+    low = resolve(ruleset.levels, "heart_rate", "low", "short_video", None)
     message = missed.message("en")
     # "emotion-gap did not fire: heart rate 1.20% is not < 0.50% (default for short videos)"
     assert message.startswith("emotion-gap did not fire: heart rate 1.20% is not < ")
@@ -49,28 +42,28 @@ def test_a_missed_rule_names_the_deciding_value_and_threshold(shipped):
     assert "小红心率 1.20% 不满足 <" in missed.message("zh")
 
 
-def test_an_unexpected_firing_lists_the_conditions_that_held(shipped):
+def test_an_unexpected_firing_lists_the_conditions_that_held(ruleset):
     cases, _ = load_test_file(FIX / "failing" / "review.yaml")
-    result = run_case(cases[0], shipped, "python")
+    result = run_case(cases[0], ruleset, "python")
     [fired] = [f for f in result.failures if f.kind == "fired"]
     assert fired.rule_id == "answer-heart-givers"
     assert fired.message("en").startswith("answer-heart-givers fired, but should not: heart rate 1.20% ≥ ")
     assert all(o.result for o in fired.held)
 
 
-def test_missing_text_shows_what_the_advice_said(shipped):
+def test_missing_text_shows_what_the_advice_said(ruleset):
     cases, _ = load_test_file(FIX / "failing" / "review.yaml")
-    result = run_case(cases[0], shipped, "python")
+    result = run_case(cases[0], ruleset, "python")
     [text] = [f for f in result.failures if f.kind == "missing_text"]
     message = text.message("en")
     assert 'does not contain "a phrase no rule says" (en)' in message
-    title = shipped.get("answer-heart-givers").rule.then.title.en
+    title = ruleset.get("answer-heart-givers").rule.then.title.en
     assert title in message
 
 
-def test_a_signal_blocker_explains_why_the_signal_rule_did_not_fire(shipped):
+def test_a_signal_blocker_explains_why_the_signal_rule_did_not_fire(ruleset):
     cases, _ = load_test_file(FIX / "failing" / "review.yaml")
-    result = run_case(cases[1], shipped, "python")
+    result = run_case(cases[1], ruleset, "python")
     [missed] = result.failures
     text = missed.message("en")
     assert "signal 'watched_through' does not hold" in text
@@ -153,7 +146,7 @@ def test_a_rule_folder_as_path_is_laid_over_and_its_tests_run():
     assert "user.yaml: 1 passed, 1 failed" in result.output
 
 
-def test_history_turns_levels_into_percentiles(shipped, tmp_path):
+def test_history_turns_levels_into_percentiles(ruleset, tmp_path):
     history = [{"id": f"h{i}", "form": "short_video", "views": 1000, "hearts": 10 + i, "likes": 30,
                 "comments": 5, "shares": 5, "completion_rate": 0.5} for i in range(12)]
     case_file = tmp_path / "t.yaml"
@@ -165,13 +158,13 @@ def test_history_turns_levels_into_percentiles(shipped, tmp_path):
         "fire": ["emotion-gap"]}]), encoding="utf-8")
     cases, problems = load_test_file(case_file)
     assert not problems
-    result = run_case(cases[0], shipped, "python")
+    result = run_case(cases[0], ruleset, "python")
     assert result.status == "pass", [f.message("en") for f in result.failures]
     sentences = " ".join(o.sentence("en") for o in result.held["emotion-gap"])
     assert "P30 of 12 short videos" in sentences
 
 
-def test_fact_kinds_are_a_registry(shipped, tmp_path):
+def test_fact_kinds_are_a_registry(ruleset, tmp_path):
     assert {"video", "plan", "text"} <= set(FACT_KINDS)
     register_fact_kind(FactKind("cta_line", "cta", T(zh="一行号召", en="one CTA line"),
                                 lambda value: {"text": str(value).strip()}))
@@ -182,7 +175,7 @@ def test_fact_kinds_are_a_registry(shipped, tmp_path):
                              encoding="utf-8")
         cases, problems = load_test_file(case_file)
         assert not problems and cases[0].fact == {"text": "点赞抽奖"}
-        assert run_case(cases[0], shipped, "python").status == "pass"
+        assert run_case(cases[0], ruleset, "python").status == "pass"
     finally:
         del FACT_KINDS["cta_line"]
         from advisor import ruletest
@@ -210,7 +203,7 @@ def test_a_derived_rate_given_with_its_counts_is_refused(tmp_path):
 def test_engine_all_runs_each_case_on_every_engine():
     from advisor.engine import durable_import_error
 
-    result = CliRunner().invoke(cli, ["rules", "test", str(FIX / "passing"), "--engine", "all", "--format", "json"])
+    result = run_cli("rules", "test", FIX / "passing", "--engine", "all", "--format", "json")
     assert result.exit_code == 0, result.output
     engines = json.loads(result.output)["summary"]["engines"]
     assert "python" in engines

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
 
 import pytest
 
@@ -12,13 +11,9 @@ from advisor.review import review, review_paths
 from advisor.ruleset import load_ruleset
 from advisor.summary import MIN_BASELINE, PRIORITY_WEIGHT, TOP_N, learning_score, make_baseline, quadrant
 
-ROOT = Path(__file__).resolve().parent.parent
-EXPORT = ROOT / "examples" / "wechat_channels_export.csv"
+from conftest import EXAMPLES
 
-
-@pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset()
+EXPORT = EXAMPLES / "wechat_channels_export.csv"
 
 
 @pytest.fixture(scope="module")

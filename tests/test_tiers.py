@@ -9,20 +9,14 @@ import statistics
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from advisor.cli.main import cli
 from advisor.errors import AdvisorError
-from advisor.ruleset import load_ruleset
 from advisor.tiers import TIERS, load_viewers, run_tiers
 
-ROOT = Path(__file__).resolve().parent.parent
-VIEWERS = str(ROOT / "examples" / "viewers.csv")
+from conftest import EXAMPLES
+from conftest import run_cli_output as run
 
-
-@pytest.fixture(scope="module")
-def ruleset():
-    return load_ruleset()
+VIEWERS = str(EXAMPLES / "viewers.csv")
 
 
 @pytest.fixture(scope="module")
@@ -34,11 +28,6 @@ def rows():
 @pytest.fixture(scope="module")
 def result(ruleset):
     return run_tiers(VIEWERS, ruleset, engine="python")
-
-
-def run(*args):
-    out = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return out.exit_code, out.output
 
 
 def _p(values, p):

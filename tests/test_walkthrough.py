@@ -11,21 +11,19 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from advisor.cli.main import cli
 from advisor.metrics import FIELDS
 from advisor.ruleset import load_ruleset
 from advisor.ruletest import load_test_file, run_case
 from advisor.yamlio import load_yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import EXAMPLES, ROOT, run_cli
+
 DOC = ROOT / "docs" / "editing-rules.md"
-MY_RULES = ROOT / "examples" / "my-rules"
-EXPORT = ROOT / "examples" / "wechat_channels_export.csv"
+MY_RULES = EXAMPLES / "my-rules"
+EXPORT = EXAMPLES / "wechat_channels_export.csv"
 
 
 def doc_commands() -> list[tuple[list[str], int]]:
@@ -48,7 +46,7 @@ def doc_commands() -> list[tuple[list[str], int]]:
 @pytest.fixture()
 def workdir(tmp_path, monkeypatch):
     """A working folder with the bundled examples, so files the walkthrough writes land here."""
-    (tmp_path / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
+    (tmp_path / "examples").symlink_to(EXAMPLES, target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -63,14 +61,13 @@ def test_the_walkthrough_has_commands_for_every_step():
 
 @pytest.mark.parametrize("args, expected", doc_commands(), ids=lambda v: " ".join(v) if isinstance(v, list) else str(v))
 def test_every_walkthrough_command_runs(workdir, args, expected):
-    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    result = run_cli(*args)
     assert result.exit_code == expected, result.output
     assert result.output.strip() or any(a.startswith("--output") for a in args)
 
 
 def review_json(*extra) -> dict:
-    result = CliRunner().invoke(cli, ["review", str(EXPORT), "--format", "json", "--lang", "en", *extra],
-                                catch_exceptions=False)
+    result = run_cli("review", EXPORT, "--format", "json", "--lang", "en", *extra)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 
@@ -100,7 +97,7 @@ def test_the_new_rule_fires_in_review(reviewed):
 
 
 def test_the_example_folder_passes_its_rule_tests():
-    result = CliRunner().invoke(cli, ["rules", "test", str(MY_RULES), "--format", "json"], catch_exceptions=False)
+    result = run_cli("rules", "test", MY_RULES, "--format", "json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)["summary"]
     cases, _ = load_test_file(MY_RULES / "tests" / "my-rules.yaml")
@@ -145,10 +142,10 @@ def test_the_overrides_change_what_the_shipped_rules_would_do():
 
 def test_the_lint_phrase_is_caught_by_cta_check():
     text = "喜欢的话点个赞,链接在评论区,赶紧下单!"
-    mine = CliRunner().invoke(cli, ["cta", "check", text, "--rules", str(MY_RULES), "--format", "json"])
+    mine = run_cli("cta", "check", text, "--rules", MY_RULES, "--format", "json")
     assert mine.exit_code == 1, mine.output
     assert "cta-hard-sell" in mine.output
-    plain = CliRunner().invoke(cli, ["cta", "check", text, "--format", "json"])
+    plain = run_cli("cta", "check", text, "--format", "json")
     assert "cta-hard-sell" not in plain.output
 
 

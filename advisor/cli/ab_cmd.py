@@ -12,7 +12,7 @@ from ..ab import ab_json, render_ab, run_ab
 from ..i18n import T
 from ..notebook import append_entry, entry_from_ab
 from ..output import emit
-from .common import guarded, print_problems, settings
+from .common import guarded, print_problems, report_ignored_columns, settings
 from .main import cli
 from .options import config_option, engine_option, format_option, lang_option, output_option, profile_option, rules_option
 
@@ -61,6 +61,7 @@ def ab_command(a, b, source, method, alpha, power, min_lift, note, what, profile
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine, profile=profile)
     result = run_ab(a, b, st.ruleset(), source=source, profile=st.profile, method=method, alpha=alpha, power=power,
                     min_lift=min_lift, engine=st.engine)
+    report_ignored_columns(result.files, st.lang)
     if fmt == "json":
         emit(json.dumps(ab_json(result, st.lang), ensure_ascii=False, indent=2) + "\n", output)
     else:

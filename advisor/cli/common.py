@@ -150,3 +150,13 @@ def guarded(fn):
             sys.exit(1)
 
     return wrapper
+
+
+def report_ignored_columns(files, lang: Lang) -> None:
+    """Say once per file, on standard error, which columns no profile knows (never drop them silently)."""
+    for info in files:
+        if getattr(info, "ignored_columns", None):
+            cols = ", ".join(info.ignored_columns)
+            click.echo(T(zh=f"{info.path}: 未识别的列(未导入):{cols};要使用它们,请在平台档案里加上列名映射",
+                         en=f"{info.path}: unrecognised columns (not imported): {cols}; "
+                            f"map them in a platform profile to use them").get(lang), err=True)

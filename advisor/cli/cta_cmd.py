@@ -112,8 +112,7 @@ def check_command(text, file_, fmt, lang, rules_dirs, config_path, engine, outpu
                                       en='nothing to check: advisor cta check "TEXT" or --file FILE'), field="text")])
     source = None
     if file_ is not None:
-        text = read_text_file(file_)
-        source = "<stdin>" if file_ == "-" else file_
+        text, source = read_text_file(file_)
     else:
         text = validate_text(text)
     result = check_text(text, st.ruleset(), engine=st.engine, source=source)

@@ -9,7 +9,7 @@ import click
 
 from ..goals import goals_json, render_goals, run_goals
 from ..output import emit
-from .common import guarded, print_problems, settings
+from .common import guarded, print_problems, report_ignored_columns, settings
 from .main import cli
 from .options import config_option, engine_option, format_option, lang_option, output_option, profile_option, rules_option
 
@@ -46,6 +46,7 @@ def goals_command(goals_file, paths, history, week, profile, rules_dirs, config_
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine, profile=profile)
     result = run_goals(goals_file, paths, st.ruleset(), history=history, week=week, profile=st.profile,
                        engine=st.engine)
+    report_ignored_columns(result.files, st.lang)
     if fmt == "json":
         emit(json.dumps(goals_json(result, st.lang), ensure_ascii=False, indent=2) + "\n", output)
     else:

@@ -10,7 +10,7 @@ import click
 from ..i18n import T
 from ..output import emit
 from ..review import render_review, review_paths
-from .common import guarded, print_problems, settings
+from .common import guarded, print_problems, report_ignored_columns, settings
 from .main import cli
 from .options import config_option, engine_option, format_option, lang_option, output_option, profile_option, rules_option
 
@@ -57,6 +57,7 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine, profile=profile)
     result = review_paths(paths, st.ruleset(), history=history, profile=st.profile, engine=st.engine,
                           explain_all=explain_all)
+    report_ignored_columns(result.files, st.lang)
     if not result.videos:
         print_problems(result.problems, st.lang)
         click.echo(T(zh="没有可以复盘的视频", en="nothing could be reviewed").get(st.lang), err=True)

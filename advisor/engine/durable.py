@@ -84,7 +84,7 @@ from ..i18n import T
 from .durable_encoding import _compile_encoder, _FieldEncoder, _is_nan, _value_class
 from .durable_expr import FALSE, _expr_leaves, _make, _map_leaves, _to_json, _top_children
 from .durable_limits import MAX_PATHS_PER_RULE, MAX_RULES_PER_RULESET, _check_paths, _pack, _unsupported
-from .program import COMPARE_OPS, PRESENCE_OPS, All, Any, Leaf, Node, Not, Program
+from .program import COMPARE_OPS, PRESENCE_OPS, All, Any, Leaf, Node, Not, Program, leaves
 from .reference import firing_order
 
 SID = "a"
@@ -143,7 +143,7 @@ class _Translator:
     def __init__(self, program: Program):
         constants: dict[tuple[str, str], set] = {}
         for rule in program.rules():
-            for leaf in _leaves(rule.when):
+            for leaf in leaves(rule.when):
                 if leaf.op in PRESENCE_OPS:
                     continue
                 if leaf.op not in COMPARE_OPS:
@@ -195,16 +195,6 @@ class _Translator:
         consts = self.constants[(field, cls)]
         code = 2 * bisect_left(consts, value) + 1
         return ("leaf", (field, cls, variant), _DOP[dop], code)
-
-
-def _leaves(node: Node):
-    if isinstance(node, Leaf):
-        yield node
-    elif isinstance(node, Not):
-        yield from _leaves(node.child)
-    else:
-        for child in node.children:
-            yield from _leaves(child)
 
 
 # ---- one engine ruleset and its session ----------------------------------------------------------

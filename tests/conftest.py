@@ -1,0 +1,59 @@
+"""What many test modules share: the repository's paths, the shipped rules, running the CLI.
+
+Helpers are imported by name (`from conftest import ROOT, run_cli`); fixtures are found by pytest.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+HAN = re.compile(r"[\u4e00-\u9fff]")  # Chinese characters: is a text in zh?
+
+
+def csv_data_rows(path) -> list[list[str]]:
+    """The non-empty data rows below a CSV's header, read with the csv module, not the importer."""
+    with Path(path).open(encoding="utf-8-sig", newline="") as handle:
+        return [row for row in list(csv.reader(handle))[1:] if any(cell.strip() for cell in row)]
+
+
+def run_cli(*args, input=None, **kwargs):
+    """`advisor ARGS...` in-process; the click Result (exit_code, output, stdout, stderr).
+
+    Exceptions are not caught: a traceback fails the test instead of hiding in the output.
+    """
+    from advisor.cli.main import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False, **kwargs)
+
+
+def run_cli_output(*args, **kwargs) -> tuple[int, str]:
+    """(exit status, all it printed: standard output and error) of `advisor ARGS...`."""
+    result = run_cli(*args, **kwargs)
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def ruleset():
+    """The shipped rules, loaded once per module."""
+    from advisor.ruleset import load_ruleset
+
+    return load_ruleset()
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """Run in an empty folder (no advisor.yaml from the developer's), English locale, no colour or account settings.
+
+    Modules that run the CLI use it for every test: `pytestmark = pytest.mark.usefixtures("clean_env")`.
+    """
+    monkeypatch.chdir(tmp_path)
+    for name in ("NO_COLOR", "ADVISOR_ACCOUNT", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
