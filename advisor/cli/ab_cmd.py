@@ -14,7 +14,7 @@ from ..notebook import append_entry, entry_from_ab
 from ..output import emit
 from .common import guarded, print_problems, report_ignored_columns, settings
 from .main import cli
-from .options import config_option, engine_option, format_option, lang_option, output_option, profile_option, rules_option
+from .options import format_option, profile_option, run_options
 
 
 @cli.command("ab")
@@ -34,12 +34,8 @@ from .options import config_option, engine_option, format_option, lang_option, o
               help="Append the conclusion to this operations notebook (.md or .yaml). 把结论追加到运营笔记。")
 @click.option("--what", default=None, help="What was tested, for the notebook, e.g. 'CTA wording'. 测试内容。")
 @profile_option
-@rules_option
-@config_option
 @format_option("text", "markdown", "json")
-@lang_option
-@engine_option
-@output_option
+@run_options
 @guarded
 def ab_command(a, b, source, method, alpha, power, min_lift, note, what, profile, rules_dirs, config_path, fmt, lang,
                engine, output):

@@ -10,17 +10,13 @@ from ..checklist import checklist, render_checklist
 from ..output import emit
 from .common import guarded, print_problems, settings
 from .main import cli
-from .options import config_option, engine_option, format_option, lang_option, output_option, rules_option
+from .options import format_option, run_options
 
 
 @cli.command("checklist")
 @click.argument("plans", nargs=-1, required=True)
 @format_option("text", "markdown", "json", "html")
-@lang_option
-@rules_option
-@config_option
-@engine_option
-@output_option
+@run_options
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False), default=None,
               help="A folder with your own checklist.txt.j2 / checklist.md.j2. 自定义模板文件夹。")
 @guarded

@@ -15,7 +15,7 @@ from ..metrics import FORMS
 from ..output import emit
 from .common import guarded, settings
 from .main import cli
-from .options import config_option, engine_option, lang_option, output_option, rules_option
+from .options import run_options
 
 
 def _format_option(fn):
@@ -41,11 +41,7 @@ def _format_option(fn):
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False), default=None,
               help="A folder of edited CTA templates laid over templates/cta/. 自定义模板文件夹。")
 @_format_option
-@lang_option
-@rules_option
-@config_option
-@engine_option
-@output_option
+@run_options
 @click.pass_context
 @guarded
 def cta_group(ctx, goal, form, tone, topic, series, variants, lead, focus, templates_dir, fmt, lang, rules_dirs,
@@ -87,11 +83,7 @@ def cta_group(ctx, goal, form, tone, topic, series, variants, lead, focus, templ
 @click.option("--file", "file_", type=str, default=None,
               help="Read the CTA from a UTF-8 text file (- for standard input). 从文件读取号召文案。")
 @_format_option
-@lang_option
-@rules_option
-@config_option
-@engine_option
-@output_option
+@run_options
 @guarded
 def check_command(text, file_, fmt, lang, rules_dirs, config_path, engine, output):
     """Lint a CTA for manipulative inducement (H13): shaming, bribes, threats, curses, stacked demands.

@@ -11,7 +11,7 @@ from ..goals import goals_json, render_goals, run_goals
 from ..output import emit
 from .common import guarded, print_problems, report_ignored_columns, settings
 from .main import cli
-from .options import config_option, engine_option, format_option, lang_option, output_option, profile_option, rules_option
+from .options import format_option, profile_option, run_options
 
 
 @cli.command("goals")
@@ -22,12 +22,8 @@ from .options import config_option, engine_option, format_option, lang_option, o
 @click.option("--week", default=None,
               help="The week to check, as 2026-W25 or a date in it (default: the latest week with videos). 要检查的周。")
 @profile_option
-@rules_option
-@config_option
 @format_option("text", "markdown", "json")
-@lang_option
-@engine_option
-@output_option
+@run_options
 @guarded
 def goals_command(goals_file, paths, history, week, profile, rules_dirs, config_path, fmt, lang, engine, output):
     """Check weekly goals: baseline, this week, progress, and which videos moved each target.

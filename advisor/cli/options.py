@@ -68,3 +68,11 @@ def profile_option(fn):
         "--profile", default=None,
         help="Platform profile name (wechat_channels, douyin, generic) or a profile YAML file; default: detected from the header. 平台导出格式。",
     )(fn)
+
+
+def run_options(fn):
+    """The options every command that evaluates rules takes: --rules, --config/--account, --lang,
+    --engine, --output. One decorator, so the commands cannot drift apart."""
+    for option in (output_option, engine_option, lang_option, config_option, rules_option):
+        fn = option(fn)
+    return fn

@@ -12,7 +12,7 @@ from ..output import emit
 from ..review import render_review, review_paths
 from .common import guarded, print_problems, report_ignored_columns, settings
 from .main import cli
-from .options import config_option, engine_option, format_option, lang_option, output_option, profile_option, rules_option
+from .options import format_option, profile_option, run_options
 
 
 def use_color(output: str | None, stream=None) -> bool:
@@ -30,12 +30,8 @@ def use_color(output: str | None, stream=None) -> bool:
 @click.option("--history", type=click.Path(dir_okay=False), default=None,
               help="Earlier videos of the account, for percentile thresholds and the quadrant baseline. 账号历史数据。")
 @profile_option
-@rules_option
-@config_option
 @format_option("text", "markdown", "json", "html")
-@lang_option
-@engine_option
-@output_option
+@run_options
 @click.option("--explain-all", is_flag=True,
               help="Also say why every other rule did not fire (the failed condition or missing data). 同时说明未触发的规则。")
 @guarded

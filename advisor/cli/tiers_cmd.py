@@ -11,7 +11,7 @@ from ..output import emit
 from ..tiers import render_tiers, run_tiers, tiers_json
 from .common import guarded, print_problems, settings
 from .main import cli
-from .options import config_option, engine_option, format_option, lang_option, output_option, rules_option
+from .options import format_option, run_options
 
 
 @cli.command("tiers")
@@ -20,12 +20,8 @@ from .options import config_option, engine_option, format_option, lang_option, o
               help="List the viewer ids of each tier (--no-ids: counts only). 是否列出每层的观众ID。")
 @click.option("--max-ids", type=click.IntRange(0), default=20, show_default=True,
               help="Ids shown per tier in text/markdown (JSON lists all). 文本报告每层最多显示的ID数。")
-@rules_option
-@config_option
 @format_option("text", "markdown", "json")
-@lang_option
-@engine_option
-@output_option
+@run_options
 @guarded
 def tiers_command(viewers, ids, max_ids, rules_dirs, config_path, fmt, lang, engine, output):
     """Tier viewers into active likers, core heart-givers and the rest, with actions per tier.
