@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import stats
+from .stats import proportions as stats
 from .errors import AdvisorError, Problem, did_you_mean
 from .i18n import Lang, T
 from .metrics import FieldInfo, VideoMetrics

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor import stats
+from advisor.stats import proportions as stats
 from advisor.ab import SIGNALS, compare_variants, pick_variants, run_ab
 from advisor.errors import AdvisorError
 from advisor.importers import load_videos

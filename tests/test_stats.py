@@ -17,8 +17,8 @@ from statistics import NormalDist
 
 import pytest
 
-from advisor import stats
-from advisor.stats import compare_rates, prob_b_beats_a, sample_size_per_variant, two_proportion_z_test
+from advisor.stats import proportions as stats
+from advisor.stats.proportions import compare_rates, prob_b_beats_a, sample_size_per_variant, two_proportion_z_test
 
 # (x_a, n_a, x_b, n_b) -> (z, two-sided p, P(B > A)) from statsmodels / scipy (see the docstring)
 REFERENCE = {

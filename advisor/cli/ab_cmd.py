@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .. import stats
+from ..stats import proportions as stats
 from ..ab import ab_json, render_ab, run_ab
 from ..i18n import T
 from ..notebook import append_entry, entry_from_ab
