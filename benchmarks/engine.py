@@ -6,7 +6,7 @@
     python benchmarks/engine.py --memory             # 1,000,000 videos through durable, RSS per 100k
 
 Videos are random but realistic (lognormal views, rates from beta-like draws, fields missing as
-in real exports) and go through advisor.metrics.VideoMetrics(...).to_fact(), so the facts are
+in real exports) and go through advisor.model.metrics.VideoMetrics(...).to_fact(), so the facts are
 exactly what the CLI evaluates. Facts are built before timing. Figures are printed, never
 asserted; goals reported against: durable <= 60 µs per video on the 2-core machine, and within
 5x of the reference evaluator.
@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from advisor.engine.program import All, Any, CompiledRule, Leaf, Not, Program  # noqa: E402
 from advisor.engine.reference import ReferenceEvaluator  # noqa: E402
-from advisor.metrics import VideoMetrics  # noqa: E402
+from advisor.model.metrics import VideoMetrics  # noqa: E402
 
 GOAL_US = 60.0
 GOAL_RATIO = 5.0
@@ -64,8 +64,8 @@ def random_video(rng: random.Random, i: int) -> dict:
 
 
 def shipped_program(form: str) -> Program:
-    from advisor.compiler import compile_rules
-    from advisor.ruleset import load_ruleset
+    from advisor.engine.compiler import compile_rules
+    from advisor.input.ruleset import load_ruleset
 
     ruleset = load_ruleset()
     rules = [r.rule for r in ruleset.active("review")]

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from advisor.importers import load_videos
+from advisor.input.importers import load_videos
 
 HEADER = "视频描述,视频ID,发布时间,完播率,平均播放时长,播放量,推荐,喜欢,评论量,分享量,关注量"
 

@@ -42,7 +42,7 @@ def run_cli_output(*args, **kwargs) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def ruleset():
     """The shipped rules, loaded once per module."""
-    from advisor.ruleset import load_ruleset
+    from advisor.input.ruleset import load_ruleset
 
     return load_ruleset()
 

@@ -1,4 +1,4 @@
-"""`advisor ab` and advisor.ab / advisor.notebook on the bundled A/B examples (examples/ab/)."""
+"""`advisor ab` and advisor.jobs.ab / advisor.jobs.notebook on the bundled A/B examples (examples/ab/)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from advisor.stats import proportions as stats
-from advisor.ab import SIGNALS, compare_variants, pick_variants, run_ab
-from advisor.errors import AdvisorError
-from advisor.importers import load_videos
-from advisor.notebook import NotebookEntry, append_entry, entry_from_ab
-from advisor.yamlio import load_yaml
+from advisor.jobs.ab import SIGNALS, compare_variants, pick_variants, run_ab
+from advisor.core.errors import AdvisorError
+from advisor.input.importers import load_videos
+from advisor.jobs.notebook import NotebookEntry, append_entry, entry_from_ab
+from advisor.input.yamlio import load_yaml
 
 from conftest import EXAMPLES
 from conftest import run_cli_output as run

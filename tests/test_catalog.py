@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from advisor.catalog import heuristics
+from advisor.model.catalog import heuristics
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "heuristics.yaml"
 

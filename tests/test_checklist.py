@@ -7,11 +7,11 @@ import re
 
 import pytest
 
-from advisor.checklist import STATUSES, build_checklist, checklist, checklist_json, load_plans, render_checklist
-from advisor.evaluate import StageRunner
-from advisor.plan import Plan
-from advisor.ruleset import load_ruleset
-from advisor.yamlio import load_yaml
+from advisor.jobs.checklist import STATUSES, build_checklist, checklist, checklist_json, load_plans, render_checklist
+from advisor.engine.evaluate import StageRunner
+from advisor.model.plan import Plan
+from advisor.input.ruleset import load_ruleset
+from advisor.input.yamlio import load_yaml
 
 from conftest import EXAMPLES, HAN, ROOT, run_cli
 

@@ -1,10 +1,11 @@
 import pytest
 
-from advisor.compiler import StratifyError, compile_rules, stratify
+from advisor.engine.compiler import compile_rules
+from advisor.model.strata import StratifyError, stratify
 from advisor.engine.program import All, Any, Leaf, Not
 from advisor.engine.reference import ReferenceEvaluator, eval_node
-from advisor.levels import Levels
-from advisor.rules_model import Rule
+from advisor.model.levels import Levels
+from advisor.model.rules_model import Rule
 
 LEVELS = Levels.model_validate({"metrics": {
     "heart_rate": {"low": {"op": "<", "absolute": {"default": 0.005, "long_video": 0.004}}},

@@ -10,9 +10,9 @@ import pytest
 
 from advisor.cli.common import settings
 from advisor.cli.main import cli
-from advisor.config import load_config
-from advisor.errors import AdvisorError
-from advisor.ruleset import load_ruleset
+from advisor.input.config import load_config
+from advisor.core.errors import AdvisorError
+from advisor.input.ruleset import load_ruleset
 
 from conftest import EXAMPLES, run_cli
 

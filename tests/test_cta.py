@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from advisor import paths
-from advisor.cta import (FOCUSES, GOALS, TONES, generate_cta, hook_deadline, max_variants, spoken_length,
+from advisor.core import paths
+from advisor.jobs.cta import (FOCUSES, GOALS, TONES, generate_cta, hook_deadline, max_variants, spoken_length,
                          variant_plan)
-from advisor.cta_check import CtaChecker
-from advisor.errors import AdvisorError
-from advisor.evaluate import StageRunner
-from advisor.levels import resolve
-from advisor.metrics import FORMS
-from advisor.plan import Plan
+from advisor.jobs.cta_check import CtaChecker
+from advisor.core.errors import AdvisorError
+from advisor.engine.evaluate import StageRunner
+from advisor.model.levels import resolve
+from advisor.model.metrics import FORMS
+from advisor.model.plan import Plan
 
 from conftest import HAN, run_cli
 

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from advisor.cta_check import CtaChecker, check_text, matched_words
-from advisor.errors import AdvisorError
-from advisor.evaluate import StageRunner
-from advisor.ruleset import load_ruleset
-from advisor.yamlio import load_yaml
+from advisor.jobs.cta_check import CtaChecker, check_text, matched_words
+from advisor.core.errors import AdvisorError
+from advisor.engine.evaluate import StageRunner
+from advisor.input.ruleset import load_ruleset
+from advisor.input.yamlio import load_yaml
 
 from conftest import ROOT, run_cli
 

@@ -200,8 +200,8 @@ def test_durable_matches_reference_on_a_fixed_program(fixed_durable, data):
 # The shipped review rules, compiled per form, on realistic facts and on threshold neighbours.
 def _shipped_programs():
     try:
-        from advisor.compiler import compile_rules
-        from advisor.ruleset import load_ruleset
+        from advisor.engine.compiler import compile_rules
+        from advisor.input.ruleset import load_ruleset
 
         ruleset = load_ruleset()
         rules = [r.rule for r in ruleset.active("review")]
@@ -222,7 +222,7 @@ def shipped():
 
 @st.composite
 def video_facts(draw, program):
-    from advisor.metrics import VideoMetrics
+    from advisor.model.metrics import VideoMetrics
 
     if draw(st.booleans()):
         counts = st.none() | st.integers(0, 10**7) | st.sampled_from((0, 1, 2**40))

@@ -25,7 +25,7 @@ from advisor.engine import durable_limits  # noqa: E402
 from advisor.engine.durable import SID, DurableEvaluator  # noqa: E402
 from advisor.engine.program import All, Any, CompiledRule, Leaf, Not, Program, TextFeature  # noqa: E402
 from advisor.engine.reference import ReferenceEvaluator  # noqa: E402
-from advisor.errors import AdvisorError  # noqa: E402
+from advisor.core.errors import AdvisorError  # noqa: E402
 
 OPS = ("<", "<=", ">", ">=", "==", "!=")
 

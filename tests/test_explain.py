@@ -1,10 +1,10 @@
 """Explanations: every condition with the video's value, the threshold and where it came from."""
 
-from advisor.evaluate import StageRunner
-from advisor.i18n import T
-from advisor.levels import Baseline
-from advisor.metrics import FIELDS, VideoMetrics
-from advisor.ruleset import load_ruleset
+from advisor.engine.evaluate import StageRunner
+from advisor.core.i18n import T
+from advisor.model.levels import Baseline
+from advisor.model.metrics import FIELDS, VideoMetrics
+from advisor.input.ruleset import load_ruleset
 
 RULESET = load_ruleset()
 

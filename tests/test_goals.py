@@ -1,4 +1,4 @@
-"""`advisor goals` and advisor.goals on the bundled multi-week export and goals file."""
+"""`advisor goals` and advisor.jobs.goals on the bundled multi-week export and goals file."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import AdvisorError
-from advisor.goals import (DEFAULT_TARGETS, GOAL_METRICS, GoalsFile, Target, evaluate_goals, load_goals, monday,
+from advisor.core.errors import AdvisorError
+from advisor.jobs.goals import (DEFAULT_TARGETS, GOAL_METRICS, GoalsFile, Target, evaluate_goals, load_goals, monday,
                            run_goals, split_weeks)
-from advisor.importers import load_videos
-from advisor.metrics import VideoMetrics
+from advisor.input.importers import load_videos
+from advisor.model.metrics import VideoMetrics
 
 from conftest import EXAMPLES
 from conftest import run_cli_output as run

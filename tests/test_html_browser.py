@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from advisor.charts import NO_ADVICE, advice_colors, strongest
-from advisor.html_report import review_html
-from advisor.review import review_json, review_paths
-from advisor.ruleset import load_ruleset
+from advisor.render.charts import NO_ADVICE, advice_colors, strongest
+from advisor.render.html_report import review_html
+from advisor.jobs.review import review_json, review_paths
+from advisor.input.ruleset import load_ruleset
 
 from conftest import csv_data_rows
 from test_html_report import CHARTS, EXPORT, chart_marks, parse

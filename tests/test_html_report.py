@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from advisor.charts import gap_regions, main_form
-from advisor.html_report import checklist_html, compare, review_html
-from advisor.metrics import FIELDS
-from advisor.render import format_value, make_filters
-from advisor.review import review_json, review_paths
+from advisor.render.charts import gap_regions, main_form
+from advisor.render.html_report import checklist_html, compare, review_html
+from advisor.model.metrics import FIELDS
+from advisor.core.templating import format_value, make_filters
+from advisor.jobs.review import review_json, review_paths
 
 from conftest import EXAMPLES, HAN, ROOT, csv_data_rows, run_cli
 
@@ -515,7 +515,7 @@ def test_checklist_html_has_every_plan_and_item(tmp_path):
 
 
 def test_checklist_html_in_chinese(ruleset):
-    from advisor.checklist import checklist
+    from advisor.jobs.checklist import checklist
 
     res = checklist([str(PLANS)], ruleset, lang="zh", engine="python")
     doc = parse(checklist_html(res))

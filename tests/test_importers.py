@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import AdvisorError
-from advisor.importers import decode, load_videos
+from advisor.core.errors import AdvisorError
+from advisor.input.importers import decode, load_videos
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 WECHAT = EXAMPLES / "wechat_channels_export.csv"

@@ -1,8 +1,8 @@
 import pytest
 from pydantic import ValidationError
 
-from advisor.levels import Baseline, Levels, percentile, resolve
-from advisor.i18n import T
+from advisor.model.levels import Baseline, Levels, percentile, resolve
+from advisor.core.i18n import T
 
 
 def levels() -> Levels:

@@ -1,4 +1,4 @@
-"""Rule lint (advisor.lint, run by `advisor rules check`).
+"""Rule lint (advisor.jobs.lint, run by `advisor rules check`).
 
 The fixtures mark every line lint must report with `# lint: KIND`; these tests compare the
 reported lines with the marked ones, so a missed or an extra problem fails.
@@ -12,12 +12,12 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from advisor.cli.main import cli
-from advisor.errors import Problem
-from advisor.i18n import T
-from advisor.levels import FORM_LABELS
-from advisor.lint import clarify, lint, unreachable
-from advisor.paths import shipped_rules
-from advisor.ruleset import collect_ruleset, load_ruleset
+from advisor.core.errors import Problem
+from advisor.core.i18n import T
+from advisor.model.levels import FORM_LABELS
+from advisor.jobs.lint import clarify, lint, unreachable
+from advisor.core.paths import shipped_rules
+from advisor.input.ruleset import collect_ruleset, load_ruleset
 
 FIX = Path(__file__).parent / "fixtures" / "lint"
 MARK = re.compile(r"#\s*lint:\s*([a-z-]+)")

@@ -3,7 +3,7 @@ import stat
 
 import pytest
 
-from advisor.output import write_atomic
+from advisor.core.output import write_atomic
 
 
 def test_atomic_write_replaces_whole_file_and_uses_normal_permissions(tmp_path):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import AdvisorError
-from advisor.profiles import (CANONICAL, Profile, detect_profile, generic_profile, load_profile, load_profiles,
+from advisor.core.errors import AdvisorError
+from advisor.input.profiles import (CANONICAL, Profile, detect_profile, generic_profile, load_profile, load_profiles,
                               map_header, norm_header, resolve_profile)
 
 WECHAT_HEADER = ("视频描述,视频ID,发布时间,完播率,平均播放时长,播放量,推荐,喜欢,评论量,分享量,关注量,转发聊天和朋友圈,"

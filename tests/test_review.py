@@ -1,4 +1,4 @@
-"""advisor.review: the library behind `advisor review`, run on the bundled sample exports."""
+"""advisor.jobs.review: the library behind `advisor review`, run on the bundled sample exports."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import re
 
 import pytest
 
-from advisor.cta import generate_cta
-from advisor.errors import AdvisorError
-from advisor.metrics import VideoMetrics
-from advisor.review import GOAL_FOR_LEAD, render_review, review, review_json, review_paths
-from advisor.rules_model import PRIORITY_RANK
-from advisor.ruleset import load_ruleset
+from advisor.jobs.cta import generate_cta
+from advisor.core.errors import AdvisorError
+from advisor.model.metrics import VideoMetrics
+from advisor.jobs.review import GOAL_FOR_LEAD, render_review, review, review_json, review_paths
+from advisor.model.rules_model import PRIORITY_RANK
+from advisor.input.ruleset import load_ruleset
 
 from conftest import EXAMPLES, csv_data_rows
 
@@ -224,7 +224,7 @@ def test_no_diagnosis_leaves_the_lead_to_the_cta_default(ruleset):
 
 
 def test_review_ctas_pass_the_cta_lint(export_review):
-    from advisor.cta_check import check_text
+    from advisor.jobs.cta_check import check_text
 
     checked = 0
     for lang in ("zh", "en"):

@@ -176,7 +176,7 @@ def test_output_is_written_to_the_file_only(tmp_path):
 
 
 def test_output_is_atomic_when_interrupted(tmp_path, monkeypatch):
-    import advisor.output
+    import advisor.core.output
 
     target = tmp_path / "report.txt"
     target.write_text("the previous report\n", encoding="utf-8")
@@ -184,7 +184,7 @@ def test_output_is_atomic_when_interrupted(tmp_path, monkeypatch):
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(advisor.output.os, "replace", interrupted)
+    monkeypatch.setattr(advisor.core.output.os, "replace", interrupted)
     result = run(EXPORT, "-o", target)
     assert result.exit_code == 130
     assert target.read_text(encoding="utf-8") == "the previous report\n"

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from advisor.metrics import VideoMetrics
-from advisor.review import review
-from advisor.yamlio import load_yaml
+from advisor.model.metrics import VideoMetrics
+from advisor.jobs.review import review
+from advisor.input.yamlio import load_yaml
 
 from conftest import ROOT
 
@@ -37,7 +37,7 @@ def run_case(case, ruleset):
 
 
 def advice_text(vr, lang):
-    from advisor.metrics import FIELDS
+    from advisor.model.metrics import FIELDS
 
     parts = []
     for f in vr.findings:
@@ -153,7 +153,7 @@ def test_the_exclusion_check_can_fail_without_the_rules_guard(ruleset):
     so the property above rests on the rules, not on luck."""
     import copy
 
-    from advisor.rules_model import AllCondition
+    from advisor.model.rules_model import AllCondition
 
     unguarded = _inverted(ruleset)
     unguarded.rules = []

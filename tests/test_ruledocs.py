@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from advisor.ruledocs import describe_condition, docs_for, find_examples
-from advisor.ruletest import discover, load_test_file
+from advisor.jobs.ruledocs import describe_condition, docs_for, find_examples
+from advisor.jobs.ruletest import discover, load_test_file
 
 from conftest import EXAMPLES, ROOT, run_cli
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from advisor.catalog import heuristics
-from advisor.ruleset import load_ruleset
+from advisor.model.catalog import heuristics
+from advisor.input.ruleset import load_ruleset
 
 from conftest import EXAMPLES, run_cli
 

@@ -4,8 +4,8 @@ import textwrap
 
 import pytest
 
-from advisor.errors import AdvisorError
-from advisor.ruleset import collect_ruleset, load_ruleset
+from advisor.core.errors import AdvisorError
+from advisor.input.ruleset import collect_ruleset, load_ruleset
 
 TITLE = '{zh: "标题", en: "title"}'
 

@@ -1,16 +1,16 @@
-"""`advisor rules test` and advisor.ruletest: loading cases, running them, reporting failures."""
+"""`advisor rules test` and advisor.jobs.ruletest: loading cases, running them, reporting failures."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from advisor.levels import resolve
-from advisor.ruleset import load_ruleset
-from advisor.paths import shipped_rules
-from advisor.ruletest import (FACT_KINDS, is_under, FactKind, case_model, load_test_file, register_fact_kind, run_case,
+from advisor.model.levels import resolve
+from advisor.input.ruleset import load_ruleset
+from advisor.core.paths import shipped_rules
+from advisor.jobs.ruletest import (FACT_KINDS, is_under, FactKind, case_model, load_test_file, register_fact_kind, run_case,
                               run_rule_tests)
-from advisor.i18n import T
+from advisor.core.i18n import T
 
 from conftest import run_cli
 
@@ -178,13 +178,13 @@ def test_fact_kinds_are_a_registry(ruleset, tmp_path):
         assert run_case(cases[0], ruleset, "python").status == "pass"
     finally:
         del FACT_KINDS["cta_line"]
-        from advisor import ruletest
+        from advisor.jobs import ruletest
 
         ruletest._case_model.cache_clear()
 
 
 def test_every_stage_has_a_fact_kind():
-    from advisor.stages import STAGE_FIELDS
+    from advisor.model.stages import STAGE_FIELDS
 
     case_model()
     assert set(STAGE_FIELDS) <= {kind.stage for kind in FACT_KINDS.values()}

@@ -1,7 +1,7 @@
 """JSON Schemas from the pydantic models: well-formed, current, and true to every shipped file.
 
 The shipped files are validated with a real JSON Schema validator (jsonschema, a test
-dependency), the way an editor would, and loaded with advisor.yamlio (YAML 1.2, as the YAML
+dependency), the way an editor would, and loaded with advisor.input.yamlio (YAML 1.2, as the YAML
 extension reads them), so a schema that rejects a valid file, or accepts a broken one, fails.
 """
 
@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from advisor.cli.main import cli
-from advisor.paths import shipped_rules
-from advisor.ruleset import load_ruleset
-from advisor.schemas import SCHEMA_NAMES, modeline, schema, schema_for_file, schema_text
-from advisor.yamlio import load_yaml
+from advisor.core.paths import shipped_rules
+from advisor.input.ruleset import load_ruleset
+from advisor.jobs.schemas import SCHEMA_NAMES, modeline, schema, schema_for_file, schema_text
+from advisor.input.yamlio import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = shipped_rules()

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from advisor.engine import ENGINES, durable_import_error
-from advisor.ruleset import load_ruleset
-from advisor.ruletest import discover, load_test_file, run_rule_tests
+from advisor.input.ruleset import load_ruleset
+from advisor.jobs.ruletest import discover, load_test_file, run_rule_tests
 
 AVAILABLE = [e for e in ENGINES if e != "durable" or durable_import_error() is None]
 

@@ -6,10 +6,10 @@ import statistics
 
 import pytest
 
-from advisor.metrics import VideoMetrics
-from advisor.review import review, review_paths
-from advisor.ruleset import load_ruleset
-from advisor.summary import MIN_BASELINE, PRIORITY_WEIGHT, TOP_N, learning_score, make_baseline, quadrant
+from advisor.model.metrics import VideoMetrics
+from advisor.jobs.review import review, review_paths
+from advisor.input.ruleset import load_ruleset
+from advisor.jobs.summary import MIN_BASELINE, PRIORITY_WEIGHT, TOP_N, learning_score, make_baseline, quadrant
 
 from conftest import EXAMPLES
 

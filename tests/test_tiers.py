@@ -1,4 +1,4 @@
-"""`advisor tiers` and advisor.tiers on the bundled viewers file (examples/viewers.csv)."""
+"""`advisor tiers` and advisor.jobs.tiers on the bundled viewers file (examples/viewers.csv)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import AdvisorError
-from advisor.tiers import TIERS, load_viewers, run_tiers
+from advisor.core.errors import AdvisorError
+from advisor.jobs.tiers import TIERS, load_viewers, run_tiers
 
 from conftest import EXAMPLES
 from conftest import run_cli_output as run

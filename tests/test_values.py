@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from advisor.i18n import T
-from advisor.values import (ValueProblem, is_missing, parse_choice, parse_count, parse_date, parse_id,
+from advisor.core.i18n import T
+from advisor.input.values import (ValueProblem, is_missing, parse_choice, parse_count, parse_date, parse_id,
                             parse_rate, parse_seconds, parse_text)
 
 

@@ -14,10 +14,10 @@ import shlex
 
 import pytest
 
-from advisor.metrics import FIELDS
-from advisor.ruleset import load_ruleset
-from advisor.ruletest import load_test_file, run_case
-from advisor.yamlio import load_yaml
+from advisor.model.metrics import FIELDS
+from advisor.input.ruleset import load_ruleset
+from advisor.jobs.ruletest import load_test_file, run_case
+from advisor.input.yamlio import load_yaml
 
 from conftest import EXAMPLES, ROOT, run_cli
 

@@ -5,9 +5,9 @@ from typing import Literal, Optional
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from advisor.errors import AdvisorError
-from advisor.i18n import T
-from advisor.yamlio import load_yaml, problems_from_validation_error
+from advisor.core.errors import AdvisorError
+from advisor.core.i18n import T
+from advisor.input.yamlio import load_yaml, problems_from_validation_error
 
 DOC = """\
 # a comment

@@ -1,3 +1,3 @@
 """The `advisor` command line: thin click shells over the library functions."""
 
-from .main import main  # noqa: F401
+from advisor.cli.main import main  # noqa: F401

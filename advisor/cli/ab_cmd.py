@@ -1,4 +1,4 @@
-"""`advisor ab`: compare two variants signal by signal (a thin shell over advisor.ab)."""
+"""`advisor ab`: compare two variants signal by signal (a thin shell over advisor.jobs.ab)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import sys
 
 import click
 
-from ..stats import proportions as stats
-from ..ab import ab_json, render_ab, run_ab
-from ..i18n import T
-from ..notebook import append_entry, entry_from_ab
-from ..output import emit
-from .common import guarded, print_problems, report_ignored_columns, settings
-from .main import cli
-from .options import format_option, profile_option, run_options
+from advisor.stats import proportions as stats
+from advisor.jobs.ab import ab_json, render_ab, run_ab
+from advisor.core.i18n import T
+from advisor.jobs.notebook import append_entry, entry_from_ab
+from advisor.core.output import emit
+from advisor.cli.common import guarded, print_problems, report_ignored_columns, settings
+from advisor.cli.main import cli
+from advisor.cli.options import format_option, profile_option, run_options
 
 
 @cli.command("ab")

@@ -6,11 +6,11 @@ import sys
 
 import click
 
-from ..checklist import checklist, render_checklist
-from ..output import emit
-from .common import guarded, print_problems, settings
-from .main import cli
-from .options import format_option, run_options
+from advisor.jobs.checklist import checklist, render_checklist
+from advisor.core.output import emit
+from advisor.cli.common import guarded, print_problems, settings
+from advisor.cli.main import cli
+from advisor.cli.options import format_option, run_options
 
 
 @cli.command("checklist")
@@ -41,8 +41,8 @@ def checklist_command(plans, fmt, lang, rules_dirs, config_path, engine, output,
     print_problems(result.problems, st.lang)
     if not result.plans:
         sys.exit(2)
-    if fmt == "html":  # one self-contained page (advisor.html_report)
-        from ..html_report import checklist_html
+    if fmt == "html":  # one self-contained page (advisor.render.html_report)
+        from advisor.render.html_report import checklist_html
 
         emit(checklist_html(result), output)
     else:

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import click
 
-from ..config import Config, check_account, load_config
-from ..errors import AdvisorError, Problem
-from ..i18n import Lang, T, detect_lang
-from ..ruleset import RuleSet, collect_ruleset
+from advisor.input.config import Config, check_account, load_config
+from advisor.core.errors import AdvisorError, Problem
+from advisor.core.i18n import Lang, T, detect_lang
+from advisor.input.ruleset import RuleSet, collect_ruleset
 
 ACCOUNT_META = "advisor.account"  # where the --account option leaves its value (see options.py)
 
@@ -53,7 +53,7 @@ class Settings:
 
     def collect(self, extra_dirs=()) -> tuple[RuleSet, list[Problem]]:
         """Like ruleset(), but returns the problems (for `advisor rules check`)."""
-        from ..lint import clarify
+        from advisor.jobs.lint import clarify
 
         ruleset, problems = collect_ruleset([*self.rule_dirs, *extra_dirs])
         for levels, file in self.config.level_layers(self.account):
@@ -96,7 +96,7 @@ def settings(*, lang: str | None = None, config_path: str | None = None, rules_d
 
 def _check_config_profile(config: Config, name: str, dirs: list[Path], path: tuple) -> None:
     """A profile named in advisor.yaml must exist (located at its line), before any import runs."""
-    from ..profiles import load_profiles, resolve_profile, shipped_profile_dirs
+    from advisor.input.profiles import load_profiles, resolve_profile, shipped_profile_dirs
 
     candidate = Path(name)
     if not candidate.is_absolute() and config.file:

@@ -7,15 +7,15 @@ import sys
 
 import click
 
-from ..cta import FOCUSES, GOALS, TONES, flagged_ctas, generate_cta, render_ctas
-from ..cta_check import check_text, read_text_file, render_check, validate_text
-from ..errors import AdvisorError, Problem
-from ..i18n import T
-from ..metrics import FORMS
-from ..output import emit
-from .common import guarded, settings
-from .main import cli
-from .options import run_options
+from advisor.jobs.cta import FOCUSES, GOALS, TONES, flagged_ctas, generate_cta, render_ctas
+from advisor.jobs.cta_check import check_text, read_text_file, render_check, validate_text
+from advisor.core.errors import AdvisorError, Problem
+from advisor.core.i18n import T
+from advisor.model.metrics import FORMS
+from advisor.core.output import emit
+from advisor.cli.common import guarded, settings
+from advisor.cli.main import cli
+from advisor.cli.options import run_options
 
 
 def _format_option(fn):

@@ -1,4 +1,4 @@
-"""`advisor goals`: weekly targets, their progress and next week's advice (a thin shell over advisor.goals)."""
+"""`advisor goals`: weekly targets, their progress and next week's advice (a thin shell over advisor.jobs.goals)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import sys
 
 import click
 
-from ..goals import goals_json, render_goals, run_goals
-from ..output import emit
-from .common import guarded, print_problems, report_ignored_columns, settings
-from .main import cli
-from .options import format_option, profile_option, run_options
+from advisor.jobs.goals import goals_json, render_goals, run_goals
+from advisor.core.output import emit
+from advisor.cli.common import guarded, print_problems, report_ignored_columns, settings
+from advisor.cli.main import cli
+from advisor.cli.options import format_option, profile_option, run_options
 
 
 @cli.command("goals")

@@ -6,8 +6,8 @@ import platform
 
 import click
 
-from .. import __version__
-from ..engine import default_engine, durable_import_error
+from advisor import __version__
+from advisor.engine import default_engine, durable_import_error
 
 
 def _version_text() -> str:
@@ -43,9 +43,9 @@ def cli():
 
 
 def _register() -> None:
-    from . import review_cmd, rules_cmd, schema_cmd  # noqa: F401  (each module adds its commands to `cli`)
-    from . import ab_cmd, goals_cmd, tiers_cmd  # noqa: F401
-    from . import checklist_cmd, cta_cmd  # noqa: F401
+    from advisor.cli import review_cmd, rules_cmd, schema_cmd  # noqa: F401  (each module adds its commands to `cli`)
+    from advisor.cli import ab_cmd, goals_cmd, tiers_cmd  # noqa: F401
+    from advisor.cli import checklist_cmd, cta_cmd  # noqa: F401
 
 
 _register()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..engine import ENGINES
+from advisor.engine import ENGINES
 
 
 def lang_option(fn):

@@ -1,4 +1,4 @@
-"""`advisor review`: explained, ranked advice for posted videos (a thin shell over advisor.review)."""
+"""`advisor review`: explained, ranked advice for posted videos (a thin shell over advisor.jobs.review)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import sys
 
 import click
 
-from ..i18n import T
-from ..output import emit
-from ..review import render_review, review_paths
-from .common import guarded, print_problems, report_ignored_columns, settings
-from .main import cli
-from .options import format_option, profile_option, run_options
+from advisor.core.i18n import T
+from advisor.core.output import emit
+from advisor.jobs.review import render_review, review_paths
+from advisor.cli.common import guarded, print_problems, report_ignored_columns, settings
+from advisor.cli.main import cli
+from advisor.cli.options import format_option, profile_option, run_options
 
 
 def use_color(output: str | None, stream=None) -> bool:
@@ -58,8 +58,8 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
         print_problems(result.problems, st.lang)
         click.echo(T(zh="没有可以复盘的视频", en="nothing could be reviewed").get(st.lang), err=True)
         sys.exit(2)
-    if fmt == "html":  # one self-contained page with charts (advisor.html_report)
-        from ..html_report import review_html
+    if fmt == "html":  # one self-contained page with charts (advisor.render.html_report)
+        from advisor.render.html_report import review_html
 
         emit(review_html(result, st.lang, levels=st.ruleset().levels), output)
     else:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from .. import paths as shipped_paths
-from ..errors import AdvisorError, Problem, did_you_mean
-from ..i18n import T
-from .common import guarded, print_problems, settings
-from .main import cli
-from .options import config_option, lang_option, output_option, rules_option
+from advisor.core import paths as shipped_paths
+from advisor.core.errors import AdvisorError, Problem, did_you_mean
+from advisor.core.i18n import T
+from advisor.cli.common import guarded, print_problems, settings
+from advisor.cli.main import cli
+from advisor.cli.options import config_option, lang_option, output_option, rules_option
 
 
 @cli.group("rules")
@@ -42,7 +42,7 @@ def check_command(paths, rules_dirs, config_path, lang):
     Example:
       advisor rules check examples/my-rules
     """
-    from ..lint import lint
+    from advisor.jobs.lint import lint
 
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs)
     folders = [Path(p) for p in paths]
@@ -102,10 +102,10 @@ def test_command(paths, rules_dirs, config_path, engine, fmt, verbose, lang, out
       advisor rules test
       advisor rules test examples/my-rules
     """
-    from ..engine import ENGINES, durable_import_error
-    from ..output import emit
-    from ..ruleset import load_ruleset
-    from ..ruletest import format_run, run_json, run_rule_tests
+    from advisor.engine import ENGINES, durable_import_error
+    from advisor.core.output import emit
+    from advisor.input.ruleset import load_ruleset
+    from advisor.jobs.ruletest import format_run, run_json, run_rule_tests
 
     layers, targets = _split_test_paths(paths)
     st = settings(lang=lang, config_path=config_path, rules_dirs=[*rules_dirs, *map(str, layers)],
@@ -125,7 +125,7 @@ def test_command(paths, rules_dirs, config_path, engine, fmt, verbose, lang, out
 
 
 def _stage_choices() -> list[str]:
-    from ..stages import STAGE_FIELDS
+    from advisor.model.stages import STAGE_FIELDS
 
     return list(STAGE_FIELDS)
 
@@ -149,8 +149,8 @@ def list_command(stage, heuristic, fmt, rules_dirs, config_path, lang):
       advisor rules list --heuristic H10
       advisor rules list --stage review --rules examples/my-rules --lang zh
     """
-    from ..catalog import heuristics
-    from ..ruledocs import format_table, rule_rows
+    from advisor.model.catalog import heuristics
+    from advisor.jobs.ruledocs import format_table, rule_rows
 
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs)
     if heuristic and heuristic.upper() not in heuristics():
@@ -182,7 +182,7 @@ def show_command(rule_id, rules_dirs, config_path, lang):
     Example:
       advisor rules show emotion-gap --lang zh
     """
-    from ..ruledocs import show_rule
+    from advisor.jobs.ruledocs import show_rule
 
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs)
     ruleset = st.ruleset()
@@ -212,9 +212,9 @@ def docs_command(rules_dirs, config_path, lang, output):
     Example:
       advisor rules docs --output docs/rules.md
     """
-    from ..i18n import LANGS
-    from ..output import emit
-    from ..ruledocs import docs_for
+    from advisor.core.i18n import LANGS
+    from advisor.core.output import emit
+    from advisor.jobs.ruledocs import docs_for
 
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs)
     text = docs_for(st.ruleset(), langs=(lang,) if lang else LANGS)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from ..i18n import T
-from ..schemas import SCHEMA_NAMES
-from .common import guarded, settings
-from .main import cli
-from .options import config_option, output_option, rules_option
+from advisor.core.i18n import T
+from advisor.jobs.schemas import SCHEMA_NAMES
+from advisor.cli.common import guarded, settings
+from advisor.cli.main import cli
+from advisor.cli.options import config_option, output_option, rules_option
 
 
 @cli.command("schema")
@@ -34,8 +34,8 @@ def schema_command(name, rules_dirs, config_path, output, output_dir):
       advisor schema rules --rules examples/my-rules --output examples/my-rules/rules.schema.json
       advisor schema all --output-dir rules/schemas
     """
-    from ..output import emit
-    from ..schemas import schema_text, write_schemas
+    from advisor.core.output import emit
+    from advisor.jobs.schemas import schema_text, write_schemas
 
     st = settings(config_path=config_path, rules_dirs=rules_dirs)
     ruleset = st.ruleset()

@@ -1,4 +1,4 @@
-"""`advisor tiers`: active likers, core heart-givers and the rest (a thin shell over advisor.tiers)."""
+"""`advisor tiers`: active likers, core heart-givers and the rest (a thin shell over advisor.jobs.tiers)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import sys
 
 import click
 
-from ..output import emit
-from ..tiers import render_tiers, run_tiers, tiers_json
-from .common import guarded, print_problems, settings
-from .main import cli
-from .options import format_option, run_options
+from advisor.core.output import emit
+from advisor.jobs.tiers import render_tiers, run_tiers, tiers_json
+from advisor.cli.common import guarded, print_problems, settings
+from advisor.cli.main import cli
+from advisor.cli.options import format_option, run_options
 
 
 @cli.command("tiers")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .program import Program
-from .reference import ReferenceEvaluator
+from advisor.engine.program import Program
+from advisor.engine.reference import ReferenceEvaluator
 
 ENGINES = ("durable", "python")
 
@@ -36,7 +36,7 @@ def make_evaluator(program: Program, engine: str | None = None):
     if engine == "python":
         return ReferenceEvaluator(program)
     if engine == "durable":
-        from .durable import DurableEvaluator
+        from advisor.engine.durable import DurableEvaluator
 
         return DurableEvaluator(program)
     raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")

@@ -79,13 +79,13 @@ import json
 import weakref
 from bisect import bisect_left
 
-from ..errors import AdvisorError, Problem
-from ..i18n import T
-from .durable_encoding import _compile_encoder, _FieldEncoder, _is_nan, _value_class
-from .durable_expr import FALSE, _expr_leaves, _make, _map_leaves, _to_json, _top_children
-from .durable_limits import MAX_PATHS_PER_RULE, MAX_RULES_PER_RULESET, _check_paths, _pack, _unsupported
-from .program import COMPARE_OPS, PRESENCE_OPS, All, Any, Leaf, Node, Not, Program, leaves
-from .reference import firing_order
+from advisor.core.errors import AdvisorError, Problem
+from advisor.core.i18n import T
+from advisor.engine.durable_encoding import _compile_encoder, _FieldEncoder, _is_nan, _value_class
+from advisor.engine.durable_expr import FALSE, _expr_leaves, _make, _map_leaves, _to_json, _top_children
+from advisor.engine.durable_limits import MAX_PATHS_PER_RULE, MAX_RULES_PER_RULESET, _check_paths, _pack, _unsupported
+from advisor.engine.program import COMPARE_OPS, PRESENCE_OPS, All, Any, Leaf, Node, Not, Program, leaves
+from advisor.engine.reference import firing_order
 
 SID = "a"
 FACT_ID = "v"

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import math
 
-from ..errors import AdvisorError, Problem
-from ..i18n import T
-from .durable_expr import _expr_leaves, _make, _top_children
+from advisor.core.errors import AdvisorError, Problem
+from advisor.core.i18n import T
+from advisor.engine.durable_expr import _expr_leaves, _make, _top_children
 
 # ---- engine limits (durable_rules 2.0.28, measured: see the module docstring) ------------------
 # Read at each check, so a test can raise one (monkeypatch this module) to let the engine fail.

@@ -1,6 +1,6 @@
 """The compiled form of a rule set: what both engines evaluate.
 
-Rules in YAML (advisor.rules_model) are validated, then compiled (advisor.compiler) into a
+Rules in YAML (advisor.model.rules_model) are validated, then compiled (advisor.engine.compiler) into a
 Program: levels are already resolved into numeric thresholds for one content form and one
 account baseline, text conditions are already turned into boolean features, and the rules are
 split into strata so that a rule matching a signal runs after every rule that can derive it.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 
-from .program import All, Any, CompiledRule, Leaf, Node, Not, Program, signal_field
+from advisor.engine.program import All, Any, CompiledRule, Leaf, Node, Not, Program, signal_field
 
 UNKNOWN = None  # the third truth value
 

@@ -1,0 +1,54 @@
+"""Running a stage's rules over many facts: one compiled program and evaluator per content form.
+
+Levels resolve to different thresholds per form, so each form present in a batch gets its own
+compiled Program (and, with the durable engine, its own rulesets). Evaluators are closed when
+the run ends, which frees durable's rulesets.
+"""
+
+from __future__ import annotations
+
+from advisor.engine.compiler import Compiled, compile_rules
+from advisor.engine import make_evaluator
+from advisor.engine.explain import Finding, Miss, explain
+from advisor.model.levels import Baseline
+from advisor.input.ruleset import RuleSet
+
+
+class StageRunner:
+    """Evaluates one stage's active rules; use as a context manager."""
+
+    def __init__(self, ruleset: RuleSet, stage: str, *, baseline: Baseline | None = None, engine: str | None = None):
+        self.ruleset = ruleset
+        self.stage = stage
+        self.baseline = baseline
+        self.engine = engine
+        self.loaded = ruleset.active(stage)
+        self.origins = {r.id: r.origin for r in self.loaded}
+        self._by_form: dict[str | None, tuple[Compiled, object]] = {}
+
+    def _for_form(self, form: str | None):
+        if form not in self._by_form:
+            compiled = compile_rules([r.rule for r in self.loaded], self.ruleset.levels, self.baseline, form,
+                                     name=f"advisor-{self.stage}-{form or 'default'}")
+            self._by_form[form] = (compiled, make_evaluator(compiled.program, self.engine))
+        return self._by_form[form]
+
+    def fired(self, fact: dict) -> tuple[Compiled, list[str]]:
+        compiled, evaluator = self._for_form(fact.get("form"))
+        return compiled, evaluator.evaluate(fact)
+
+    def run(self, fact: dict, *, with_misses: bool = False) -> tuple[list[str], list[Finding], list[Miss]]:
+        compiled, fired = self.fired(fact)
+        findings, misses = explain(compiled, fired, fact, origins=self.origins, with_misses=with_misses)
+        return fired, findings, misses
+
+    def close(self) -> None:
+        for _, evaluator in self._by_form.values():
+            evaluator.close()
+        self._by_form.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

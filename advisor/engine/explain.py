@@ -1,0 +1,484 @@
+"""Why a rule fired, or did not: each condition with the fact's value, the threshold and its source.
+
+Both engines only say *which* rules fired. The explanation re-evaluates each source condition
+of a rule with the reference semantics (advisor.engine.reference), so every finding lists the
+values that made it fire, and every rule that did not fire can name the condition that failed
+or the data that was missing (json-rules-engine style).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from advisor.engine.compiler import Compiled, CompiledRuleInfo, SourceCondition
+from advisor.engine.program import signal_field
+from advisor.engine.reference import eval_node
+from advisor.core.i18n import Lang, T
+from advisor.model.metrics import FieldInfo
+from advisor.core.templating import format_value, render_text
+from advisor.model.rules_model import PRIORITY_RANK, AllCondition, AnyCondition, NotCondition, Rule
+from advisor.model.stages import STAGE_FIELDS
+
+MARGIN_CAP = 10.0
+# Goal and segment facts say which kind of fact they are (a target, a tier, ...): a condition on
+# it picks the facts a rule applies to, and is no reason worth repeating in an explanation.
+FACT_KIND = "kind"
+
+# The comparison that holds when a condition under a `not` is false: shown instead of "is not".
+NEGATED_OP = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "==", "in": "not_in",
+              "not_in": "in", "exists": "missing", "missing": "exists"}
+
+CHOICE_OPS = ("==", "!=", "in", "not_in")  # said as "name: value", not as a comparison
+
+OP_WORDS = {
+    "<": T(zh="<", en="<"), "<=": T(zh="≤", en="≤"), ">": T(zh=">", en=">"), ">=": T(zh="≥", en="≥"),
+    "==": T(zh="=", en="="), "!=": T(zh="≠", en="≠"),
+    "in": T(zh="属于", en="is one of"), "not_in": T(zh="不属于", en="is none of"),
+    "contains": T(zh="包含", en="contains"), "matches": T(zh="匹配", en="matches"),
+}
+
+
+def field_info(metric: str | None, stage: str | None = None) -> FieldInfo | None:
+    """What `metric` is called and how its values read, in `stage` (some names, like `id`, are in
+    several stages); without a stage, in the first stage that has it."""
+    if stage is not None:
+        return STAGE_FIELDS.get(stage, {}).get(metric)
+    return next((fields[metric] for fields in STAGE_FIELDS.values() if metric in fields), None)
+
+
+def label(metric: str, lang: Lang, stage: str | None = None) -> str:
+    info = field_info(metric, stage)
+    return info.label.get(lang) if info else metric
+
+
+def show(metric: str, value, lang: Lang, stage: str | None = None) -> str:
+    if isinstance(value, list):
+        return ", ".join(show(metric, v, lang, stage) for v in value)
+    info = field_info(metric, stage)
+    return format_value(value, info.kind if info else "text", lang)
+
+
+@dataclass
+class Outcome:
+    """One source condition evaluated against one fact."""
+
+    source: SourceCondition
+    value: object  # the fact's value; None when missing
+    result: bool | None  # True, False, or None (unknown: a value was missing)
+    via: str | None = None  # the signal whose deriving rule this condition belongs to
+    matched: str | None = None  # text conditions: the words that matched
+    derived_by: tuple[str, ...] = ()  # signal conditions: the rules that derived the signal
+    negated: bool = False  # sits under a `not`: the rule needed it false (a reason when result is False)
+
+    @property
+    def held(self) -> bool:
+        """Whether this condition was as the rule needed it (true, or false under a `not`)."""
+        return self.result is (not self.negated)
+
+    def threshold_source(self, lang: Lang) -> str:
+        src = self.source
+        if src.threshold is not None:
+            return _threshold_source(src.threshold, lang)
+        if src.signal is not None:
+            if self.derived_by:
+                rules = ", ".join(self.derived_by)
+                return T(zh=f"由规则 {rules} 得出", en=f"derived by rule {rules}").get(lang)
+            return T(zh="没有规则得出这个信号", en="no rule derived this signal").get(lang)
+        return T(zh="规则设定", en="set in the rule").get(lang)
+
+    def sentence(self, lang: Lang, absent: dict | None = None) -> str:
+        """'completion rate 58.0% ≥ 31.0% (P70 of 24 short videos)' and its negative forms.
+
+        absent: metric -> T saying why the data lacks it (e.g. the export has no such column),
+        used instead of the plain "needs X, which the data does not have".
+        """
+        src = self.source
+        if absent and src.metric in absent and self.value is None and src.op != "missing":
+            name = label(src.metric, lang)
+            why = absent[src.metric].get(lang)
+            return T(zh=f"需要{name},{why}", en=f"needs {name}; {why}").get(lang)
+        if src.signal is not None:
+            name = src.signal
+            if self.result:
+                return T(zh=f"信号「{name}」成立", en=f"signal '{name}' holds").get(lang)
+            return T(zh=f"信号「{name}」不成立", en=f"signal '{name}' does not hold").get(lang)
+        name = label(src.metric, lang, src.stage)
+        if src.op in ("exists", "missing"):
+            if self.value is not None:
+                if src.op == "missing":  # the rule is for data without it
+                    return T(zh=f"数据里有{name}(这条规则针对没有{name}的数据)",
+                             en=f"{name} is in the data (this rule is for data without it)").get(lang)
+                return T(zh=f"数据里有{name}", en=f"{name} is in the data").get(lang)
+            if src.op == "exists":
+                return T(zh=f"需要{name},但数据里没有", en=f"needs {name}, which the data does not have").get(lang)
+            return T(zh=f"数据里没有{name}", en=f"{name} is not in the data").get(lang)
+        if self.result is None:
+            return T(zh=f"需要{name},但数据里没有", en=f"needs {name}, which the data does not have").get(lang)
+        shown = show(src.metric, self.value, lang, src.stage)
+        if src.op in ("contains", "matches"):
+            if self.result:
+                return T(zh=f"{name}出现了「{self.matched}」", en=f"{name} has '{self.matched}'").get(lang)
+            return T(zh=f"{name}没有出现所列词语", en=f"{name} has none of the listed words").get(lang)
+        target = show(src.metric, src.value, lang, src.stage)
+        if src.op in CHOICE_OPS and src.threshold is None:
+            return self._choice(name, shown, target, lang)
+        op = OP_WORDS[src.op].get(lang)
+        text = f"{name} {shown} {op} {target}" if self.result else \
+            f"{name} {shown} {T(zh='不满足', en='is not').get(lang)} {op} {target}"
+        if src.threshold is None:  # a number written in the rule speaks for itself
+            return text
+        where = self.threshold_source(lang)
+        return f"{text} ({where})" if lang == "en" else f"{text}({where})"
+
+    def _choice(self, name: str, shown: str, target: str, lang: Lang) -> str:
+        """'met: yes', 'goal: relationship (none of exposure, both)': an equality or membership
+        condition says the value, then what it was compared with unless that is the value itself."""
+        # Said as what actually holds: a false `== x` holds as `!= x`, a false `in` as `not_in`.
+        op = self.source.op if self.result else NEGATED_OP[self.source.op]
+        head = f"{name}:{shown}" if lang == "zh" else f"{name}: {shown}"
+        if op == "==":
+            return head
+        if op == "!=":
+            return T(zh=f"{head},不是 {target}", en=f"{head}, not {target}").get(lang)
+        among = T(zh="属于", en="one of") if op == "in" else T(zh="不属于", en="none of")
+        return f"{head}({among.zh} {target})" if lang == "zh" else f"{head} ({among.en} {target})"
+
+    def to_json(self, lang: Lang) -> dict:
+        src = self.source
+        if src.signal is not None:
+            out = {"metric": f"signal:{src.signal}", "value": bool(self.value), "op": "!=" if self.negated else "==",
+                   "threshold": True, "source": self.threshold_source(lang)}
+        else:
+            value = self.value
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None
+            # Under a `not` the comparison that actually held is the opposite one: show that,
+            # so `value op threshold` always reads as a true statement when the rule fired.
+            op = NEGATED_OP.get(src.op, src.op) if self.negated else src.op
+            out = {"metric": src.metric, "value": value, "op": op, "threshold": src.value,
+                   "source": self.threshold_source(lang)}
+            if self.negated:
+                out["negated"] = True
+            if src.level:
+                out["level"] = src.level
+            if src.threshold is not None:
+                out["threshold_source"] = src.threshold.to_json()
+        out["result"] = self.result
+        if self.via:
+            out["via"] = self.via
+        if self.matched:
+            out["matched"] = self.matched
+        if src.note is not None and self.held:
+            out["note"] = src.note.get(lang)
+        return out
+
+    def margin(self) -> float | None:
+        """How far past its threshold a numeric condition that held is, relative to the threshold."""
+        src = self.source
+        if not self.held or src.op not in ("<", "<=", ">", ">=") or not isinstance(self.value, (int, float)) \
+                or isinstance(self.value, bool):
+            return None
+        threshold = float(src.value)
+        scale = abs(threshold) if threshold else 1.0
+        return min(abs(self.value - threshold) / scale, MARGIN_CAP)
+
+
+def text_context(fact: dict, fields, conditions, lang: Lang) -> dict:
+    """What a rule's texts may use: the fact's fields, and each level's threshold with its source."""
+    levelled = [c for c in conditions if c.threshold is not None]
+    ctx = {name: fact.get(name) for name in fields}
+    ctx["thresholds"] = {c.metric: c.value for c in levelled}
+    ctx["sources"] = {c.metric: _threshold_source(c.threshold, lang) for c in levelled}
+    return ctx
+
+
+def because(held: list[Outcome], lang: Lang) -> str:
+    """'Because: a; b.' (依据:a;b。): the sentence that follows a finding's own explanation."""
+    sep, end = (";", "。") if lang == "zh" else ("; ", ".")
+    return T(zh="依据:", en="Because: ").get(lang) + sep.join(o.sentence(lang) for o in held) + end
+
+
+@lru_cache(maxsize=4096)
+def _threshold_source(threshold, lang: Lang) -> str:
+    # A batch resolves the same few thresholds for every video; word each one once.
+    return threshold.source(lang)
+
+
+def _matched(src: SourceCondition, fact: dict) -> str | None:
+    import re
+
+    text = fact.get(src.metric)
+    if not isinstance(text, str):
+        return None
+    for pattern in src.patterns:
+        m = re.search(pattern, text, re.IGNORECASE)
+        if m:
+            return m.group(0)
+    return None
+
+
+def outcomes(info: CompiledRuleInfo, fact: dict) -> list[Outcome]:
+    out = []
+    for src in info.conditions:
+        result = eval_node(src.node, fact)
+        if src.signal is not None:
+            value = fact.get(signal_field(src.signal), False)
+        elif src.patterns:
+            value = fact.get(src.metric)
+        else:
+            value = fact.get(src.metric)
+        matched = _matched(src, fact) if src.patterns and result else None
+        out.append(Outcome(src, value, result, matched=matched))
+    return out
+
+
+@dataclass
+class Finding:
+    rule: Rule
+    conditions: list[Outcome]  # this rule's own conditions, and those of rules behind its signals
+    margin: float = 0.0
+    origin: str = "shipped"
+    # The conditions that made the rule fire, as it needed them (a `not`'s false leaves included,
+    # the untaken branches of an `any` left out), with those behind its signals. Empty when
+    # built by hand: then the true conditions stand in.
+    reasons: list[Outcome] = field(default_factory=list)
+
+    def held(self) -> list[Outcome]:
+        return self.reasons or [o for o in self.conditions if o.result]
+
+    @property
+    def rule_id(self) -> str:
+        return self.rule.id
+
+    def explanation(self, fact: dict, fields, lang: Lang) -> str:
+        """The rule's own words, then the conditions that made it fire, with values and sources."""
+        parts = []
+        text = self.render("explain", fact, fields, lang)
+        if text:
+            parts.append(text)
+        # A presence condition with a note ("no retention data, so completion alone decides")
+        # is said by its note, not twice.
+        held = [o for o in self.held() if o.source.signal is None and o.source.metric != FACT_KIND
+                and not (o.source.op in ("exists", "missing") and o.source.note is not None)]
+        if held:
+            parts.append(because(held, lang))
+        notes = [o.source.note.get(lang) for o in self.held() if o.source.note is not None]
+        parts.extend(dict.fromkeys(notes))  # a note reached through two signals is said once
+        return ("" if lang == "zh" else " ").join(parts)
+
+    def to_json(self, fact: dict, fields, lang: Lang) -> dict:
+        """The finding as JSON; `fact` carries the display texts its rule's texts use.
+
+        (The review's JSON, advisor.jobs.review.finding_json, adds signals, margin and the CTA lead.)
+        """
+        rule = self.rule
+        return {
+            "rule_id": rule.id,
+            "heuristics": list(rule.heuristics),
+            "priority": rule.priority,
+            "title": self.render("title", fact, fields, lang),
+            "explanation": self.explanation(fact, fields, lang),
+            "conditions": [o.to_json(lang) for o in self.held() if o.source.signal is None],
+            "actions": self.render("actions", fact, fields, lang),
+            "origin": self.origin,
+        }
+
+    def render(self, key: str, fact: dict, fields, lang: Lang) -> str | list[str] | None:
+        then = self.rule.then
+        texts = [a.get(lang) for a in then.actions] if key == "actions" else \
+            [getattr(then, key).get(lang)] if getattr(then, key) is not None else []
+        if any("{" in t for t in texts):  # a template: it needs the context (plain texts do not)
+            ctx = text_context(fact, fields, [o.source for o in self.conditions], lang)
+            texts = [render_text(t, ctx, lang) for t in texts]
+        texts = [t.strip() for t in texts]
+        if key == "actions":
+            return texts
+        return texts[0] if texts else None
+
+
+@dataclass
+class Miss:
+    """A rule that did not fire, and the conditions that stopped it."""
+
+    rule: Rule
+    blockers: list[Outcome] = field(default_factory=list)
+    negated: list[Outcome] = field(default_factory=list)  # held, but sat under a `not`
+
+    def reason(self, lang: Lang, absent: dict | None = None) -> str:
+        """Why the rule did not fire; `absent` (metric -> T) says why missing data is missing."""
+        sep = ";" if lang == "zh" else "; "
+        parts = list(dict.fromkeys(o.sentence(lang, absent) for o in self.blockers))
+        parts += [T(zh="{s},而规则要求相反", en="{s}, and the rule needs the opposite").format(lang, s=o.sentence(lang))
+                  for o in self.negated]
+        return sep.join(parts)
+
+    def to_json(self, lang: Lang, absent: dict | None = None) -> dict:
+        return {
+            "rule_id": self.rule.id,
+            "heuristics": list(self.rule.heuristics),
+            "reason": self.reason(lang, absent),
+            "missing": sorted({o.source.metric for o in self.blockers if o.result is None and o.source.metric}),
+            "conditions": [o.to_json(lang) for o in self.blockers + self.negated],
+        }
+
+
+def _kleene_all(values):
+    if any(v is False for v in values):
+        return False
+    return None if any(v is None for v in values) else True
+
+
+def _kleene_any(values):
+    if any(v is True for v in values):
+        return True
+    return None if any(v is None for v in values) else False
+
+
+def _blockers(cond, by_path: dict, path: tuple, negate: bool = False):
+    """(value, blockers, negated): why `cond` is not what the rule needs.
+
+    `value` is the condition's Kleene value. Under `negate` the rule needs it false, so true
+    leaves are reported as `negated` ("holds, but the rule needs the opposite").
+    """
+    if isinstance(cond, (AllCondition, AnyCondition)):
+        key = "all" if isinstance(cond, AllCondition) else "any"
+        parts = [_blockers(child, by_path, path + (key, i), negate)
+                 for i, child in enumerate(getattr(cond, key))]
+        values = [p[0] for p in parts]
+        value = _kleene_all(values) if key == "all" else _kleene_any(values)
+        wanted = not negate
+        if value is wanted:  # this part is as the rule needs it: nothing blocks here
+            return value, [], []
+        blocked, negated = [], []
+        for child_value, b, n in parts:
+            if child_value is not wanted:
+                blocked += b
+                negated += n
+        return value, blocked, negated
+    if isinstance(cond, NotCondition):
+        value, blocked, negated = _blockers(cond.not_, by_path, path + ("not",), not negate)
+        return (None if value is None else not value), blocked, negated
+    outcome = by_path[path]
+    value = outcome.result
+    if value is None:
+        return value, [outcome], []
+    if value is (not negate):
+        return value, [], []
+    if negate:
+        return value, [], [outcome]
+    return value, [outcome], []
+
+
+def _supporters(cond, by_path: dict, path: tuple, negate: bool = False) -> list[Outcome]:
+    """The leaves that gave `cond` the value the rule needed (true; false under `negate`).
+
+    The mirror of _blockers, for rules that fired: an `all` needs every child, an `any` is
+    carried by its children that held; a `not` flips what is needed, and its leaves come back
+    marked `negated`. Untaken branches (e.g. the unknown half of an `any`) are left out.
+    """
+    if isinstance(cond, (AllCondition, AnyCondition)):
+        key = "all" if isinstance(cond, AllCondition) else "any"
+        children = [(child, path + (key, i)) for i, child in enumerate(getattr(cond, key))]
+        # all-true and any-false need every child; any-true and all-false are carried by some.
+        every = (key == "all") != negate
+        out: list[Outcome] = []
+        for child, child_path in children:
+            value = _value(child, by_path, child_path)
+            if every or value is (not negate):
+                out += _supporters(child, by_path, child_path, negate)
+        return out
+    if isinstance(cond, NotCondition):
+        return _supporters(cond.not_, by_path, path + ("not",), not negate)
+    outcome = by_path[path]
+    return [replace(outcome, negated=True) if negate else outcome]
+
+
+def _value(cond, by_path: dict, path: tuple):
+    """The Kleene value of a condition from its leaves' outcomes."""
+    if isinstance(cond, (AllCondition, AnyCondition)):
+        key = "all" if isinstance(cond, AllCondition) else "any"
+        values = [_value(c, by_path, path + (key, i)) for i, c in enumerate(getattr(cond, key))]
+        return _kleene_all(values) if key == "all" else _kleene_any(values)
+    if isinstance(cond, NotCondition):
+        inner = _value(cond.not_, by_path, path + ("not",))
+        return None if inner is None else not inner
+    return by_path[path].result
+
+
+def final_fact(compiled: Compiled, fired: list[str], fact: dict) -> dict:
+    """The fact as the last stratum saw it: text features and every signal's final value."""
+    program = compiled.program
+    full = dict(program.prepare(fact))
+    derived = {compiled.info[r].rule.then.signal for r in fired if compiled.info[r].rule.then.signal}
+    for name in program.signals:
+        full[signal_field(name)] = name in derived
+    return full
+
+
+def explain(compiled: Compiled, fired: list[str], fact: dict, *, origins: dict | None = None,
+            with_misses: bool = False) -> tuple[list[Finding], list[Miss]]:
+    """Findings for the fired rules with a title (ranked), and optionally why the others did not fire."""
+    fired_set = set(fired)
+    full = final_fact(compiled, fired, fact)
+    derivers: dict[str, list[str]] = {}
+    for rule_id in fired:
+        sig = compiled.info[rule_id].rule.then.signal
+        if sig:
+            derivers.setdefault(sig, []).append(rule_id)
+    cache: dict[str, list[Outcome]] = {}
+
+    def rule_outcomes(rule_id: str) -> list[Outcome]:
+        if rule_id not in cache:
+            cache[rule_id] = outcomes(compiled.info[rule_id], full)
+            for o in cache[rule_id]:
+                if o.source.signal:
+                    o.derived_by = tuple(derivers.get(o.source.signal, ()))
+        return cache[rule_id]
+
+    def with_chain(rule_id: str, seen: frozenset = frozenset()) -> list[Outcome]:
+        result = []
+        for o in rule_outcomes(rule_id):
+            result.append(o)
+            if o.source.signal and o.result and o.value:
+                for dep in derivers.get(o.source.signal, []):
+                    if dep not in seen:
+                        for inner in with_chain(dep, seen | {rule_id}):
+                            result.append(Outcome(inner.source, inner.value, inner.result, via=o.source.signal,
+                                                  matched=inner.matched))
+        return result
+
+    def reasons(rule_id: str, seen: frozenset = frozenset(), via: str | None = None) -> list[Outcome]:
+        by_path = {o.source.path: o for o in rule_outcomes(rule_id)}
+        result = []
+        for o in _supporters(compiled.info[rule_id].rule.when, by_path, ("when",)):
+            result.append(replace(o, via=via) if via else o)
+            if o.source.signal and o.held and o.value and not o.negated:
+                for dep in derivers.get(o.source.signal, []):
+                    if dep not in seen:
+                        result += reasons(dep, seen | {rule_id}, o.source.signal)
+        return result
+
+    findings = []
+    for rule_id in fired:
+        info = compiled.info[rule_id]
+        if info.rule.then.title is None:
+            continue  # a signal-only rule: it speaks through the rules that match its signal
+        conds = with_chain(rule_id)
+        why = reasons(rule_id)
+        margins = [m for m in (o.margin() for o in why) if m is not None]
+        margin = sum(margins) / len(margins) if margins else 0.0
+        origin = (origins or {}).get(rule_id, "shipped")
+        findings.append(Finding(info.rule, conds, margin, origin, why))
+    findings.sort(key=lambda f: (PRIORITY_RANK[f.rule.priority], -f.margin, f.rule.id))
+    misses = []
+    if with_misses:
+        for rule_id, info in compiled.info.items():
+            if rule_id in fired_set:
+                continue
+            by_path = {o.source.path: o for o in rule_outcomes(rule_id)}
+            _, blocked, negated = _blockers(info.rule.when, by_path, ("when",))
+            misses.append(Miss(info.rule, blocked, negated))
+    return findings, misses
+

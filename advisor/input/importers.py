@@ -1,0 +1,490 @@
+"""Exports -> VideoMetrics: CSV/TSV/TXT tables, JSON and YAML, from files or stdin.
+
+Nothing is lost silently: every data row becomes a video or a listed Problem (a row with one
+bad value is listed whole, never half-imported), every column is either used, known and
+deliberately unused (`FileInfo.unused_columns`, with the profile's reason), or unknown
+(`FileInfo.ignored_columns`, reported once per file). Only empty rows are skipped.
+
+Row numbers: row N is the Nth line after the header row (blank lines count, the header is
+row 0), so for a table without a title line above the header and without line breaks inside
+quoted cells, row N is on line N + 1 of the file; `Problem.line` always gives the real line.
+For JSON and YAML, row N is the Nth video object (1-based).
+
+A file that cannot be used at all (not found, not decodable, not a table, no recognisable
+column, no id column) raises AdvisorError with a located Problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Sequence, Union
+
+from pydantic import ValidationError
+
+from advisor.core.errors import AdvisorError, Problem
+from advisor.core.i18n import T
+from advisor.model.metrics import VideoMetrics
+from advisor.input.profiles import (CANONICAL, HeaderMap, Profile, detect_profile, generic_profile, load_profiles,
+                       map_header, norm_header, resolve_profile, shipped_profile_dirs, value_parser)
+from advisor.input.sources import STDIN, read_bytes
+from advisor.input.values import ValueProblem
+from advisor.input.yamlio import load_yaml, problems_from_validation_error
+
+TABLE_EXTS = {".csv": None, ".tsv": "\t", ".txt": None}  # None: sniffed (Excel may write ; in a .csv)
+HEADER_SEARCH_ROWS = 10  # how many non-empty lines may precede the header (an export's title line)
+
+
+@dataclass
+class FileInfo:
+    """What was read from one input."""
+
+    path: str
+    format: str  # csv | tsv | json | yaml
+    profile: str  # the profile id used
+    encoding: Optional[str] = None  # utf-8, utf-8-sig, utf-16, gb18030
+    rows: int = 0  # non-empty data rows read (imported + listed as problems)
+    videos: int = 0  # rows imported
+    header_line: Optional[int] = None  # tables: the header's line (1 unless a title line precedes it)
+    delimiter: Optional[str] = None
+    ignored_columns: list[str] = field(default_factory=list)  # columns no profile knows
+    unused_columns: dict[str, T] = field(default_factory=dict)  # known columns left unused -> why
+
+    def describe(self) -> T:
+        """A one-line summary for the CLI."""
+        zh = f"{self.path}: 读取 {self.rows} 行,导入 {self.videos} 条(档案 {self.profile}"
+        en = f"{self.path}: read {self.rows} rows, imported {self.videos} (profile {self.profile}"
+        if self.encoding:
+            zh, en = zh + f",编码 {self.encoding}", en + f", encoding {self.encoding}"
+        zh, en = zh + ")", en + ")"
+        if self.ignored_columns:
+            cols = ", ".join(self.ignored_columns)
+            zh, en = zh + f";未识别的列(未导入):{cols}", en + f"; unrecognised columns (not imported): {cols}"
+        if self.unused_columns:
+            cols = ", ".join(self.unused_columns)
+            zh, en = zh + f";已知但不使用的列:{cols}", en + f"; known columns not used: {cols}"
+        return T(zh=zh, en=en)
+
+
+@dataclass
+class ImportResult:
+    videos: list[VideoMetrics] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: list[FileInfo] = field(default_factory=list)
+
+
+def load_videos(
+    paths: Sequence[Union[str, Path]],
+    *,
+    profile: Union[str, Path, Profile, None] = None,
+    profile_dirs: Optional[Iterable[Path]] = None,
+    stdin: Optional[BinaryIO] = None,
+) -> ImportResult:
+    """Import videos from files (or "-" for stdin). Raises AdvisorError for unusable inputs.
+
+    profile: force a profile (an id, a profile file, or a Profile) instead of detecting one.
+    profile_dirs: extra profile folders (user rule folders' profiles/), layered over the shipped
+    ones. stdin: a binary stream to read "-" from (default sys.stdin.buffer).
+    Duplicate ids across the whole batch: the first is kept, later ones are listed as problems.
+    """
+    profiles = load_profiles([*shipped_profile_dirs(), *(profile_dirs or [])])
+    forced = profile if isinstance(profile, Profile) or profile is None else resolve_profile(profile, profiles)
+    generic = generic_profile(profiles)
+    known = {norm_header(n) for n in CANONICAL}
+    for p in [*profiles.values(), *([forced] if forced else [])]:
+        known.update(norm_header(c) for c in [*p.columns, *p.ignore, *p.detect])
+
+    def is_header(row: list) -> bool:
+        return any(norm_header(c) in known for c in row)
+
+    result = ImportResult()
+    first_seen: dict[str, tuple[str, int]] = {}
+    for path in paths:
+        data, name = read_bytes(path, max_bytes=None, stdin=stdin)  # no limit: an export grows with the account
+        ext = Path(str(path)).suffix.lower() if str(path) != STDIN else ""
+        source = _open_source(name, data, ext, is_header)
+        chosen = forced or detect_profile(source.header, profiles)
+        hmap = map_header(source.header, chosen, generic)
+        unused = dict(hmap.unused)
+        if source.format in ("json", "yaml"):
+            # Objects may each name a field differently ({"视频ID": ...}, {"id": ...}): an
+            # object's alias is used when the preferred key is absent, so none is unused.
+            for alternates in hmap.alternates.values():
+                for index in alternates:
+                    unused.pop(source.header[index], None)
+        else:
+            hmap.alternates = {}  # a table's duplicate column stays unused (it is reported)
+        info = FileInfo(path=name, format=source.format, profile=chosen.id, encoding=source.encoding,
+                        header_line=source.header_line, delimiter=source.delimiter,
+                        ignored_columns=list(hmap.unknown) + list(source.extra_ignored),
+                        unused_columns=unused)
+        _check_header(name, source, hmap)
+        _import_rows(name, source, hmap, info, result, first_seen)
+        result.files.append(info)
+    return result
+
+
+# --- reading and decoding -----------------------------------------------------------------------
+
+
+def decode(data: bytes, name: str = "<input>") -> tuple[str, str]:
+    """(text, encoding): UTF-16 by its BOM, else strict UTF-8 (BOM or not), else GB18030."""
+    if data[:4] == b"PK\x03\x04" or data[:4] == b"\xd0\xcf\x11\xe0":
+        raise AdvisorError([Problem(file=name, message=T(
+            zh="这是 Excel 工作簿,不是表格文本:请在 Excel 中「另存为 CSV UTF-8」",
+            en="this is an Excel workbook, not a text table: save it as 'CSV UTF-8' from Excel"))])
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise _decode_error(name, data, exc.start, "UTF-16") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as utf8_error:
+        if b"\x00" in data[:4096]:
+            raise _decode_error(name, data, utf8_error.start, "UTF-8") from None
+        try:
+            return data.decode("gb18030"), "gb18030"
+        except UnicodeDecodeError:
+            raise _decode_error(name, data, utf8_error.start, "UTF-8 / GB18030") from None
+    if "\x00" in text[:4096]:  # ASCII text in UTF-16 without a BOM is valid UTF-8, full of NULs
+        raise _decode_error(name, data, data.find(b"\x00"), "UTF-8")
+    return text, "utf-8-sig" if data[:3] == b"\xef\xbb\xbf" else "utf-8"
+
+
+def _decode_error(name: str, data: bytes, offset: int, tried: str) -> AdvisorError:
+    line = data.count(b"\n", 0, offset) + 1
+    return AdvisorError([Problem(file=name, line=line, message=T(
+        zh=f"无法识别文件编码(已尝试 {tried}):请另存为 UTF-8",
+        en=f"cannot decode the file (tried {tried}): save it as UTF-8"))])
+
+
+# --- sources: a header and rows of cells, whatever the format ----------------------------------
+
+Locate = Callable[[int], tuple]  # column index -> (line, col) of that cell, for YAML
+
+
+@dataclass
+class _Source:
+    format: str
+    header: list[str]
+    rows: Iterator[tuple[int, Optional[int], list, Optional[Locate]]]  # (row, line, cells, locate)
+    encoding: Optional[str] = None
+    header_line: Optional[int] = None
+    delimiter: Optional[str] = None
+    extra_ignored: list[str] = field(default_factory=list)
+
+
+def _open_source(name: str, data: bytes, ext: str, is_header: Callable[[list], bool]) -> _Source:
+    text, encoding = decode(data, name)
+    kind = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}.get(ext)
+    if kind is None and ext not in TABLE_EXTS:
+        kind = _sniff_kind(text)
+    if kind == "json":
+        source = _objects_source(name, _load_json(name, text), "json", None)
+    elif kind == "yaml":
+        data_, locator = load_yaml(text, filename=name, max_bytes=50_000_000, max_depth=16, max_nodes=5_000_000)
+        source = _objects_source(name, data_, "yaml", locator)
+    else:
+        source = _table_source(name, text, TABLE_EXTS.get(ext), is_header)
+    source.encoding = encoding
+    return source
+
+
+def _sniff_kind(text: str) -> str:
+    """stdin or an unknown extension: JSON, YAML or a table, from the first characters."""
+    head = text.lstrip()
+    if head[:1] in ("[", "{"):
+        return "json"
+    first = head.split("\n", 1)[0]
+    if head.startswith(("---", "- ")) or (":" in first and not any(d in first for d in (",", "\t", ";"))):
+        return "yaml"
+    return "table"
+
+
+def _load_json(name: str, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise AdvisorError([Problem(file=name, line=exc.lineno, col=exc.colno, message=T(
+            zh=f"JSON 格式错误:{exc.msg}", en=f"invalid JSON: {exc.msg}"))]) from None
+    except RecursionError:
+        raise AdvisorError([Problem(file=name, message=T(zh="JSON 嵌套过深", en="JSON nested too deeply"))]) from None
+
+
+def _objects_source(name: str, data: Any, fmt: str, locator) -> _Source:
+    """A list of videos, one video object, or {"videos": [...]} as header + rows."""
+    base: tuple = ()
+    extra: list[str] = []
+    if isinstance(data, dict) and isinstance(data.get("videos"), list):
+        extra = [f"{k} (top level)" for k in data if k != "videos"]
+        items, base = data["videos"], ("videos",)
+    elif isinstance(data, dict):
+        items = [data]
+    elif isinstance(data, list):
+        items = data
+    else:
+        raise AdvisorError([Problem(file=name, line=1 if locator else None, message=T(
+            zh="应为视频列表、单个视频对象或 {videos: [...]}",
+            en="expected a list of videos, one video object, or {videos: [...]}"))])
+    header: list[str] = []
+    index: dict[str, int] = {}
+    for item in items:
+        if isinstance(item, dict):
+            for key in item:
+                if str(key) not in index:
+                    index[str(key)] = len(header)
+                    header.append(str(key))
+
+    def rows():
+        single = isinstance(data, dict) and not base
+        for number, item in enumerate(items, start=1):
+            path = base if single else base + (number - 1,)
+            line = locator.at(path)[0] if locator else None
+            if not isinstance(item, dict):
+                yield number, line, item, None  # not an object: reported by _import_rows
+                continue
+            cells: list = [None] * len(header)
+            keys: dict[int, Any] = {}
+            for key, value in item.items():
+                cells[index[str(key)]] = value
+                keys[index[str(key)]] = key
+            locate = (lambda i, p=path, k=keys: locator.at(p + (k.get(i),))) if locator else None
+            yield number, line, cells, locate
+
+    return _Source(format=fmt, header=header, rows=rows(), extra_ignored=extra)
+
+
+def _table_source(name: str, text: str, delimiter: Optional[str], is_header: Callable[[list], bool]) -> _Source:
+    table = read_table(text, name, delimiter=delimiter, is_header=is_header)
+    return _Source(format="tsv" if table.delimiter == "\t" else "csv", header=table.header,
+                   rows=((number, line, row, None) for number, line, row in table.rows),
+                   header_line=table.header_line, delimiter=table.delimiter)
+
+
+@dataclass
+class Table:
+    """A delimited text table: its header row, and an iterator over the rows below it."""
+
+    header: list[str]  # the cells as written, stripped (and without a stray BOM)
+    header_line: int
+    delimiter: str
+    rows: Iterator[tuple[int, int, list[str]]]  # (row number, line, cells); blank rows included
+
+
+def read_table(text: str, name: str, *, delimiter: Optional[str] = None,
+               is_header: Callable[[list], bool] = lambda row: True) -> Table:
+    """Split decoded text into a header and rows; the delimiter is sniffed when not given.
+
+    The header is the first non-empty row `is_header` accepts among the first few (an export
+    may put a title line or two above it), else the first non-empty row. Row N is the Nth line
+    after the header (see the module docstring). A malformed line raises AdvisorError, when the
+    header is read or, for a later line, from the rows iterator (the rows before it are kept).
+    """
+    if delimiter is None:
+        delimiter = _sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+    def next_row() -> tuple[Optional[list[str]], int]:
+        start = reader.line_num + 1
+        try:
+            return next(reader), start
+        except StopIteration:
+            return None, start
+        except csv.Error as exc:
+            raise AdvisorError([Problem(file=name, line=reader.line_num or start, message=T(
+                zh=f"表格格式错误:{exc}", en=f"malformed table: {exc}"))]) from None
+
+    first: Optional[tuple[list[str], int]] = None
+    header: Optional[tuple[list[str], int]] = None
+    seen = 0
+    while seen < HEADER_SEARCH_ROWS:
+        row, line = next_row()
+        if row is None:
+            break
+        if not any(cell.strip() for cell in row):
+            continue
+        seen += 1
+        first = first or (row, line)
+        if is_header(row):
+            header = (row, line)
+            break
+    if first is None:
+        raise AdvisorError([Problem(file=name, line=1, message=T(
+            zh="文件是空的,没有表头", en="the file is empty: no header row"))])
+    # (Without a header, the rows read while searching are not replayed: no cell of `first`
+    # is a known column, so the caller refuses the file before any row is needed.)
+    cells, header_line = header or first
+
+    def rows():
+        number = 0
+        while True:
+            row, line = next_row()
+            if row is None:
+                return
+            number += 1
+            yield number, line, row
+
+    return Table([c.replace("\ufeff", "").strip() for c in cells], header_line, delimiter, rows())
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Comma, tab or semicolon: whichever the first non-empty line has most of."""
+    for line in text.splitlines():
+        if line.strip():
+            counts = {d: line.count(d) for d in ("\t", ",", ";")}
+            best = max(counts, key=counts.get)
+            return best if counts[best] else ","
+    return ","
+
+
+# --- rows -> videos -----------------------------------------------------------------------------
+
+
+def _check_header(name: str, source: _Source, hmap: HeaderMap) -> None:
+    line = source.header_line or (1 if source.format == "yaml" else None)
+    if not hmap.fields and source.header:
+        shown = ", ".join(source.header[:8]) + (" …" if len(source.header) > 8 else "")
+        raise AdvisorError([Problem(file=name, line=line, message=T(
+            zh=f"表头中没有可识别的列(档案 {hmap.profile.id}):{shown};应有如 视频ID、播放量、id、views 等列",
+            en=f"no recognisable column in the header (profile {hmap.profile.id}): {shown}; "
+               f"expected columns such as 视频ID, 播放量, id, views"))])
+    if "id" not in hmap.columns and source.header:
+        if not hmap.id_from or not all(f in hmap.columns for f in hmap.id_from):
+            raise AdvisorError([Problem(file=name, line=line, message=T(
+                zh=f"没有视频ID列(如 视频ID 或 id),无法区分视频(档案 {hmap.profile.id})",
+                en=f"no video id column (such as 视频ID or id), so videos cannot be told apart "
+                   f"(profile {hmap.profile.id})"))])
+
+
+def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
+                 result: ImportResult, first_seen: dict[str, tuple[str, int]]) -> None:
+    # One parser per used column, built once per file: the row loop stays small for big files.
+    parsers = [(index, fname, value_parser(fname, hmap.values.get(fname))) for index, fname in hmap.fields.items()]
+    index_of = {fname: index for index, fname in hmap.fields.items()}
+    id_sources = [index_of[f] for f in hmap.id_from if f in index_of] if "id" not in hmap.columns else []
+    width = len(source.header)
+    unnamed = [i for i, c in enumerate(source.header) if not c]
+    stray: set[int] = set()  # cells under no header name that hold data: reported once per file
+    defaults = hmap.defaults
+    validate = VideoMetrics.model_validate
+
+    for number, line, cells, locate in source.rows:
+        if not isinstance(cells, list):
+            info.rows += 1
+            result.problems.append(Problem(file=name, line=line, row=number, message=T(
+                zh=f"应为一个视频对象(键值映射),实际为 {type(cells).__name__}",
+                en=f"expected a video object (a mapping), found {type(cells).__name__}")))
+            continue
+        if _blank_row(cells):
+            continue  # an empty row: skipped silently
+        info.rows += 1
+        if len(cells) != width or unnamed:
+            stray.update(i for i in [*unnamed, *range(width, len(cells))]
+                         if i < len(cells) and str(cells[i]).strip())
+            if len(cells) < width:  # a short row: the missing cells are empty
+                cells = cells + [None] * (width - len(cells))
+
+        names = None  # per-row column names, when an object used an alias key
+        if hmap.alternates:
+            cells, names = _merge_alternates(cells, hmap.alternates)
+
+        # Fast path: every cell parses. On the first bad one, redo the row cell by cell to
+        # list each bad value (a row is imported whole or not at all).
+        try:
+            values = {fname: value for index, fname, parse in parsers
+                      if (value := parse(cells[index])) is not None}
+            problems: list[Problem] = []
+        except ValueProblem:
+            values, problems = _parse_slowly(name, number, line, cells, locate, parsers, hmap, names,
+                                             source.header)
+        if "id" not in values:
+            _fill_id(name, number, line, cells, id_sources, hmap, values, problems)
+        if problems:
+            result.problems.extend(problems)
+            continue
+        for key, value in defaults.items():
+            values.setdefault(key, value)
+        try:
+            video = validate(values)
+        except ValidationError as exc:  # parsers check bounds already; this is a safety net
+            for problem in problems_from_validation_error(exc, None, name):
+                fname = problem.field or ""
+                result.problems.append(replace(problem, line=line, row=number, field=fname or None,
+                                               column=hmap.columns.get(fname)))
+            continue
+        seen = first_seen.get(video.id)
+        if seen is not None:
+            result.problems.append(Problem(
+                file=name, line=line, row=number, column=hmap.columns.get("id"), field="id", message=T(
+                    zh=f"视频ID「{video.id}」重复:已在 {seen[0]} 第 {seen[1]} 行出现,保留第一次,本行未导入",
+                    en=f"duplicate video id '{video.id}': already in {seen[0]} row {seen[1]}; "
+                       f"the first is kept, this row is not imported")))
+            continue
+        first_seen[video.id] = (name, number)
+        result.videos.append(video)
+        info.videos += 1
+
+    for index in sorted(stray):
+        label = source.header[index] if index < width and source.header[index] else None
+        info.ignored_columns.append(label or f"#{index + 1}")
+
+
+def _merge_alternates(cells: list, alternates: dict[int, list[int]]) -> tuple[list, dict[int, int]]:
+    """Fill an absent preferred key from the first alias key the object has.
+
+    Returns the cells and, for each filled column, the index of the key actually used.
+    """
+    cells, used = list(cells), {}
+    for primary, others in alternates.items():
+        if cells[primary] is None:
+            for index in others:
+                if cells[index] is not None:
+                    cells[primary], used[primary] = cells[index], index
+                    break
+    return cells, used
+
+
+def _parse_slowly(name, number, line, cells, locate, parsers, hmap, names=None, header=()) -> tuple[dict, list[Problem]]:
+    """Parse a row cell by cell, listing every bad value with its row, column and field."""
+    values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for index, fname, parse in parsers:
+        try:
+            value = parse(cells[index])
+        except ValueProblem as exc:
+            written = (names or {}).get(index, index)  # the key this object actually used
+            column = hmap.columns[fname] if written == index else header[written]
+            where = locate(written) if locate else (line, None)
+            problems.append(Problem(file=name, line=where[0], col=where[1], row=number,
+                                    column=column, field=fname, message=exc.message))
+            continue
+        if value is not None:
+            values[fname] = value
+    return values, problems
+
+
+def _fill_id(name, number, line, cells, id_sources, hmap, values, problems) -> None:
+    """Make the id from the profile's `id_from` cells, or list the row as missing its id."""
+    if any(p.field == "id" for p in problems):
+        return  # the id cell itself was bad and is already listed
+    if id_sources:
+        parts = [str(cells[i]).strip() for i in id_sources if cells[i] is not None]
+        if len(parts) == len(id_sources) and all(parts):
+            values["id"] = " ".join(parts)
+            return
+    made_from = " + ".join(hmap.columns[f] for f in hmap.id_from if f in hmap.columns) if id_sources else ""
+    problems.append(Problem(
+        file=name, line=line, row=number, column=hmap.columns.get("id"), field="id",
+        message=T(zh="缺少视频ID" + (f"(由 {made_from} 组成)" if made_from else ""),
+                  en="missing video id" + (f" (made of {made_from})" if made_from else ""))))
+
+
+def _blank_row(cells: list) -> bool:
+    try:
+        return not "".join(cells).strip()  # table rows: all str
+    except TypeError:  # JSON/YAML values: 0 and False are values, not blanks
+        return all(c is None or (isinstance(c, str) and not c.strip()) for c in cells)

@@ -1,0 +1,412 @@
+"""Dual-track calls to action (H07): a like line and a heart line, placed on the video's timeline.
+
+generate_cta() is the library function behind `advisor cta`; the review report calls it too,
+to give each reviewed video a CTA for its next one (`lead` from the diagnosis's `cta_lead`,
+`focus` for what the diagnosis asks for, e.g. comments and a return visit after short-lived heat).
+
+The wording is data: Jinja2 templates in templates/cta/ (one file per track and language), rendered
+in advisor.core.templating's sandbox. Inside a track template each paragraph (lines separated by a blank line)
+is one wording, so an operator adds a variant by adding a paragraph, no code. Variants for A/B tests
+(H12) combine a wording with a placement; variant A is the first of each, and the next ones change
+one thing at a time (wording, then placement), so a test can tell which change moved the numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Optional
+
+from advisor.core import paths
+from advisor.core.errors import AdvisorError, Problem, did_you_mean
+from advisor.core.i18n import LANGS, Lang, T
+from advisor.model.metrics import FORMS
+from advisor.core.templating import render_template
+
+if TYPE_CHECKING:
+    from advisor.jobs.cta_check import CheckResult
+
+GOALS = ("exposure", "relationship", "both")
+TONES = ("warm", "professional", "playful")
+TRACKS = ("like", "heart")
+# What a diagnosis can ask the CTA to add (the review stage's diagnoses use these names).
+FOCUSES = {
+    "comments_and_return": T(zh="邀请评论并预告下一期,给观众回来的理由(H03)",
+                             en="invite a comment and tease the next video, a reason to come back (H03)"),
+    "return_visit": T(zh="预告后续内容,邀请观众回来接着看(H11)",
+                      en="tease what comes next and invite viewers back for it (H11)"),
+}
+# Speaking rates for the spoken length: Chinese characters, and words of Latin script.
+CJK_PER_SECOND = 4.0
+WORDS_PER_SECOND = 2.5
+MAX_TEXT = 40  # topic and series names: a few words, not a paragraph
+HOOK_FALLBACK_S = 3.0
+
+Track = Literal["like", "heart"]
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+TRACK_NAMES = {"like": T(zh="点赞", en="like"), "heart": T(zh="小红心", en="heart")}
+
+
+@dataclass(frozen=True)
+class SpokenLength:
+    """How long a script takes to say, and the rate that produced the figure."""
+
+    seconds: float
+    cjk_chars: int
+    words: int
+
+    def rate_text(self, lang: Lang) -> str:
+        parts = []
+        if self.cjk_chars:
+            parts.append(T(zh="{n} 个汉字,每秒约 {r:g} 个", en="{n} Chinese characters at about {r:g} a second").format(
+                lang, n=self.cjk_chars, r=CJK_PER_SECOND))
+        if self.words:
+            parts.append(T(zh="{n} 个英文词,每秒约 {r:g} 个", en="{n} words at about {r:g} a second").format(
+                lang, n=self.words, r=WORDS_PER_SECOND))
+        return ("; " if lang == "en" else ";").join(parts)
+
+    def to_json(self) -> dict:
+        return {"cjk_chars": self.cjk_chars, "cjk_chars_per_second": CJK_PER_SECOND,
+                "words": self.words, "words_per_second": WORDS_PER_SECOND}
+
+
+def spoken_length(text: str) -> SpokenLength:
+    """Chinese is read at about 4 characters a second, English at about 2.5 words a second.
+
+    Emoji and punctuation are not spoken; a Chinese script with a Latin brand name in it gets
+    both rates, each for its own part.
+    """
+    cjk = len(_CJK.findall(text))
+    words = len(_WORD.findall(_CJK.sub(" ", text)))
+    seconds = cjk / CJK_PER_SECOND + words / WORDS_PER_SECOND
+    return SpokenLength(round(seconds, 1), cjk, words)
+
+
+@dataclass
+class Cta:
+    """One generated call to action: its two tracks, the script to read, and where it goes."""
+
+    tracks: dict[str, str]  # {"like": ..., "heart": ...}
+    leads: Track  # the track said first
+    script: str
+    placement: str
+    spoken_seconds: float
+    heuristics: list[str]
+    variant: str = "A"
+    changes: list[str] = field(default_factory=list)  # what differs from variant A: wording, placement
+    wording: int = 0
+    placement_index: int = 0
+    goal: str = "both"
+    form: Optional[str] = None
+    tone: str = "warm"
+    lang: Lang = "zh"
+    focus: Optional[str] = None
+    extra: Optional[str] = None  # the focus line, when a focus was asked for
+    spoken: SpokenLength | None = None
+
+    def to_json(self) -> dict:
+        """The issue's shape (tracks, script, placement, spoken_seconds, heuristics) and more."""
+        out = {
+            "tracks": dict(self.tracks),
+            "script": self.script,
+            "placement": self.placement,
+            "spoken_seconds": self.spoken_seconds,
+            "heuristics": list(self.heuristics),
+            "leads": self.leads,
+            "variant": self.variant,
+            "differs_from_a": list(self.changes),
+            "goal": self.goal,
+            "form": self.form,
+            "tone": self.tone,
+            "lang": self.lang,
+        }
+        if self.focus:
+            out["focus"] = self.focus
+            out["extra"] = self.extra
+        if self.spoken is not None:
+            out["spoken_rate"] = self.spoken.to_json()
+        return out
+
+
+def lead_for_goal(goal: str) -> Track:
+    """Exposure and both lead with the like (the broad, easy ask); relationship with the heart."""
+    return "heart" if goal == "relationship" else "like"
+
+
+def variant_plan(n_wordings: int, n_placements: int) -> list[tuple[int, int]]:
+    """(wording, placement) per variant: A first, then one change at a time, then combinations.
+
+    H12: a test should change one thing at a time, so B, C, ... each differ from A in wording
+    only or in placement only, alternating, for as long as the templates allow; only after those
+    run out do variants change both.
+    """
+    order = [(0, 0)]
+    singles_w = [(w, 0) for w in range(1, n_wordings)]
+    singles_p = [(0, p) for p in range(1, n_placements)]
+    while singles_w or singles_p:
+        if singles_w:
+            order.append(singles_w.pop(0))
+        if singles_p:
+            order.append(singles_p.pop(0))
+    order += [(w, p) for p in range(1, n_placements) for w in range(1, n_wordings)]
+    return order
+
+
+def variant_label(index: int) -> str:
+    """A, B, ..., Z, then A2, B2, ..."""
+    letter = chr(ord("A") + index % 26)
+    return letter if index < 26 else f"{letter}{index // 26 + 1}"
+
+
+def _problem(message: T, field_name: str) -> AdvisorError:
+    return AdvisorError([Problem(message, field=field_name)])
+
+
+def _choice(value, choices, field_name: str, allow_none: bool = False):
+    if value is None and allow_none:
+        return None
+    if value in choices:
+        return value
+    hint = did_you_mean(str(value), choices)
+    tail_zh, tail_en = (f";{hint.zh}", f"; {hint.en}") if hint else ("", "")
+    raise _problem(T(zh=f"{field_name} 应为 {', '.join(choices)} 之一,而不是 {value!r}{tail_zh}",
+                     en=f"{field_name} must be one of {', '.join(choices)}, not {value!r}{tail_en}"), field_name)
+
+
+def _short_text(value, field_name: str) -> Optional[str]:
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    if not text:
+        return None
+    if len(text) > MAX_TEXT:
+        raise _problem(T(zh=f"{field_name} 太长(上限 {MAX_TEXT} 个字符):写一个简短的名字",
+                         en=f"{field_name} is too long (limit {MAX_TEXT} characters): give a short name"), field_name)
+    return text
+
+
+class _Templates:
+    """The CTA templates: a user folder (when given) laid over the shipped one, file by file."""
+
+    def __init__(self, user_dir: str | Path | None, lang: Lang):
+        self.lang = lang
+        self.shipped = paths.shipped_templates() / "cta"
+        self.user = Path(user_dir) if user_dir else None
+        if self.user is not None and not self.user.is_dir():
+            raise AdvisorError([Problem(T(zh="找不到模板文件夹", en="no such template folder"), file=str(self.user))])
+
+    def folder_for(self, name: str) -> Path:
+        if self.user is not None and (self.user / name).is_file():
+            return self.user
+        return self.shipped
+
+    def render(self, name: str, context: dict) -> str:
+        folder = self.folder_for(name)
+        if not (folder / name).is_file():
+            raise AdvisorError([Problem(T(zh="缺少模板文件", en="template file missing"), file=str(folder / name))])
+        return render_template(folder, name, context, self.lang)
+
+    def paragraphs(self, name: str, context: dict, what: T) -> list[str]:
+        """Each blank-line-separated paragraph of the rendered template, as one line of text."""
+        text = self.render(name, context)
+        out = [_one_line(block, self.lang) for block in _PARAGRAPH_BREAK.split(text)]
+        out = [line for line in out if line]
+        if not out:
+            folder = self.folder_for(name)
+            raise AdvisorError([Problem(T(
+                zh=f"模板没有给出任何{what.zh}(tone={context.get('tone')}, form={context.get('form')}):每种说法写成一段,段与段之间空一行",
+                en=f"the template gives no {what.en} for tone={context.get('tone')}, form={context.get('form')}: "
+                   "write each wording as a paragraph, with a blank line between paragraphs"),
+                file=str(folder / name))])
+        return out
+
+
+def _one_line(text: str, lang: Lang) -> str:
+    """A rendered template's lines joined: no space between Chinese lines, one between English ones."""
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    return ("" if lang == "zh" else " ").join(lines)
+
+
+@lru_cache(maxsize=1)
+def _shipped_levels():
+    """The shipped levels.yaml alone (the whole rule set is not needed for one threshold)."""
+    from advisor.model.levels import Levels
+    from advisor.input.yamlio import load_yaml
+
+    data, _ = load_yaml(paths.shipped_rules() / "levels.yaml")
+    return Levels.model_validate(data or {})
+
+
+def hook_deadline(form: str | None, levels=None) -> float:
+    """When the opening hook should have landed, from the `late` level of hook_at_s (levels.yaml).
+
+    The checklist's hook rule uses the same level, so the CTA's timeline advice and the
+    checklist never disagree about what "late" means.
+    """
+    if levels is None:
+        try:
+            levels = _shipped_levels()
+        except (AdvisorError, ValueError):  # a broken levels.yaml is reported by the commands that load it
+            return HOOK_FALLBACK_S
+    spec = levels.metrics.get("hook_at_s", {}).get("late")
+    if spec is None:
+        return HOOK_FALLBACK_S
+    return float(spec.absolute.get(form or "default", spec.absolute["default"]))
+
+
+@dataclass
+class _Setup:
+    """Validated arguments, the rendered wordings, and the variant plan they allow."""
+
+    templates: "_Templates"
+    base: dict
+    lang: Lang
+    lead: Track
+    wordings: dict[str, list[str]]
+    extras: list
+    plan: list[tuple[int, int]]
+    n_wordings: int
+    n_placements: int
+
+
+def _setup(goal, form, tone, topic, series, lang, lead, focus, templates_dir, levels) -> _Setup:
+    goal = _choice(goal, GOALS, "goal")
+    form = _choice(form, FORMS, "form", allow_none=True)
+    tone = _choice(tone, TONES, "tone")
+    lang = _choice(lang, LANGS, "lang")
+    lead = _choice(lead, TRACKS, "lead", allow_none=True) or lead_for_goal(goal)
+    focus = _choice(focus, tuple(FOCUSES), "focus", allow_none=True)
+    topic = _short_text(topic, "topic")
+    series = _short_text(series, "series")
+    templates = _Templates(templates_dir, lang)
+    base = {"goal": goal, "form": form, "tone": tone, "topic": topic, "series": series, "leads": lead,
+            "focus": focus, "hook_by_s": hook_deadline(form, levels)}
+    wordings: dict[str, list[str]] = {}
+    for track in TRACKS:
+        position = "first" if track == lead else "second"
+        wordings[track] = templates.paragraphs(f"{track}.{lang}.j2", {**base, "position": position},
+                                               T(zh=f"{TRACK_NAMES[track].zh}轨的说法", en=f"{track}-track wording"))
+    extras = templates.paragraphs(f"focus.{lang}.j2", base, T(zh="补充号召", en="focus line")) if focus else [None]
+    n_wordings = max(len(wordings["like"]), len(wordings["heart"]), len(extras))
+    # Placement texts mention the script's length, so they are rendered per variant; count them here.
+    n_placements = len(templates.paragraphs(f"placement.{lang}.j2", {**base, "spoken_seconds": 0.0, "extra": None},
+                                            T(zh="位置建议", en="placement")))
+    return _Setup(templates, base, lang, lead, wordings, extras, variant_plan(n_wordings, n_placements),
+                  n_wordings, n_placements)
+
+
+def generate_cta(*, goal: str = "both", form: str | None = None, tone: str = "warm", topic: str | None = None,
+                 series: str | None = None, lang: Lang = "zh", variants: int = 1, lead: str | None = None,
+                 focus: str | None = None, templates_dir: str | Path | None = None, levels=None) -> list[Cta]:
+    """`variants` dual-track CTAs for a video; raises AdvisorError on bad arguments or templates.
+
+    goal      exposure | relationship | both: decides which track leads (exposure and both: like)
+    form      short_video | long_video | live | image_text, or None: wording and timeline
+    tone      warm | professional | playful
+    topic     what the video is about, woven into the like track ("people who enjoy <topic>")
+    series    the series name, woven into the heart track ("follow what comes next in <series>")
+    lang      zh | en
+    variants  how many versions to A/B test (H12); at most max_variants() for these settings
+    lead      like | heart: overrides the goal's choice (a diagnosis may know better)
+    focus     a key of FOCUSES: adds a line, e.g. comments_and_return after short-lived heat
+    templates_dir  a folder of edited templates laid over templates/cta/, file by file
+    levels    advisor.model.levels.Levels for the hook deadline in the placement (default: the shipped ones)
+    """
+    if isinstance(variants, bool) or not isinstance(variants, int) or variants < 1:
+        raise _problem(T(zh="variants 应为不小于 1 的整数", en="variants must be a whole number of at least 1"), "variants")
+    st = _setup(goal, form, tone, topic, series, lang, lead, focus, templates_dir, levels)
+    if variants > len(st.plan):
+        raise _problem(T(
+            zh=f"模板只能给出 {len(st.plan)} 个互不相同的版本({st.n_wordings} 种说法 × {st.n_placements} 种位置);"
+               f"要更多,在 templates/cta/ 的模板里每种说法加一段",
+            en=f"the templates give only {len(st.plan)} distinct variants ({st.n_wordings} wordings × "
+               f"{st.n_placements} placements); for more, add a paragraph per wording to the templates in templates/cta/"),
+            "variants")
+    lead, second = st.lead, ("heart" if st.lead == "like" else "like")
+    out = []
+    for index, (w, p) in enumerate(st.plan[:variants]):
+        tracks = {t: st.wordings[t][w % len(st.wordings[t])] for t in TRACKS}
+        extra = st.extras[w % len(st.extras)]
+        script = st.templates.render(f"script.{st.lang}.j2",
+                                     {**st.base, "first": tracks[lead], "second": tracks[second], "extra": extra})
+        script = _one_line(script, st.lang)
+        spoken = spoken_length(script)
+        placements = st.templates.paragraphs(f"placement.{st.lang}.j2",
+                                             {**st.base, "spoken_seconds": spoken.seconds, "extra": extra},
+                                             T(zh="位置建议", en="placement"))
+        changes = ([] if w == 0 else ["wording"]) + ([] if p == 0 else ["placement"])
+        heuristics = ["H07", "H08"] + (["H12"] if variants > 1 else [])
+        out.append(Cta(tracks=tracks, leads=lead, script=script, placement=placements[p % len(placements)],
+                       spoken_seconds=spoken.seconds, heuristics=heuristics, variant=variant_label(index),
+                       changes=changes, wording=w, placement_index=p, goal=st.base["goal"], form=st.base["form"],
+                       tone=st.base["tone"], lang=st.lang, focus=st.base["focus"], extra=extra, spoken=spoken))
+    return out
+
+
+def max_variants(*, goal: str = "both", form: str | None = None, tone: str = "warm", lang: Lang = "zh",
+                 lead: str | None = None, focus: str | None = None, templates_dir: str | Path | None = None) -> int:
+    """How many distinct variants the templates give for these settings."""
+    return len(_setup(goal, form, tone, None, None, lang, lead, focus, templates_dir, None).plan)
+
+
+def flagged_ctas(ctas: list[Cta], ruleset=None, *, engine: str | None = None) -> list[tuple[Cta, "CheckResult"]]:
+    """The CTAs whose script the H13 lint flags, with what it found.
+
+    The shipped templates always pass (tests prove it for every combination); a topic or series
+    name, or an edited template, might not, so `advisor cta` checks what it hands out.
+    """
+    from advisor.jobs.cta_check import CtaChecker
+
+    out = []
+    with CtaChecker(ruleset, engine=engine) as checker:
+        for cta in ctas:
+            result = checker.check(cta.script)
+            if not result.clean:
+                out.append((cta, result))
+    return out
+
+
+TONE_LABELS = {"warm": T(zh="温暖", en="warm"), "professional": T(zh="专业", en="professional"),
+               "playful": T(zh="活泼", en="playful")}
+GOAL_LABELS = {"exposure": T(zh="曝光", en="exposure"), "relationship": T(zh="长期关系", en="relationship"),
+               "both": T(zh="两者兼顾", en="both")}
+CHANGE_LABELS = {"wording": T(zh="说法", en="wording"), "placement": T(zh="位置", en="placement")}
+
+
+def render_ctas(ctas: list[Cta], lang: Lang) -> str:
+    """The text output of `advisor cta`: each variant's tracks, script, placement and length."""
+    first = ctas[0]
+    lines = [T(zh="双轨号召 · 目标:{g} · 语气:{t} · 先说:{l}轨",
+               en="Dual-track CTA · goal: {g} · tone: {t} · leads with: the {l} track").format(
+        lang, g=GOAL_LABELS[first.goal].get(lang), t=TONE_LABELS[first.tone].get(lang),
+        l=TRACK_NAMES[first.leads].get(lang))]
+    for c in ctas:
+        head = T(zh="── 版本 {v}", en="── Variant {v}").format(lang, v=c.variant)
+        if c.changes:
+            what = ("、" if lang == "zh" else " and ").join(CHANGE_LABELS[x].get(lang) for x in c.changes)
+            head += T(zh="(与 A 只差{w})", en=" (differs from A in {w} only)").format(lang, w=what)
+        lines += ["", head + " ──"]
+        order = [c.leads, "heart" if c.leads == "like" else "like"]
+        for track in order:
+            icon = "👍" if track == "like" else "♡"
+            lines.append(T(zh="{i} {n}轨:{s}", en="{i} {n} track: {s}").format(
+                lang, i=icon, n=TRACK_NAMES[track].get(lang), s=c.tracks[track]))
+        if c.extra:
+            lines.append(T(zh="+ 补充:{s}", en="+ extra: {s}").format(lang, s=c.extra))
+        lines.append(T(zh="脚本:{s}", en="Script: {s}").format(lang, s=c.script))
+        lines.append(T(zh="位置:{s}", en="Placement: {s}").format(lang, s=c.placement))
+        rate = c.spoken.rate_text(lang) if c.spoken else ""
+        lines.append(T(zh="口播时长:约 {s:g} 秒({r})", en="Spoken length: about {s:g} s ({r})").format(
+            lang, s=c.spoken_seconds, r=rate))
+        lines.append(T(zh="依据:{h}", en="Heuristics: {h}").format(lang, h=", ".join(c.heuristics)))
+    if len(ctas) > 1:
+        lines += ["", T(zh="A/B 测试(H12):每个版本只改一处,分别发布后对比点赞和小红心的变化,数据够了再下结论。",
+                        en="A/B test (H12): each variant changes one thing; publish them separately, compare how "
+                           "likes and hearts move, and conclude only on enough data.").get(lang)]
+    return "\n".join(lines)

@@ -1,0 +1,830 @@
+"""Weekly and per-video goals (H15, H17, H20): baseline, current value, progress, week over week.
+
+A goals file (GOALS.yaml, validated by `GoalsFile`) states measurable targets such as
+"heart share of new followers up 6%" or "average completion up 2 percentage points while hearts
+grow". Without targets, the account's stage (new / growing / established) picks default ones
+(H17). From videos spread over several weeks, each target gets its baseline (the week before),
+its current value (the chosen week), its progress, the week-by-week series, and the videos
+that moved it or did not. A target whose metric is not in the data says so, and which data
+would supply it.
+
+The advice comes from the `goal` stage rules (rules/goals.yaml), evaluated by the same engine
+as every other stage: one fact per target (kind: target) and one for the goal set as a whole
+(kind: goal_set), e.g. "a new account with only relationship targets".
+
+evaluate_goals() is the library function behind `advisor goals`; goals_json() and
+render_goals() are its reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from advisor.core.errors import AdvisorError, Problem
+from advisor.core.i18n import Lang, T
+from advisor.model.metrics import FieldInfo, VideoMetrics
+from advisor.model.stage_fields import GOAL_FIELDS
+from advisor.model.plan import AccountStage
+from advisor.core.templating import format_value
+
+if TYPE_CHECKING:  # the evaluator imports advisor.model.stages, which imports this module's fields
+    from advisor.input.ruleset import RuleSet
+
+STAGE = "goal"
+Per = Literal["week", "video"]
+MAX_TARGETS = 50
+
+
+# --- what a goal can measure ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GoalMetric:
+    """A metric a target can name, and how a week's videos aggregate into one value."""
+
+    name: str
+    label: T
+    family: str  # exposure | relationship | retention
+    kind: str  # rate | count | seconds | ratio (how values read)
+    agg: str  # pooled: sum(numerator) / sum(denominator); mean: average per video; sum; external
+    fields: tuple[str, ...]  # pooled: numerator fields then the denominator; mean / sum: the field
+    source: T  # what data supplies it, said when the data lacks it
+
+
+_EXPORT = T(zh="视频号助手的单篇视频导出(数据中心 → 单篇视频 → 下载表格)", en="the 视频号助手 per-video export (数据中心 → 单篇视频 → 下载表格)")
+
+
+def _in_export(column: str) -> T:
+    return T(zh=f"数据里没有这一列;{_EXPORT.zh}带有「{column}」列", en=f"the data has no such column; {_EXPORT.en} has a '{column}' column")
+
+
+_NOT_IN_EXPORT = {
+    "retention_rate": T(zh="数据里没有留存率;视频号助手的单篇视频导出不含这一列。需要一份带「留存率」列的导出(例如其他平台的创作者工具),或按你看到的分析数据手动补一列",
+                        en="the data has no retention rate, and the 视频号助手 per-video export has no such column. It needs an export with a 留存率 column (e.g. another platform's creator tool), or a column you fill in by hand from the analytics you have"),
+    "rewatch_rate": T(zh="数据里没有复看率;视频号助手的单篇视频导出不含这一列。需要一份带「复看率」列的数据(可以手动补)",
+                      en="the data has no rewatch rate, and the 视频号助手 per-video export has no such column. It needs data with a 复看率 column (you can add it by hand)"),
+}
+
+GOAL_METRICS: dict[str, GoalMetric] = {m.name: m for m in (
+    GoalMetric("views", T(zh="播放量", en="views"), "exposure", "count", "sum", ("views",), _in_export("播放量")),
+    GoalMetric("likes", T(zh="点赞数", en="likes"), "exposure", "count", "sum", ("likes",), _in_export("喜欢")),
+    GoalMetric("shares", T(zh="分享数", en="shares"), "exposure", "count", "sum", ("shares",), _in_export("分享量")),
+    GoalMetric("hearts", T(zh="小红心数", en="hearts"), "relationship", "count", "sum", ("hearts",), _in_export("推荐")),
+    GoalMetric("comments", T(zh="评论数", en="comments"), "relationship", "count", "sum", ("comments",), _in_export("评论量")),
+    GoalMetric("follows", T(zh="新增关注", en="new followers"), "relationship", "count", "sum", ("follows",), _in_export("关注量")),
+    GoalMetric("like_rate", T(zh="点赞率", en="like rate"), "exposure", "rate", "pooled", ("likes", "views"), _in_export("喜欢")),
+    GoalMetric("share_rate", T(zh="分享率", en="share rate"), "exposure", "rate", "pooled", ("shares", "views"), _in_export("分享量")),
+    GoalMetric("heart_rate", T(zh="小红心率", en="heart rate"), "relationship", "rate", "pooled", ("hearts", "views"), _in_export("推荐")),
+    GoalMetric("comment_rate", T(zh="评论率", en="comment rate"), "relationship", "rate", "pooled", ("comments", "views"), _in_export("评论量")),
+    GoalMetric("follow_rate", T(zh="关注转化率", en="follow rate"), "relationship", "rate", "pooled", ("follows", "views"), _in_export("关注量")),
+    GoalMetric("followup_rate", T(zh="后续互动率(评论+分享)", en="follow-up rate (comments + shares)"), "relationship", "rate",
+               "pooled", ("comments", "shares", "views"), _in_export("评论量")),
+    GoalMetric("hearts_per_like", T(zh="心赞比", en="hearts per like"), "relationship", "ratio", "pooled", ("hearts", "likes"),
+               _in_export("推荐")),
+    GoalMetric("completion_rate", T(zh="平均完播率", en="average completion rate"), "retention", "rate", "mean",
+               ("completion_rate",), _in_export("完播率")),
+    GoalMetric("avg_watch_s", T(zh="平均播放时长", en="average watch time"), "retention", "seconds", "mean", ("avg_watch_s",),
+               _in_export("平均播放时长")),
+    GoalMetric("retention_rate", T(zh="平均留存率", en="average retention rate"), "retention", "rate", "mean", ("retention_rate",),
+               _NOT_IN_EXPORT["retention_rate"]),
+    GoalMetric("rewatch_rate", T(zh="平均复看率", en="average rewatch rate"), "retention", "rate", "mean", ("rewatch_rate",),
+               _NOT_IN_EXPORT["rewatch_rate"]),
+    GoalMetric("heart_follower_share", T(zh="本周新粉中给小红心的比例", en="share of the week's new followers who gave a heart"),
+               "relationship", "rate", "external", (),
+               T(zh="视频号助手的导出只按视频统计小红心总数,不记录是哪些粉丝给的,所以算不出这个比例。需要逐个粉丝的数据:"
+                    "本周每位新粉丝的ID、关注日期、是否给过 ♡(比如从你自己的社群或客户管理工具导出);advisor 目前还不读取这类文件。"
+                    "在此之前,可以用小红心率和关注转化率作为替代指标",
+                 en="the 视频号助手 export counts hearts per video, not which followers gave them, so this share cannot be "
+                    "computed from it. It needs per-follower data: each new follower of the week with their follow date and "
+                    "whether they gave a ♡ (e.g. exported from your own community or CRM tools); advisor does not read such a "
+                    "file yet. Meanwhile, heart rate and follow rate can stand in for it")),
+)}
+GoalMetricName = Literal[tuple(GOAL_METRICS)]  # type: ignore[valid-type]
+
+
+# --- the goals file ---------------------------------------------------------------------------------
+
+
+def _percent(value):
+    """'6%' -> 0.06; numbers pass through (0.06 means 6%)."""
+    if isinstance(value, str):
+        text = value.strip().replace("%", "", 1) if value.strip().endswith("%") else None
+        if text is None or not re.fullmatch(r"[+-]?[0-9]+(\.[0-9]+)?", text.strip()):
+            raise ValueError(T(zh=f"应为数字或百分比(如 0.06 或 6%),实际为 {value!r}",
+                               en=f"expected a number or a percentage (like 0.06 or 6%), found {value!r}"))
+        return float(text) / 100
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Companion(_Strict):
+    """A second metric that must move along with the target's: "... while hearts grow"."""
+
+    metric: GoalMetricName = Field(description="The metric that must move too, e.g. hearts.")
+    direction: Literal["up", "down"] = Field("up", description="up (grow) or down.")
+
+
+class Target(_Strict):
+    """One measurable target. Give exactly one of change, change_pp, at_least, at_most."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="A short id, e.g. completion-up.")
+    metric: GoalMetricName = Field(description="What is measured: a rate, a count, or heart_follower_share.")
+    per: Per = Field("week", description="week: the week's value against last week's; video: each video of the week.")
+    change: Optional[float] = Field(None, description="Relative change against the baseline: 6% or 0.06 = up 6%; -10% = down 10%.")
+    change_pp: Optional[float] = Field(None, description="Change in percentage points, for rates: 2 = up 2 points.")
+    at_least: Optional[float] = Field(None, description="A level to reach (a rate as 5% or 0.05).")
+    at_most: Optional[float] = Field(None, description="A level to stay under.")
+    while_: Optional[Companion] = Field(None, alias="while", description="Another metric that must move too.")
+    label: Optional[T] = Field(None, description="How to call the target in reports.")
+
+    @field_validator("change", "at_least", "at_most", mode="before")
+    @classmethod
+    def read_percent(cls, value):
+        return _percent(value)
+
+    @model_validator(mode="after")
+    def _one_kind_of_target(self):
+        given = [k for k in ("change", "change_pp", "at_least", "at_most") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(T(zh="请给出 change、change_pp、at_least、at_most 中的一个(且只给一个)",
+                               en="give exactly one of change, change_pp, at_least, at_most"))
+        metric = GOAL_METRICS[self.metric]
+        if self.change_pp is not None and metric.kind != "rate":
+            raise ValueError(T(zh=f"change_pp(百分点)只适用于比率;{self.metric} 请用 change(相对变化)",
+                               en=f"change_pp (percentage points) is for rates; use change (relative) for {self.metric}"))
+        for key in ("change", "change_pp", "at_least", "at_most"):
+            value = getattr(self, key)
+            if value is not None and not math.isfinite(value):
+                raise ValueError(T(zh=f"{key} 应为有限的数字", en=f"{key} must be a finite number"))
+        if self.change is not None and self.change <= -1:
+            raise ValueError(T(zh="change 不能小于等于 -100%", en="change cannot be -100% or lower"))
+        return self
+
+    @property
+    def direction(self) -> str:
+        if self.at_most is not None:
+            return "down"
+        value = self.change if self.change is not None else self.change_pp
+        return "down" if value is not None and value < 0 else "up"
+
+    def level(self, baseline: float | None) -> float | None:
+        """The value that meets the target, given the baseline (None when it needs one and has none)."""
+        if self.at_least is not None:
+            return self.at_least
+        if self.at_most is not None:
+            return self.at_most
+        if baseline is None:
+            return None
+        if self.change is not None:
+            return baseline * (1 + self.change)
+        return baseline + self.change_pp / 100
+
+    def meets(self, value: float, level: float) -> bool:
+        return value >= level if self.direction == "up" else value <= level
+
+    def describe(self, lang: Lang) -> str:
+        if self.label is not None:
+            return self.label.get(lang)
+        m = GOAL_METRICS[self.metric]
+        name = m.label.get(lang)
+        per = T(zh="每条视频", en="each video").get(lang) if self.per == "video" else ""
+        if self.change is not None:
+            what = T(zh=f"{name}{'提升' if self.change >= 0 else '下降'} {abs(self.change):.0%}",
+                     en=f"{name} {'up' if self.change >= 0 else 'down'} {abs(self.change):.0%}").get(lang)
+        elif self.change_pp is not None:
+            what = T(zh=f"{name}{'提升' if self.change_pp >= 0 else '下降'} {abs(self.change_pp):g} 个百分点",
+                     en=f"{name} {'up' if self.change_pp >= 0 else 'down'} {abs(self.change_pp):g} percentage points").get(lang)
+        else:
+            bound = self.at_least if self.at_least is not None else self.at_most
+            shown = format_value(bound, m.kind, lang)
+            what = T(zh=f"{name}{'至少' if self.at_least is not None else '不超过'} {shown}",
+                     en=f"{name} {'at least' if self.at_least is not None else 'at most'} {shown}").get(lang)
+        if per:
+            what = f"{per}{what}" if lang == "zh" else f"{what}, {per}"
+        if self.while_ is not None:
+            comp = GOAL_METRICS[self.while_.metric].label
+            what += T(zh=f",同时{comp.zh}{'增长' if self.while_.direction == 'up' else '下降'}",
+                      en=f", while {comp.en} {'grow' if self.while_.direction == 'up' else 'fall'}").get(lang)
+        return what[:1].upper() + what[1:]  # it starts titles; our own labels only, never the user's
+
+
+class GoalsFile(_Strict):
+    """GOALS.yaml: the account's stage and its targets."""
+
+    account_stage: Optional[AccountStage] = Field(
+        None, description="new, growing or established (H17): picks the default targets when none are set.")
+    theme: Optional[str] = Field(None, max_length=200, description="The account's theme, for the report.")
+    targets: list[Target] = Field(default_factory=list, max_length=MAX_TARGETS,
+                                  description="Measurable targets; empty: the stage's defaults.")
+
+    @model_validator(mode="after")
+    def _usable(self):
+        if not self.targets and self.account_stage is None:
+            raise ValueError(T(zh="请写出 targets,或给出 account_stage(new / growing / established)以使用该阶段的默认目标",
+                               en="list some targets, or give account_stage (new / growing / established) to use "
+                                  "that stage's default targets"))
+        seen: set[str] = set()
+        for target in self.targets:
+            if target.id in seen:
+                raise ValueError(T(zh=f"目标 id「{target.id}」重复", en=f"duplicate target id '{target.id}'"))
+            seen.add(target.id)
+        return self
+
+
+# Default targets per account stage (H17): a new account leans on reach, an established one on
+# relationship, a growing one on both (the article's "completion up 2 points while hearts grow").
+DEFAULT_TARGETS: dict[str, list[Target]] = {
+    "new": [
+        Target(id="reach-likes", metric="like_rate", change=0.10),
+        Target(id="reach-shares", metric="share_rate", change=0.10),
+        Target(id="watch-through", metric="completion_rate", change_pp=1),
+    ],
+    "growing": [
+        Target(id="completion-with-hearts", metric="completion_rate", change_pp=2,
+               while_=Companion(metric="hearts", direction="up")),
+        Target(id="hearts-up", metric="heart_rate", change=0.05),
+        Target(id="keep-reach", metric="like_rate", change=0.0),
+    ],
+    "established": [
+        Target(id="hearts-up", metric="heart_rate", change=0.05),
+        Target(id="follow-up-up", metric="followup_rate", change=0.05),
+        Target(id="new-fans-who-heart", metric="heart_follower_share", change=0.06),
+    ],
+}
+
+
+def load_goals(path: str | Path) -> GoalsFile:
+    """Read and validate GOALS.yaml; AdvisorError with located problems otherwise."""
+    from advisor.input.yamlio import load_yaml, problems_from_validation_error
+
+    data, locator = load_yaml(Path(path) if not isinstance(path, Path) else path, max_bytes=200_000, max_depth=12,
+                              max_nodes=20_000)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        line, col = locator.at(())
+        raise AdvisorError([Problem(T(zh="目标文件应是键值映射(account_stage: ...、targets: ...)",
+                                      en="a goals file is a mapping (account_stage: ..., targets: ...)"),
+                                    file=str(path), line=line, col=col)])
+    try:
+        return GoalsFile.model_validate(data)
+    except ValidationError as exc:
+        raise AdvisorError(problems_from_validation_error(exc, locator, str(path), model=GoalsFile)) from None
+
+
+# --- weeks ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Week:
+    start: dt.date  # the Monday
+    videos: list[VideoMetrics] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        year, week, _ = self.start.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=6)
+
+    def span(self) -> str:
+        return f"{self.start:%m-%d}–{self.end:%m-%d}"
+
+
+def monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def split_weeks(videos: list[VideoMetrics]) -> tuple[list[Week], list[VideoMetrics]]:
+    """Calendar weeks (Monday to Sunday) from the first video's to the last's, empty ones included,
+    and the videos without a publish date (they cannot be placed in a week)."""
+    dated = [v for v in videos if v.published_at is not None]
+    undated = [v for v in videos if v.published_at is None]
+    if not dated:
+        return [], undated
+    first = monday(min(v.published_at for v in dated))
+    last = monday(max(v.published_at for v in dated))
+    weeks = [Week(first + dt.timedelta(weeks=i)) for i in range((last - first).days // 7 + 1)]
+    for video in sorted(dated, key=lambda v: (v.published_at, v.id)):
+        weeks[(monday(video.published_at) - first).days // 7].videos.append(video)
+    return weeks, undated
+
+
+def parse_week(text: str, weeks: list[Week]) -> int:
+    """The index of a week given as 2026-W25 or as any date in it."""
+    text = text.strip()
+    m = re.fullmatch(r"(\d{4})-?W(\d{1,2})", text, re.IGNORECASE)
+    try:
+        start = dt.date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1) if m else monday(dt.date.fromisoformat(text))
+    except ValueError:
+        start = None
+    if start is None:
+        raise AdvisorError([Problem(T(zh=f"--week 应为 2026-W25 这样的周或一个日期(2026-06-22),而不是「{text}」",
+                                      en=f"--week takes a week like 2026-W25 or a date (2026-06-22), not '{text}'"))])
+    for i, week in enumerate(weeks):
+        if week.start == start:
+            return i
+    span = f"{weeks[0].label} – {weeks[-1].label}" if weeks else "-"
+    raise AdvisorError([Problem(T(zh=f"数据里没有 {text} 这一周(数据覆盖 {span})",
+                                  en=f"the data has no week {text} (it covers {span})"))])
+
+
+def aggregate(metric: GoalMetric, videos: list[VideoMetrics]) -> float | None:
+    """One value for a group of videos (a week, or one video); None when none has the data."""
+    if metric.agg == "external":
+        return None
+    if metric.agg == "pooled":
+        *numerator, denominator = metric.fields
+        usable = [v for v in videos if all(getattr(v, f) is not None for f in metric.fields)]
+        den = sum(getattr(v, denominator) for v in usable)
+        if not usable or den == 0:
+            return None
+        return sum(getattr(v, f) for v in usable for f in numerator) / den
+    values = [getattr(v, metric.fields[0]) for v in videos if getattr(v, metric.fields[0]) is not None]
+    if not values:
+        return None
+    return sum(values) / len(values) if metric.agg == "mean" else float(sum(values))
+
+
+def per_video_mean(metric: GoalMetric, videos: list[VideoMetrics]) -> float | None:
+    values = [x for x in (aggregate(metric, [v]) for v in videos) if x is not None]
+    return sum(values) / len(values) if values else None
+
+
+def measurable(metric: GoalMetric, videos: list[VideoMetrics]) -> bool:
+    return metric.agg != "external" and any(aggregate(metric, [v]) is not None for v in videos)
+
+
+# --- evaluating targets ------------------------------------------------------------------------------
+
+
+@dataclass
+class WeekPoint:
+    week: Week
+    value: float | None
+    level: float | None = None  # the target level against the week before
+    met: bool | None = None  # None: no verdict (no value, or nothing to compare with)
+
+
+@dataclass
+class VideoMove:
+    video: VideoMetrics
+    value: float | None
+    moved: bool | None  # beyond the baseline in the target's direction; None: no data
+    reached: bool | None  # at the target level
+
+
+@dataclass
+class TargetResult:
+    target: Target
+    metric: GoalMetric
+    measurable: bool
+    current_week: Week | None
+    baseline_week: Week | None
+    baseline: float | None
+    current: float | None
+    level: float | None
+    met: bool | None
+    progress: float | None
+    series: list[WeekPoint]
+    videos: list[VideoMove]
+    companion: dict | None = None  # {metric, baseline, current, change_rel, ok}
+    fact: dict = field(default_factory=dict)
+    findings: list = field(default_factory=list)
+
+    @property
+    def weeks_missed(self) -> int:
+        """Consecutive weeks, up to the current one, whose week-over-week verdict was 'not met'."""
+        count = 0
+        for point in reversed(self.series):
+            if point.met is None:
+                continue
+            if point.met:
+                break
+            count += 1
+        return count
+
+
+def _progress(target: Target, baseline: float | None, current: float | None, level: float | None,
+              met: bool | None) -> float | None:
+    """How far from the baseline towards the target level the current value got (1 = reached)."""
+    if baseline is None or current is None or level is None:
+        return None
+    gap = level - baseline
+    wanted = 1 if target.direction == "up" else -1
+    if gap * wanted > 0:
+        return (current - baseline) / gap
+    # The baseline already sat at (or beyond) the level: reached or not, nothing in between.
+    return 1.0 if met else 0.0
+
+
+def evaluate_target(target: Target, weeks: list[Week], current_index: int, all_videos: list[VideoMetrics]) -> TargetResult:
+    metric = GOAL_METRICS[target.metric]
+    value_of = (lambda vids: per_video_mean(metric, vids)) if target.per == "video" else (lambda vids: aggregate(metric, vids))
+    series: list[WeekPoint] = []
+    previous: float | None = None
+    for week in weeks[: current_index + 1]:
+        value = value_of(week.videos)
+        point = WeekPoint(week, value)
+        level = target.level(previous)
+        if level is not None and week.videos:
+            point.level = level
+            if target.per == "video":
+                checks = [target.meets(x, level) for x in (aggregate(metric, [v]) for v in week.videos) if x is not None]
+                point.met = all(checks) if checks else None
+            elif value is not None:
+                point.met = target.meets(value, level)
+        if value is not None:
+            previous = value
+        series.append(point)
+    current_week = weeks[current_index] if weeks else None
+    baseline_week = next((p.week for p in reversed(series[:-1]) if p.value is not None), None)
+    baseline = value_of(baseline_week.videos) if baseline_week else None
+    current = series[-1].value if series else None
+    level = target.level(baseline)
+    is_measurable = measurable(metric, all_videos)
+
+    moves: list[VideoMove] = []
+    wanted = 1 if target.direction == "up" else -1
+    reference = baseline
+    if metric.agg == "sum" and baseline_week is not None and baseline is not None and target.per == "week":
+        reference = baseline / max(1, len(baseline_week.videos))  # a video's share of last week's total
+    video_level = level if target.per == "video" or metric.agg != "sum" else (
+        None if level is None or baseline_week is None else level / max(1, len(baseline_week.videos)))
+    for video in (current_week.videos if current_week else []):
+        value = aggregate(metric, [video])
+        moved = None if value is None or reference is None else (value - reference) * wanted > 0
+        reached = None if value is None or video_level is None else target.meets(value, video_level)
+        moves.append(VideoMove(video, value, moved, reached))
+
+    if target.per == "video":
+        checks = [m.reached for m in moves if m.reached is not None]
+        met = (all(checks) if checks else None) if level is not None else None
+        progress = (sum(checks) / len(checks)) if checks else None
+    else:
+        met = target.meets(current, level) if current is not None and level is not None else None
+        progress = _progress(target, baseline, current, level, met)
+
+    companion = None
+    if target.while_ is not None:
+        cm = GOAL_METRICS[target.while_.metric]
+        cb = aggregate(cm, baseline_week.videos) if baseline_week else None
+        cc = aggregate(cm, current_week.videos) if current_week else None
+        ok = None
+        if cb is not None and cc is not None:
+            ok = cc > cb if target.while_.direction == "up" else cc < cb
+        companion = {"metric": cm.name, "direction": target.while_.direction, "baseline": cb, "current": cc,
+                     "change_rel": (cc / cb - 1) if cb and cc is not None else None, "ok": ok}
+    return TargetResult(target, metric, is_measurable, current_week, baseline_week, baseline, current, level, met,
+                        progress, series, moves, companion)
+
+
+def target_fact(r: TargetResult) -> dict:
+    """The fact the goal-stage rules see for one target (present values only)."""
+    # For a per-video target a video "moves" it by reaching the target level itself.
+    verdict = (lambda m: m.reached) if r.target.per == "video" else (lambda m: m.moved)
+    moved = [m for m in r.videos if verdict(m)]
+    with_data = [m for m in r.videos if verdict(m) is not None]
+    change = None if r.current is None or r.baseline is None else r.current - r.baseline
+    fact = {
+        "kind": "target", "id": r.target.id, "metric": r.metric.name, "family": r.metric.family,
+        "per": r.target.per, "direction": r.target.direction, "measurable": r.measurable,
+        "baseline": r.baseline, "current": r.current, "target": r.level, "change": change,
+        "change_rel": (r.current / r.baseline - 1) if r.baseline and r.current is not None else None,
+        "progress": r.progress, "met": r.met,
+        "direction_ok": None if change is None else change * (1 if r.target.direction == "up" else -1) > 0,
+        "weeks": sum(1 for p in r.series if p.value is not None),
+        "weeks_missed": r.weeks_missed, "weeks_met": sum(1 for p in r.series if p.met),
+        "videos": len(r.videos), "videos_moved": len(moved),
+        "videos_moved_share": len(moved) / len(with_data) if with_data else None,
+        "videos_met": sum(1 for m in r.videos if m.reached),
+        "has_companion": r.companion is not None,
+    }
+    if r.companion is not None:
+        fact["companion_ok"] = r.companion["ok"]
+        fact["companion_change_rel"] = r.companion["change_rel"]
+    return {k: v for k, v in fact.items() if v is not None and not (isinstance(v, float) and not math.isfinite(v))}
+
+
+def goal_set_fact(goals: GoalsFile, targets: list[Target], results: list[TargetResult], from_defaults: bool) -> dict:
+    families = [GOAL_METRICS[t.metric].family for t in targets]
+    fact = {
+        "kind": "goal_set",
+        "account_stage": goals.account_stage,
+        "from_defaults": from_defaults,
+        "targets": len(targets),
+        "exposure_targets": families.count("exposure"),
+        "relationship_targets": families.count("relationship"),
+        "retention_targets": families.count("retention"),
+        "measurable_targets": sum(1 for r in results if r.measurable),
+        "met_targets": sum(1 for r in results if r.met),
+        "unmet_targets": sum(1 for r in results if r.met is False),
+        "weeks": max((sum(1 for p in r.series if p.value is not None) for r in results), default=0),
+    }
+    return {k: v for k, v in fact.items() if v is not None}
+
+
+
+STAGE_LABELS = {"new": T(zh="新号", en="new account"), "growing": T(zh="成长期账号", en="growing account"),
+                "established": T(zh="成熟账号", en="established account")}
+
+
+def show(metric: GoalMetric, value: float | None, lang: Lang) -> str:
+    return format_value(value, metric.kind, lang)
+
+
+def show_change(metric: GoalMetric, baseline: float | None, current: float | None, lang: Lang) -> str:
+    """+2.1 pp for rates, +12.0% for everything else; n/a without both values."""
+    if baseline is None or current is None:
+        return format_value(None, "rate", lang)
+    if metric.kind == "rate":
+        unit = "个百分点" if lang == "zh" else " pp"
+        return f"{(current - baseline) * 100:+.2f}{unit}"
+    if baseline == 0:
+        return f"{current - baseline:+g}"
+    return f"{current / baseline - 1:+.1%}"
+
+
+def _video_name(video: VideoMetrics, limit: int = 18) -> str:
+    name = video.title or video.id
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def display_fields(fact: dict, r: TargetResult | None, lang: Lang, goals: GoalsFile | None = None) -> dict:
+    """The fact plus the display texts rule texts may use, in `lang`."""
+    out = dict(fact)
+    for key in GOAL_FIELDS:
+        out.setdefault(key, None)
+    stage = fact.get("account_stage") or (goals.account_stage if goals else None)
+    out["stage_label"] = STAGE_LABELS[stage].get(lang) if stage in STAGE_LABELS else ""
+    metric = GOAL_METRICS.get(fact.get("metric") or "")
+    if metric is None:
+        for key in ("metric_label", "target_label", "baseline_text", "current_text", "target_text", "change_text",
+                    "needs_text", "companion_label", "moved_list", "not_moved_list", "week_label"):
+            out[key] = out.get(key) or ""
+        return out
+    sep = "、" if lang == "zh" else ", "
+    out["metric_label"] = metric.label.get(lang)
+    out["target_label"] = r.target.describe(lang) if r else metric.label.get(lang)
+    out["baseline_text"] = show(metric, fact.get("baseline"), lang)
+    out["current_text"] = show(metric, fact.get("current"), lang)
+    out["target_text"] = show(metric, fact.get("target"), lang)
+    out["change_text"] = show_change(metric, fact.get("baseline"), fact.get("current"), lang)
+    out["needs_text"] = metric.source.get(lang)
+    comp = r.companion if r else None
+    out["companion_label"] = GOAL_METRICS[comp["metric"]].label.get(lang) if comp else ""
+    # A per-video target judges each video against the target itself: those at it "moved" it.
+    key = (lambda m: m.reached) if r and r.target.per == "video" else (lambda m: m.moved)
+    out["moved_list"] = sep.join(_video_name(m.video) for m in (r.videos if r else []) if key(m))
+    out["not_moved_list"] = sep.join(_video_name(m.video) for m in (r.videos if r else []) if key(m) is False)
+    out["week_label"] = r.current_week.label if r and r.current_week else ""
+    return out
+
+
+# --- the run -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class GoalsResult:
+    goals: GoalsFile
+    targets: list[Target]
+    from_defaults: bool
+    weeks: list[Week]
+    current_index: int | None
+    results: list[TargetResult]
+    set_fact: dict
+    set_findings: list
+    undated: list[VideoMetrics]
+    problems: list[Problem] = field(default_factory=list)
+    files: list = field(default_factory=list)
+    goals_file: str | None = None
+    engine: str = "python"
+
+    @property
+    def current_week(self) -> Week | None:
+        return self.weeks[self.current_index] if self.current_index is not None else None
+
+    @property
+    def status(self) -> int:
+        return 1 if self.problems else 0
+
+
+def evaluate_goals(goals: GoalsFile, videos: list[VideoMetrics], ruleset: "RuleSet", *, week: str | None = None,
+                   engine: str | None = None, problems: list[Problem] | None = None, files: list | None = None,
+                   goals_file: str | None = None) -> GoalsResult:
+    """Each target's baseline, current value, progress and movers, and the goal rules' advice."""
+    from advisor.engine import default_engine
+    from advisor.engine.evaluate import StageRunner
+
+    from_defaults = not goals.targets
+    targets = list(goals.targets) if goals.targets else list(DEFAULT_TARGETS[goals.account_stage])
+    weeks, undated = split_weeks(videos)
+    if not weeks:
+        raise AdvisorError(list(problems or []) + [Problem(T(
+            zh="没有带发布时间的视频,无法按周计算目标:导出里需要「发布时间」列",
+            en="no video has a publish date, so nothing can be placed in a week: the export needs its 发布时间 (published) column"),
+            file=(files[0].path if files else None), field="published_at")])
+    if week is not None:
+        current_index = parse_week(week, weeks)
+    else:
+        current_index = max(i for i, w in enumerate(weeks) if w.videos)
+    dated = [v for w in weeks for v in w.videos]
+    results = [evaluate_target(t, weeks, current_index, dated) for t in targets]
+    set_fact = goal_set_fact(goals, targets, results, from_defaults)
+    with StageRunner(ruleset, STAGE, engine=engine) as runner:
+        for r in results:
+            r.fact = target_fact(r)
+            _, r.findings, _ = runner.run(r.fact)
+        _, set_findings, _ = runner.run(set_fact)
+    return GoalsResult(goals, targets, from_defaults, weeks, current_index, results, set_fact, set_findings, undated,
+                       list(problems or []), list(files or []), goals_file, engine or default_engine())
+
+
+# --- reports -------------------------------------------------------------------------------------------
+
+
+def _num(value, digits: int = 6):
+    return None if value is None else round(value, digits)
+
+
+def target_json(r: TargetResult, result: GoalsResult, lang: Lang) -> dict:
+    shown = display_fields(r.fact, r, lang, result.goals)
+    out = {
+        "id": r.target.id,
+        "metric": r.metric.name,
+        "label": r.target.describe(lang),
+        "family": r.metric.family,
+        "per": r.target.per,
+        "direction": r.target.direction,
+        "measurable": r.measurable,
+        "baseline_week": r.baseline_week.label if r.baseline_week else None,
+        "baseline": _num(r.baseline),
+        "current": _num(r.current),
+        "target": _num(r.level),
+        "change": _num(r.fact.get("change")),
+        "change_text": shown["change_text"],
+        "progress": _num(r.progress, 4),
+        "met": r.met,
+        "weeks_missed": r.weeks_missed,
+        "series": [{"week": p.week.label, "start": p.week.start.isoformat(), "videos": len(p.week.videos),
+                    "value": _num(p.value), "target": _num(p.level), "met": p.met} for p in r.series],
+        "videos": {
+            "moved": [_move_json(m) for m in r.videos if m.moved],
+            "not_moved": [_move_json(m) for m in r.videos if m.moved is False],
+            "no_data": [_move_json(m) for m in r.videos if m.moved is None],
+        },
+        "findings": [f.to_json(shown, GOAL_FIELDS, lang) for f in r.findings],
+    }
+    if r.companion is not None:
+        out["companion"] = {k: (_num(v) if isinstance(v, float) else v) for k, v in r.companion.items()}
+    if not r.measurable:
+        out["needs"] = r.metric.source.get(lang)
+    return out
+
+
+def _move_json(m: VideoMove) -> dict:
+    return {"id": m.video.id, "title": m.video.title,
+            "published_at": m.video.published_at.isoformat() if m.video.published_at else None,
+            "value": _num(m.value), "reached": m.reached}
+
+
+def goals_json(result: GoalsResult, lang: Lang) -> dict:
+    from advisor.jobs.review import error_json
+
+    current = result.current_week
+    shown = display_fields(result.set_fact, None, lang, result.goals)
+    return {
+        "account_stage": result.goals.account_stage,
+        "theme": result.goals.theme,
+        "targets_from": "defaults" if result.from_defaults else "file",
+        "goals_file": result.goals_file,
+        "current_week": current.label if current else None,
+        "weeks": [{"week": w.label, "start": w.start.isoformat(), "end": w.end.isoformat(), "videos": len(w.videos)}
+                  for w in result.weeks],
+        "goals": [target_json(r, result, lang) for r in result.results],
+        "next_week": [f.to_json(shown, GOAL_FIELDS, lang) for f in result.set_findings],
+        "undated": [v.id for v in result.undated],
+        "summary": {"targets": len(result.results), "measurable": result.set_fact.get("measurable_targets", 0),
+                    "met": result.set_fact.get("met_targets", 0), "engine": result.engine},
+        "errors": [error_json(p, lang) for p in result.problems],
+    }
+
+
+def render_goals(result: GoalsResult, fmt: str, lang: Lang) -> str:
+    """The text or Markdown report (JSON goes through goals_json)."""
+    md = fmt == "markdown"
+    t = lambda zh, en: T(zh=zh, en=en).get(lang)  # noqa: E731
+    out: list[str] = []
+    cur = result.current_week
+    title = t("目标进度", "Goals")
+    stage = STAGE_LABELS[result.goals.account_stage].get(lang) if result.goals.account_stage else t("未注明", "not given")
+    out.append(f"# {title}" if md else title)
+    out.append("")
+    out.append(t(f"本周:{cur.label}({cur.span()},{len(cur.videos)} 条视频);账号阶段:{stage}",
+                 f"Week: {cur.label} ({cur.span()}, {len(cur.videos)} videos); account stage: {stage}"))
+    if result.from_defaults:
+        out.append(t(f"目标文件没有写 targets,使用{stage}的默认目标(H17)",
+                     f"The goals file sets no targets: using the defaults for this stage, {stage} (H17)"))
+    weeks_line = " · ".join(f"{w.label} ({len(w.videos)})" for w in result.weeks)
+    out.append(t(f"数据覆盖的周(视频数):{weeks_line}", f"Weeks in the data (videos): {weeks_line}"))
+    if result.undated:
+        out.append(t(f"{len(result.undated)} 条视频没有发布时间,未计入任何一周", f"{len(result.undated)} video(s) have no publish date and are in no week"))
+    for i, r in enumerate(result.results, start=1):
+        shown = display_fields(r.fact, r, lang, result.goals)
+        out.append("")
+        head = f"{i}. {r.target.id}: {r.target.describe(lang)}"
+        out.append(f"## {head}" if md else head)
+        ind = "" if md else "   "
+        bullet = "- " if md else ind
+        if not r.measurable:
+            out.append(bullet + t("无法用这份数据衡量:", "Cannot be measured from this data: ") + r.metric.source.get(lang))
+        else:
+            status = {True: t("✓ 已达成", "✓ met"), False: t("✗ 未达成", "✗ not met"), None: t("– 无法判断", "– no verdict")}[r.met]
+            base = f"{r.baseline_week.label} {shown['baseline_text']}" if r.baseline_week else t("无基线", "no baseline")
+            if r.target.per == "video":
+                reached = sum(1 for m in r.videos if m.reached)
+                checked = sum(1 for m in r.videos if m.reached is not None)
+                prog = " · " + t(f"{checked} 条中 {reached} 条达到目标值", f"{reached} of {checked} videos at the target")
+            else:
+                prog = f" · {t('进度', 'progress')} {r.progress:.0%}" if r.progress is not None else ""
+            out.append(bullet + t(f"{base} → {cur.label} {shown['current_text']}(目标 {shown['target_text']},"
+                                  f"{shown['change_text']}){status}{prog}",
+                                  f"{base} → {cur.label} {shown['current_text']} (target {shown['target_text']}, "
+                                  f"{shown['change_text']}) {status}{prog}"))
+            if r.companion is not None:
+                cm = GOAL_METRICS[r.companion["metric"]]
+                ok = {True: "✓", False: "✗", None: "–"}[r.companion["ok"]]
+                out.append(bullet + cm.label.get(lang) + t(":", ": ") + f"{show(cm, r.companion['baseline'], lang)} → "
+                           f"{show(cm, r.companion['current'], lang)} {ok}")
+            series = " · ".join(f"{p.week.label} {show(r.metric, p.value, lang)}" + {True: " ✓", False: " ✗", None: ""}[p.met]
+                                for p in r.series)
+            out.append(bullet + t("逐周:", "Week by week: ") + series)
+            sep = ";" if lang == "zh" else "; "
+            if r.target.per == "video":  # each video is judged against the target itself
+                groups = [(t("达到目标值:", "At the target: "), [m for m in r.videos if m.reached]),
+                          (t("未达到:", "Below it: "), [m for m in r.videos if m.reached is False])]
+            else:
+                groups = [(t("推动了目标:", "Moved it: "), [m for m in r.videos if m.moved]),
+                          (t("没有推动:", "Did not: "), [m for m in r.videos if m.moved is False])]
+            for lead, moves in groups:
+                if moves:
+                    out.append(bullet + lead + sep.join(f"{_video_name(m.video)} {show(r.metric, m.value, lang)}"
+                                                        for m in moves))
+        for f in r.findings:
+            out.append((f"- **{f.render('title', shown, GOAL_FIELDS, lang)}**") if md else
+                       f"{ind}→ {f.render('title', shown, GOAL_FIELDS, lang)}")
+            for action in f.render("actions", shown, GOAL_FIELDS, lang):
+                out.append(("  - " if md else f"{ind}    - ") + action)
+    if result.set_findings:
+        shown = display_fields(result.set_fact, None, lang, result.goals)
+        out.append("")
+        head = t("下周", "Next week")
+        out.append(f"## {head}" if md else head)
+        for f in result.set_findings:
+            out.append((f"- **{f.render('title', shown, GOAL_FIELDS, lang)}**") if md else
+                       f"→ {f.render('title', shown, GOAL_FIELDS, lang)}")
+            for action in f.render("actions", shown, GOAL_FIELDS, lang):
+                out.append(("  - " if md else "    - ") + action)
+    if result.problems:
+        out.append("")
+        out.append(t(f"有 {len(result.problems)} 行数据未导入(见标准错误输出)",
+                     f"{len(result.problems)} row(s) not imported (listed on standard error)"))
+    return "\n".join(out).rstrip() + "\n"
+
+
+def run_goals(goals_path: str | Path, paths, ruleset: "RuleSet", *, history: str | None = None,
+              week: str | None = None, profile=None, engine: str | None = None, stdin=None) -> GoalsResult:
+    """`advisor goals` as a function: read the goals file and the videos, evaluate every target.
+
+    Videos of `history` (an older export) are added as earlier weeks; a video in both keeps the
+    newer export's numbers.
+    """
+    from advisor.input.importers import load_videos
+
+    goals = load_goals(goals_path)
+    imported = load_videos(list(paths), profile=profile, profile_dirs=ruleset.profile_dirs(), stdin=stdin)
+    videos = list(imported.videos)
+    problems, files = list(imported.problems), list(imported.files)
+    if history:
+        older = load_videos([history], profile=profile, profile_dirs=ruleset.profile_dirs())
+        known = {v.id for v in videos}
+        videos += [v for v in older.videos if v.id not in known]
+        problems += older.problems
+        files += older.files
+    if not videos:
+        raise AdvisorError(problems + [Problem(T(zh="没有可用的视频数据", en="no usable video in the data"),
+                                               file=", ".join(str(p) for p in paths))])
+    return evaluate_goals(goals, videos, ruleset, week=week, engine=engine, problems=problems, files=files,
+                          goals_file=str(goals_path))

@@ -1,0 +1,545 @@
+"""Rule lint: a rule set that loads can still be wrong. Called by `advisor rules check`.
+
+advisor.model.semantics finds names that do not exist; this module finds rules that are valid but
+cannot work as meant, one located problem each:
+- conditions under one `all` that can never hold together (`x > 0.5` and `x < 0.3`), level
+  thresholds resolved for every content form and, where both are percentiles, for the
+  account's history;
+- duplicate rules: same stage, same conditions;
+- review rules that can never fire because a metric they need comes from no platform profile
+  (no export column maps to it, nor to what it is derived from);
+- texts using `thresholds.x` / `sources.x` for a metric the rule sets no level on (it would
+  fail when rendered), and texts whose zh or en is empty;
+- levels whose low threshold is not below the high one for some form.
+
+`clarify` rewords the loader's "missing key 'en'" inside a text as "title has zh but no en".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import nodes
+
+from advisor.core.errors import AdvisorError, Problem
+from advisor.core.i18n import Lang, T
+from advisor.model.levels import FORM_LABELS, Levels
+from advisor.model.metrics import DERIVED, FIELDS, FORMS
+from advisor.core.templating import environment, format_value
+from advisor.model.rules_model import (AllCondition, AnyCondition, MetricCondition, NotCondition, SignalCondition,
+                          leaf_conditions)
+from advisor.input.yamlio import load_yaml
+
+FORM_KEYS = ("default",) + FORMS
+NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "==", "in": "not_in", "not_in": "in",
+          "exists": "missing", "missing": "exists"}
+LOWER = (">", ">=")  # ops giving a lower bound
+UPPER = ("<", "<=")
+
+
+def lint(ruleset, *, profile_dirs=None) -> list[Problem]:
+    """Every lint problem of a loaded rule set (shipped + user layers), located."""
+    problems: list[Problem] = []
+    enabled = [r for r in ruleset.rules if r.rule.enabled]
+    for loaded in enabled:
+        problems.extend(contradictions(loaded, ruleset.levels))
+        problems.extend(text_problems(loaded, ruleset))
+    problems.extend(duplicates(enabled))
+    problems.extend(unreachable(ruleset, profile_dirs))
+    problems.extend(level_overlaps(ruleset.levels, ruleset.levels_files))
+    return problems
+
+
+# --- "title has zh but no en" ------------------------------------------------------------------
+
+_MISSING_LANG = re.compile(r"^missing required key '(zh|en)'$")
+
+
+def clarify(problems: list[Problem]) -> list[Problem]:
+    """Reword a text's missing language: 'then.title has zh but no en', not 'missing key en'."""
+    missing: dict[tuple, set[str]] = {}
+    for p in problems:
+        m = _MISSING_LANG.match(p.message.en)
+        if m and p.field and p.field.endswith("." + m.group(1)):
+            missing.setdefault((p.file, p.field.rsplit(".", 1)[0]), set()).add(m.group(1))
+    if not missing:
+        return problems
+    out = []
+    for p in problems:
+        m = _MISSING_LANG.match(p.message.en)
+        if not (m and p.field and p.field.endswith("." + m.group(1))):
+            out.append(p)
+            continue
+        where = p.field.rsplit(".", 1)[0]
+        name = re.sub(r"^\[\d+\]\.?", "", where) or where
+        lacking = missing[(p.file, where)]
+        if lacking == {"zh", "en"}:
+            if m.group(1) == "en":
+                continue  # one line for both
+            msg = T(zh=f"{name} 需要中文(zh)和英文(en)两段文字", en=f"{name} needs a zh and an en text")
+        elif m.group(1) == "en":
+            msg = T(zh=f"{name} 有中文(zh)但没有英文(en):每段文字都要写两种语言",
+                    en=f"{name} has zh but no en: every text needs both languages")
+        else:
+            msg = T(zh=f"{name} 有英文(en)但没有中文(zh):每段文字都要写两种语言",
+                    en=f"{name} has en but no zh: every text needs both languages")
+        out.append(Problem(msg, file=p.file, line=p.line, col=p.col, field=p.field))
+    return out
+
+
+# --- conditions that can never hold together ---------------------------------------------------
+
+@dataclass(frozen=True)
+class _Req:
+    """A metric condition the rule requires (under `all`, possibly negated)."""
+
+    path: tuple
+    cond: MetricCondition
+    negated: bool
+
+
+def required_leaves(cond, path=("when",), negated=False) -> list[_Req]:
+    """Metric conditions that must all hold for the rule to fire (`all` chains, `not` of a leaf)."""
+    if isinstance(cond, MetricCondition):
+        return [_Req(path, cond, negated)]
+    if isinstance(cond, AllCondition) and not negated:
+        return [r for i, c in enumerate(cond.all) for r in required_leaves(c, path + ("all", i))]
+    if isinstance(cond, AnyCondition) and len(cond.any) == 1:
+        return required_leaves(cond.any[0], path + ("any", 0), negated)
+    if isinstance(cond, NotCondition) and isinstance(cond.not_, (MetricCondition, NotCondition)):
+        return required_leaves(cond.not_, path + ("not",), not negated)
+    return []
+
+
+def _atoms(req: _Req, levels: Levels, form: str, use_percentile: bool):
+    """(op, value) constraints of one required condition, for one form; None when undecidable."""
+    cond = req.cond
+    if cond.level is not None:
+        spec = levels.metrics.get(cond.metric, {}).get(cond.level)
+        if spec is None:
+            return None  # reported by semantics
+        if use_percentile:
+            if spec.percentile is None:
+                return None
+            op, value = spec.op, ("P", spec.percentile)
+        else:
+            op, value = spec.op, spec.absolute.get(form, spec.absolute["default"])
+        return [(NEGATE[op] if req.negated else op, value)]
+    op = cond.op
+    if op in ("contains", "matches"):
+        return []  # text: not analysed
+    if req.negated:
+        op = NEGATE[op]
+    if use_percentile and op not in ("exists", "missing"):
+        return None  # a constant cannot be compared with a percentile of an unknown history
+    if op in ("in", "not_in"):
+        return [(op, tuple(cond.values()))]
+    return [(op, cond.value)]
+
+
+def _feasible(atoms) -> bool:
+    """Can one value satisfy every (op, value) at once?"""
+    presence = {op for op, _ in atoms if op in ("exists", "missing")}
+    compares = [(op, v) for op, v in atoms if op not in ("exists", "missing")]
+    if "missing" in presence and ("exists" in presence or compares):
+        return False
+    lo, lo_strict, hi, hi_strict = None, False, None, False
+    allowed: set | None = None
+    excluded: set = set()
+
+    def raise_lo(v, strict):
+        nonlocal lo, lo_strict
+        if lo is None or v > lo or (v == lo and strict):
+            lo, lo_strict = v, strict
+
+    def lower_hi(v, strict):
+        nonlocal hi, hi_strict
+        if hi is None or v < hi or (v == hi and strict):
+            hi, hi_strict = v, strict
+
+    for op, v in compares:
+        pct = isinstance(v, tuple) and len(v) == 2 and v[0] == "P"
+        key = v[1] if pct else v
+        if op in LOWER:
+            raise_lo(key, op == ">")
+        elif op in UPPER:
+            lower_hi(key, op == "<")
+        elif op == "==":
+            allowed = {v} if allowed is None else allowed & {v}
+        elif op == "in":
+            allowed = set(v) if allowed is None else allowed & set(v)
+        elif op == "!=":
+            excluded.add(v)
+        elif op == "not_in":
+            excluded |= set(v)
+    if lo is not None and hi is not None:
+        if lo > hi or (lo == hi and (lo_strict or hi_strict)):
+            return False
+    if allowed is not None:
+        candidates = {a for a in allowed if a not in excluded}
+        for a in list(candidates):
+            if isinstance(a, (int, float)) and not isinstance(a, bool):
+                if (lo is not None and (a < lo or (a == lo and lo_strict))) or \
+                        (hi is not None and (a > hi or (a == hi and hi_strict))):
+                    candidates.discard(a)
+        if not candidates:
+            return False
+    elif lo is not None and hi is not None and lo == hi and lo in excluded:
+        return False
+    return True
+
+
+def _op(op: str, lang: Lang) -> str:
+    from advisor.engine.explain import OP_WORDS
+
+    return OP_WORDS[op].get(lang) if op in OP_WORDS else op
+
+
+def _show_req(req: _Req, levels: Levels, form: str | None, lang: Lang, use_percentile=False) -> str:
+    cond = req.cond
+    kind = FIELDS[cond.metric].kind if cond.metric in FIELDS else "text"
+    if cond.level is not None:
+        spec = levels.metrics[cond.metric][cond.level]
+        op = NEGATE[spec.op] if req.negated else spec.op
+        if use_percentile:
+            return f"{cond.metric} {_op(op, lang)} P{spec.percentile:g} ({cond.level})"
+        value = spec.absolute.get(form or "default", spec.absolute["default"])
+        return f"{cond.metric} {_op(op, lang)} {format_value(value, kind, lang)} ({cond.level})"
+    op = NEGATE[cond.op] if req.negated else cond.op
+    if op in ("exists", "missing"):
+        return f"{cond.metric} {op}"
+    value = cond.value if not isinstance(cond.value, list) else "[" + ", ".join(map(str, cond.value)) + "]"
+    shown = format_value(value, kind, lang) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+    return f"{cond.metric} {_op(op, lang)} {shown}"
+
+
+def contradictions(loaded, levels: Levels) -> list[Problem]:
+    by_metric: dict[str, list[_Req]] = {}
+    for req in required_leaves(loaded.rule.when):
+        by_metric.setdefault(req.cond.metric, []).append(req)
+    out = []
+    for metric, reqs in by_metric.items():
+        if len(reqs) < 2:
+            continue
+        bad_forms = []
+        for form in FORM_KEYS:
+            atoms = [_atoms(r, levels, form, False) for r in reqs]
+            if any(a is None for a in atoms):
+                continue
+            if not _feasible([x for a in atoms for x in a]):
+                bad_forms.append(form)
+        has_levels = any(r.cond.level is not None for r in reqs)
+        pct_atoms = [_atoms(r, levels, "default", True) for r in reqs] if has_levels else [None]
+        pct_bad = all(a is not None for a in pct_atoms) and not _feasible([x for a in pct_atoms for x in a])
+        if not bad_forms and not pct_bad:
+            continue
+        out.append(_contradiction_problem(loaded, levels, metric, reqs, bad_forms, pct_bad))
+    return out
+
+
+def _contradiction_problem(loaded, levels, metric, reqs, bad_forms, pct_bad) -> Problem:
+    def text(lang: Lang) -> str:
+        form = bad_forms[0] if bad_forms else "default"
+        parts = [_show_req(r, levels, form, lang, use_percentile=pct_bad and not bad_forms) for r in reqs]
+        joined = (" 且 " if lang == "zh" else " and ").join(parts)
+        forms = ("、" if lang == "zh" else ", ").join(FORM_LABELS[f].get(lang) for f in bad_forms)
+        some = bool(bad_forms) and len(bad_forms) < len(FORM_KEYS)
+        if some and pct_bad:
+            scope = T(zh=f"(对{forms},以及按账号百分位时)", en=f" (for {forms}, and with the account's percentiles)")
+        elif some:
+            scope = T(zh=f"(对{forms})", en=f" (for {forms})")
+        elif bad_forms and pct_bad:
+            scope = T(zh="(对所有体裁,按账号百分位时也一样)", en=" (for every form, and with the account's percentiles too)")
+        elif pct_bad:
+            scope = T(zh="(账号历史足够、改用百分位时)", en=" (once the account's history is used for percentiles)")
+        else:
+            scope = T(zh="", en="")
+        scope = scope.get(lang)
+        if lang == "zh":
+            return f"这些条件不可能同时成立{scope}:{joined};规则永远不会触发"
+        return f"conditions that can never hold together{scope}: {joined}; the rule can never fire"
+
+    return loaded.problem(T(zh=text("zh"), en=text("en")), reqs[-1].path)
+
+
+# --- duplicate rules -----------------------------------------------------------------------------
+
+def _canonical(cond):
+    """A condition as comparable data: notes dropped, all/any children and in-lists sorted."""
+    if isinstance(cond, AllCondition):
+        return {"all": sorted((_canonical(c) for c in cond.all), key=json.dumps)}
+    if isinstance(cond, AnyCondition):
+        return {"any": sorted((_canonical(c) for c in cond.any), key=json.dumps)}
+    if isinstance(cond, NotCondition):
+        return {"not": _canonical(cond.not_)}
+    if isinstance(cond, SignalCondition):
+        return {"signal": cond.signal}
+    value = cond.value
+    if cond.op in ("in", "not_in") and isinstance(value, list):
+        value = sorted(value, key=repr)
+    return {"metric": cond.metric, "level": cond.level, "op": cond.op, "value": value}
+
+
+def duplicates(rules) -> list[Problem]:
+    seen: dict[str, object] = {}
+    out = []
+    for loaded in rules:
+        key = json.dumps([loaded.rule.stage, _canonical(loaded.rule.when)], sort_keys=True, ensure_ascii=False,
+                         default=str)
+        first = seen.get(key)
+        if first is None:
+            seen[key] = loaded
+            continue
+        from advisor.jobs.ruledocs import display_path
+
+        line, _ = first.position()
+        where = f"{display_path(first.file)}:{line}" if line else display_path(first.file)
+        out.append(loaded.problem(T(
+            zh=f"与规则 {first.id}({where})阶段相同、条件相同:两条规则总是一起触发,请合并或改掉其中一条",
+            en=f"same stage and conditions as rule {first.id} ({where}): the two always fire together; merge them or change one"),
+            ("when",)))
+    return out
+
+
+# --- metrics no profile provides ------------------------------------------------------------------
+
+def reachable_metrics(profiles) -> set[str]:
+    """Review metrics some platform profile can fill, and the rates derived from them."""
+    reach: set[str] = set()
+    for profile in profiles.values():
+        reach.update(profile.columns.values())
+        reach.update(profile.defaults)
+        if profile.id_from:
+            reach.add("id")
+    for name, spec in DERIVED.items():
+        if spec.denominator in reach and all(n in reach for n in spec.numerator):
+            reach.add(name)
+    return reach
+
+
+_T, _F, _U = True, False, None
+
+
+def _possible(cond, reach: set[str] | None, signals: set[str]) -> set:
+    """The truth values a condition can take; `reach` None means every metric can be present."""
+    if isinstance(cond, MetricCondition):
+        if reach is None or cond.metric in reach:
+            return {_T, _F, _U}
+        if cond.op == "exists":
+            return {_F}
+        if cond.op == "missing":
+            return {_T}
+        return {_U}
+    if isinstance(cond, SignalCondition):
+        return {_T, _F} if cond.signal in signals else {_F}
+    if isinstance(cond, NotCondition):
+        return {(None if v is None else not v) for v in _possible(cond.not_, reach, signals)}
+    children = [_possible(c, reach, signals) for c in (cond.all if isinstance(cond, AllCondition) else cond.any)]
+    out = set()
+    if isinstance(cond, AllCondition):
+        if all(_T in c for c in children):
+            out.add(_T)
+        if any(_F in c for c in children):
+            out.add(_F)
+        if any(_U in c for c in children) and all(c & {_T, _U} for c in children):
+            out.add(_U)
+    else:
+        if any(_T in c for c in children):
+            out.add(_T)
+        if all(_F in c for c in children):
+            out.add(_F)
+        if any(_U in c for c in children) and all(c & {_F, _U} for c in children):
+            out.add(_U)
+    return out
+
+
+def _can_fire(rules, reach: set[str] | None) -> dict[str, bool]:
+    """Which rules can fire, with signals derived to a fixed point."""
+    signals: set[str] = set()
+    while True:
+        fire = {r.id: _T in _possible(r.rule.when, reach, signals) for r in rules}
+        more = {r.rule.then.signal for r in rules if fire[r.id] and r.rule.then.signal}
+        if more <= signals:
+            return fire
+        signals |= more
+
+
+def unreachable(ruleset, profile_dirs=None) -> list[Problem]:
+    from advisor.input.profiles import load_profiles
+
+    dirs = profile_dirs if profile_dirs is not None else ruleset.profile_dirs()
+    try:
+        profiles = load_profiles(dirs)
+    except AdvisorError as exc:
+        return list(exc.problems)
+    rules = [r for r in ruleset.rules if r.rule.enabled and r.rule.stage == "review"]
+    # A name that is no metric at all is advisor.model.semantics' to report (with a did-you-mean).
+    unknown = {c.metric for r in rules for _, c in leaf_conditions(r.rule.when)
+               if isinstance(c, MetricCondition) and c.metric not in FIELDS}
+    reach = reachable_metrics(profiles) | unknown
+    possible_now = _can_fire(rules, reach)
+    possible_ever = _can_fire(rules, None)
+    out = []
+    for loaded in rules:
+        if possible_now[loaded.id] or not possible_ever[loaded.id]:
+            continue
+        missing = sorted({c.metric for _, c in leaf_conditions(loaded.rule.when)
+                          if isinstance(c, MetricCondition) and c.metric not in reach})
+        path = next((p for p, c in leaf_conditions(loaded.rule.when)
+                     if isinstance(c, MetricCondition) and c.metric in missing), ("when",))
+        names = ", ".join(missing) or T(zh="它依赖的信号", en="the signals it needs").en
+        out.append(loaded.problem(T(
+            zh=f"这条规则永远不会触发:没有任何平台档案提供 {names}(没有导出列对应它,也没有可用来计算它的列)",
+            en=f"this rule can never fire: no platform profile provides {names} (no export column maps to it or to what it is computed from)"),
+            path + ("metric",) if missing else path))
+    return out
+
+
+# --- texts ---------------------------------------------------------------------------------------
+
+def _texts(rule):
+    then = rule.then
+    for key in ("title", "explain", "suggestion"):
+        if getattr(then, key) is not None:
+            yield ("then", key), getattr(then, key)
+    for i, action in enumerate(then.actions):
+        yield ("then", "actions", i), action
+    if then.ok is not None:
+        yield ("then", "ok", "title"), then.ok.title
+        if then.ok.explain is not None:
+            yield ("then", "ok", "explain"), then.ok.explain
+    if rule.description is not None:
+        yield ("description",), rule.description
+    for path, cond in leaf_conditions(rule.when):
+        if cond.note is not None:
+            yield path + ("note",), cond.note
+
+
+def _level_metrics(rule, by_signal: dict, seen=frozenset()) -> set[str]:
+    """Metrics with a level condition in this rule or in the rules behind the signals it matches."""
+    out = set()
+    for _, cond in leaf_conditions(rule.when):
+        if isinstance(cond, MetricCondition) and cond.level is not None:
+            out.add(cond.metric)
+        elif isinstance(cond, SignalCondition):
+            for other in by_signal.get(cond.signal, []):
+                if other.id not in seen:
+                    out |= _level_metrics(other, by_signal, seen | {rule.id})
+    return out
+
+
+def _lookups(tree, names=("thresholds", "sources")):
+    """(name, key) for every `thresholds.key` / `thresholds['key']` in a parsed template."""
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(node.node, nodes.Name) and node.node.name in names:
+            if isinstance(node, nodes.Getattr):
+                yield node.node.name, node.attr
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                yield node.node.name, node.arg.value
+
+
+def text_problems(loaded, ruleset) -> list[Problem]:
+    rule = loaded.rule
+    out = []
+    for path, text in _texts(rule):
+        for lang, other in (("zh", "en"), ("en", "zh")):
+            if not text.get(lang).strip() and text.get(other).strip():
+                name = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in path).lstrip(".")
+                out.append(loaded.problem(T(zh=f"{name} 有{'英文' if lang == 'zh' else '中文'}({other})但 {lang} 文字是空的",
+                                            en=f"{name} has {other} but its {lang} text is empty"), path + (lang,)))
+    by_signal: dict[str, list] = {}
+    for other in ruleset.rules:
+        if other.rule.enabled and other.rule.stage == rule.stage and other.rule.then.signal:
+            by_signal.setdefault(other.rule.then.signal, []).append(other.rule)
+    supplied = None
+    env = environment("en")
+    for path, text in _texts(rule):
+        if path[0] == "description" or "note" in path:
+            continue
+        for lang in ("zh", "en"):
+            try:
+                tree = env.parse(text.get(lang))
+            except Exception:  # a syntax error: reported by semantics
+                continue
+            for name, key in sorted(set(_lookups(tree))):
+                if supplied is None:
+                    supplied = _level_metrics(rule, by_signal)
+                if key not in supplied:
+                    out.append(loaded.problem(T(
+                        zh=f"文本里的 {{{{ {name}.{key} }}}} 无法提供:这条规则(及其依赖的信号规则)没有对 {key} 用档位(level)",
+                        en=f"the text uses {{{{ {name}.{key} }}}}, which the rule cannot supply: neither it nor the rules behind its signals set a level on {key}"),
+                        path + (lang,)))
+    return out
+
+
+# --- levels --------------------------------------------------------------------------------------
+
+def _levels_position(files: list[str], metric: str, level: str, tail: tuple) -> tuple[str | None, int | None, int | None]:
+    """Where the last file that defines metric/level is, for locating a levels problem."""
+    for file in reversed(files):
+        try:
+            data, locator = load_yaml(Path(file))
+        except AdvisorError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        candidates = [("metrics",), ("levels",)]
+        for name, acc in (data.get("accounts") or {}).items() if isinstance(data.get("accounts"), dict) else []:
+            candidates.append(("accounts", name, "levels"))
+        for base in candidates:
+            node = data
+            for part in base:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict) and isinstance(node.get(metric), dict) and level in node[metric]:
+                line, col = locator.at(base + (metric, level) + tail)
+                return file, line, col
+    return (files[-1] if files else None), None, None
+
+
+def level_overlaps(levels: Levels, files: list[str]) -> list[Problem]:
+    out = []
+    for metric, defs in levels.metrics.items():
+        kind = FIELDS[metric].kind if metric in FIELDS else "count"
+        for up_name, up in defs.items():
+            if up.op not in LOWER:
+                continue
+            for low_name, low in defs.items():
+                if low.op not in UPPER:
+                    continue
+                bad = []
+                for form in FORM_KEYS:
+                    hi_t = up.absolute.get(form, up.absolute["default"])
+                    lo_t = low.absolute.get(form, low.absolute["default"])
+                    if lo_t > hi_t or (lo_t == hi_t and low.op == "<=" and up.op == ">="):
+                        bad.append((form, lo_t, hi_t))
+                pct_bad = (up.percentile is not None and low.percentile is not None
+                           and (low.percentile > up.percentile
+                                or (low.percentile == up.percentile and low.op == "<=" and up.op == ">=")))
+                if not bad and not pct_bad:
+                    continue
+                out.append(_overlap_problem(metric, kind, up_name, up, low_name, low, bad, pct_bad, files))
+    return out
+
+
+def _overlap_problem(metric, kind, up_name, up, low_name, low, bad, pct_bad, files) -> Problem:
+    def text(lang: Lang) -> str:
+        parts = []
+        for form, lo_t, hi_t in bad:
+            parts.append(f"{FORM_LABELS[form].get(lang)}: {low_name} {_op(low.op, lang)} {format_value(lo_t, kind, lang)}, "
+                         f"{up_name} {_op(up.op, lang)} {format_value(hi_t, kind, lang)}")
+        if pct_bad:
+            label = T(zh="百分位", en="percentiles").get(lang)
+            parts.append(f"{label}: {low_name} {_op(low.op, lang)} P{low.percentile:g}, "
+                         f"{up_name} {_op(up.op, lang)} P{up.percentile:g}")
+        sep = ";" if lang == "zh" else "; "
+        if lang == "zh":
+            return f"{metric} 的档位 {low_name} 的阈值不低于 {up_name},同一个值可能同时属于两档({sep.join(parts)})"
+        return f"levels of {metric} overlap: {low_name} is not below {up_name}, so one value can be both ({sep.join(parts)})"
+
+    form = bad[0][0] if bad else None
+    tail = ("absolute", form) if form and form in low.absolute else (("percentile",) if not bad else ())
+    file, line, col = _levels_position(files, metric, low_name, tail)
+    return Problem(T(zh=text("zh"), en=text("en")), file=file, line=line, col=col, field=f"metrics.{metric}.{low_name}")

@@ -1,0 +1,36 @@
+"""The heuristics catalogue (H01-H20) advisor carries, in its own words, zh and en.
+
+`../shared` is not on users' machines, so the package ships its own copy of the IDs;
+tests/test_catalog.py checks it holds exactly the IDs of the project's shared catalogue.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
+from advisor.core.i18n import T
+from advisor.model.stages import Stage
+
+
+class Heuristic(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    stage: Stage
+    title: T
+    description: T
+
+
+@lru_cache(maxsize=1)
+def heuristics() -> dict[str, Heuristic]:
+    path = Path(__file__).with_name("heuristics.yaml")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {hid: Heuristic(id=hid, **body) for hid, body in raw.items()}
+
+
+def heuristic_ids() -> tuple[str, ...]:
+    return tuple(heuristics())

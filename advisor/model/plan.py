@@ -1,0 +1,67 @@
+"""A planned video, described before publishing: the fact of the `plan` stage, and the `cta` stage's fact."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from advisor.core.i18n import T
+from advisor.model.metrics import FieldInfo, Form
+
+Goal = Literal["exposure", "relationship", "both"]
+CtaPosition = Literal["start", "middle", "end"]
+AccountStage = Literal["new", "growing", "established"]
+
+
+class Plan(BaseModel):
+    """What an operator knows about a video before publishing. All fields but `id` are optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, description="The plan's id.")
+    title: Optional[str] = Field(None, description="Working title.")
+    goal: Optional[Goal] = Field(None, description="exposure (reach, likes), relationship (hearts), or both.")
+    form: Optional[Form] = Field(None, description="Content form.")
+    duration_s: Optional[float] = Field(None, ge=0, description="Planned length in seconds.")
+    topic: Optional[str] = Field(None, description="What the video is about.")
+    hook_at_s: Optional[float] = Field(None, ge=0, description="When the opening emotional hook lands, in seconds.")
+    shareable_moment_at_s: Optional[float] = Field(None, ge=0, description="When the shareable point or laugh lands.")
+    storyline: Optional[bool] = Field(None, description="Part of a continuing storyline.")
+    series: Optional[str] = Field(None, description="The series it belongs to.")
+    behind_the_scenes: Optional[bool] = Field(None, description="Shows the process behind the scenes.")
+    personal_perspective: Optional[bool] = Field(None, description="Told from the creator's own perspective.")
+    participation_path: Optional[str] = Field(None, description="How viewers take part: what, where, why.")
+    cta_text: Optional[str] = Field(None, description="The call to action as it will be spoken or shown.")
+    cta_position: Optional[CtaPosition] = Field(None, description="Where the call to action sits.")
+    account_stage: Optional[AccountStage] = Field(None, description="new, growing or established account.")
+    activity: Optional[str] = Field(None, description="A campaign it is part of, e.g. a weekly topic series.")
+
+    def to_fact(self) -> dict:
+        return {name: value for name, value in self if value is not None}
+
+
+PLAN_FIELDS: dict[str, FieldInfo] = {
+    "id": FieldInfo("text", T(zh="计划ID", en="plan id")),
+    "title": FieldInfo("text", T(zh="标题", en="title")),
+    "goal": FieldInfo("enum", T(zh="互动目标", en="goal")),
+    "form": FieldInfo("enum", T(zh="体裁", en="form")),
+    "duration_s": FieldInfo("seconds", T(zh="时长", en="duration")),
+    "topic": FieldInfo("text", T(zh="主题", en="topic")),
+    "hook_at_s": FieldInfo("seconds", T(zh="情绪钩子出现时间", en="hook time")),
+    "shareable_moment_at_s": FieldInfo("seconds", T(zh="可分享时刻", en="shareable moment")),
+    "storyline": FieldInfo("bool", T(zh="连续故事线", en="storyline")),
+    "series": FieldInfo("text", T(zh="系列", en="series")),
+    "behind_the_scenes": FieldInfo("bool", T(zh="幕后过程", en="behind the scenes")),
+    "personal_perspective": FieldInfo("bool", T(zh="个人视角", en="personal perspective")),
+    "participation_path": FieldInfo("text", T(zh="参与路径", en="participation path")),
+    "cta_text": FieldInfo("text", T(zh="号召文案", en="CTA text")),
+    "cta_position": FieldInfo("enum", T(zh="号召位置", en="CTA position")),
+    "account_stage": FieldInfo("enum", T(zh="账号阶段", en="account stage")),
+    "activity": FieldInfo("text", T(zh="活动", en="activity")),
+}
+
+# The cta stage checks one text: a call to action (from `advisor cta check` or a plan's cta_text).
+CTA_FIELDS: dict[str, FieldInfo] = {
+    "text": FieldInfo("text", T(zh="号召文案", en="CTA text")),
+}

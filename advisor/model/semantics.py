@@ -1,0 +1,176 @@
+"""Checks a rule set beyond its YAML shape: names, levels, types, signals, texts.
+
+Each problem is located at the offending key of the rule file, with a did-you-mean where a
+name is close to a known one. Lint checks that only warn about a working rule set live in
+advisor.jobs.lint.
+"""
+
+from __future__ import annotations
+
+import typing
+from functools import lru_cache
+
+from jinja2 import meta
+
+from advisor.model.catalog import heuristics
+from advisor.model.strata import StratifyError, stratify
+from advisor.core.errors import Problem, did_you_mean
+from advisor.core.i18n import T
+from advisor.model.metrics import NUMERIC_KINDS, VideoMetrics
+from advisor.model.plan import Plan
+from advisor.core.templating import environment, syntax_problem
+from advisor.model.rules_model import NUMERIC_OPS, TEXT_OPS, MetricCondition, SignalCondition, leaf_conditions
+
+# Names a rule's texts may use besides the stage's fields.
+TEXT_GLOBALS = {"thresholds", "sources", "lang"}
+
+
+def _enum_values(stage: str, name: str) -> tuple | None:
+    model = {"review": VideoMetrics, "plan": Plan}.get(stage)
+    if model is None or name not in model.model_fields:
+        return None
+    annotation = model.model_fields[name].annotation
+    for arg in typing.get_args(annotation) or (annotation,):
+        if typing.get_origin(arg) is typing.Literal:
+            return typing.get_args(arg)
+    return None
+
+
+def _with_hint(msg: T, hint: T | None) -> T:
+    if hint is None:
+        return msg
+    return T(zh=f"{msg.zh};{hint.zh}", en=f"{msg.en}; {hint.en}")
+
+
+def check_semantics(ruleset) -> list[Problem]:
+    from advisor.model.stages import STAGE_FIELDS
+
+    problems: list[Problem] = []
+    catalogue = heuristics()
+    for loaded in ruleset.rules:
+        rule = loaded.rule
+        fields = STAGE_FIELDS[rule.stage]
+        for i, hid in enumerate(rule.heuristics):
+            if hid not in catalogue:
+                problems.append(loaded.problem(_with_hint(
+                    T(zh=f"未知的启发式编号 {hid}(应为 H01-H20)", en=f"unknown heuristic ID {hid} (expected H01-H20)"),
+                    did_you_mean(hid, catalogue)), ("heuristics", i)))
+        for path, cond in leaf_conditions(rule.when):
+            if isinstance(cond, MetricCondition):
+                problems.extend(_check_metric_condition(loaded, path, cond, fields, ruleset.levels))
+        problems.extend(_check_texts(loaded, fields))
+    problems.extend(_check_signals(ruleset))
+    return problems
+
+
+def _check_metric_condition(loaded, path, cond: MetricCondition, fields, levels) -> list[Problem]:
+    stage = loaded.rule.stage
+    name = cond.metric
+    if name not in fields:
+        return [loaded.problem(_with_hint(
+            T(zh=f"{stage} 阶段的规则没有指标 {name}", en=f"unknown metric {name} for a {stage} rule"),
+            did_you_mean(name, fields)), path + ("metric",))]
+    kind = fields[name].kind
+    out: list[Problem] = []
+    if cond.level is not None:
+        known = levels.metrics.get(name, {})
+        if cond.level not in known:
+            msg = T(zh=f"指标 {name} 没有名为 {cond.level} 的档位", en=f"metric {name} has no level named {cond.level}")
+            if known:
+                msg = T(zh=f"{msg.zh}(已有:{', '.join(known)})", en=f"{msg.en} (known: {', '.join(known)})")
+            else:
+                msg = T(zh=f"{msg.zh}(levels.yaml 里没有它的档位)", en=f"{msg.en} (levels.yaml defines none for it)")
+            out.append(loaded.problem(_with_hint(msg, did_you_mean(cond.level, known)), path + ("level",)))
+        return out
+    op = cond.op
+    if op in NUMERIC_OPS and kind not in NUMERIC_KINDS:
+        out.append(loaded.problem(T(zh=f"{name} 不是数值,不能用 {op} 比较", en=f"{name} is not a number; {op} cannot compare it"),
+                                  path + ("op",)))
+    if op in TEXT_OPS and kind != "text":
+        out.append(loaded.problem(T(zh=f"{name} 不是文本,不能用 {op}", en=f"{name} is not text; {op} does not apply"),
+                                  path + ("op",)))
+    if op in ("==", "!=", "in", "not_in"):
+        allowed = _enum_values(stage, name)
+        for value in cond.values():
+            if allowed is not None and value not in allowed:
+                out.append(loaded.problem(_with_hint(
+                    T(zh=f"{name} 的取值应为 {', '.join(allowed)} 之一,而不是 {value!r}",
+                      en=f"{name} is one of {', '.join(allowed)}, not {value!r}"),
+                    did_you_mean(str(value), allowed)), path + ("value",)))
+            elif kind in NUMERIC_KINDS and (isinstance(value, (bool, str))):
+                out.append(loaded.problem(T(zh=f"{name} 是数值,{value!r} 不是数字", en=f"{name} is a number; {value!r} is not"),
+                                          path + ("value",)))
+            elif kind == "bool" and not isinstance(value, bool):
+                out.append(loaded.problem(T(zh=f"{name} 取 true 或 false", en=f"{name} is true or false"), path + ("value",)))
+            elif kind in ("text", "enum") and not isinstance(value, str):
+                out.append(loaded.problem(T(zh=f"{name} 是文本,值应加引号", en=f"{name} is text; quote the value"),
+                                          path + ("value",)))
+    return out
+
+
+def _texts(rule):
+    then = rule.then
+    for key in ("title", "explain", "suggestion"):
+        if getattr(then, key) is not None:
+            yield (key,), getattr(then, key)
+    for i, action in enumerate(then.actions):
+        yield ("actions", i), action
+    if then.ok is not None:
+        yield ("ok", "title"), then.ok.title
+        if then.ok.explain is not None:
+            yield ("ok", "explain"), then.ok.explain
+    if rule.description is not None:
+        yield ("description",), rule.description
+
+
+@lru_cache(maxsize=4096)
+def _analyse_text(source: str) -> tuple[Problem | None, frozenset[str]]:
+    """(syntax problem, variables the text uses); cached, as the same texts load again and again."""
+    problem = syntax_problem(source)
+    if problem is not None:
+        return problem, frozenset()
+    return None, frozenset(meta.find_undeclared_variables(environment("en").parse(source)))
+
+
+def _check_texts(loaded, fields) -> list[Problem]:
+    out: list[Problem] = []
+    allowed = set(fields) | TEXT_GLOBALS
+    for path, text in _texts(loaded.rule):
+        base = ("then",) + path if path[0] != "description" else path
+        for lang in ("zh", "en"):
+            source = text.get(lang)
+            if "{" not in source:  # plain text: nothing for Jinja2 to parse (most texts)
+                continue
+            problem, used = _analyse_text(source)
+            if problem is not None:
+                out.append(loaded.problem(problem.message, base + (lang,)))
+                continue
+            unknown = sorted(used - allowed)
+            for name in unknown:
+                out.append(loaded.problem(_with_hint(
+                    T(zh=f"文本里的 {{{{ {name} }}}} 无法提供(不是这个阶段的指标)",
+                      en=f"the text uses {{{{ {name} }}}}, which this rule cannot supply (not a field of its stage)"),
+                    did_you_mean(name, allowed)), base + (lang,)))
+    return out
+
+
+def _check_signals(ruleset) -> list[Problem]:
+    out: list[Problem] = []
+    for stage in sorted({r.rule.stage for r in ruleset.rules}):
+        rules = [r for r in ruleset.rules if r.rule.stage == stage]
+        derived = {r.rule.then.signal for r in rules if r.rule.then.signal}
+        for loaded in rules:
+            for path, cond in leaf_conditions(loaded.rule.when):
+                if isinstance(cond, SignalCondition) and cond.signal not in derived:
+                    out.append(loaded.problem(_with_hint(
+                        T(zh=f"没有 {stage} 阶段的规则产生信号 {cond.signal}",
+                          en=f"no {stage} rule derives the signal {cond.signal}"),
+                        did_you_mean(cond.signal, derived)), path + ("signal",)))
+        try:
+            stratify([r.rule for r in rules])
+        except StratifyError as exc:
+            first = ruleset.get(exc.rule_ids[0])
+            chain = " -> ".join(exc.rule_ids)
+            out.append(first.problem(T(zh=f"信号循环依赖:{chain}", en=f"signals depend on each other in a cycle: {chain}"),
+                                     ("when",)))
+    return out

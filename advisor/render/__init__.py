@@ -1,0 +1,1 @@
+"""Turning a job's report into what people read: text, Markdown, JSON or HTML."""
