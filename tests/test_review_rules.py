@@ -129,6 +129,9 @@ def _inverted(ruleset):
             high, low = defs["high"], defs["low"]
             defs["low"] = low.model_copy(update={"absolute": {k: v * 10 for k, v in high.absolute.items()}})
             defs["high"] = high.model_copy(update={"absolute": {k: v / 10 for k, v in low.absolute.items()}})
+    # The typical mode keeps "high" above "low" by construction (both edges come from one
+    # range), so an overlap can only be made in the absolute mode: test the guards there.
+    levels.default_mode = "absolute"
     inverted.levels = levels
     return inverted
 

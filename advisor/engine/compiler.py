@@ -80,7 +80,9 @@ class _RuleCompiler:
         metric = cond.metric
         if cond.level is not None:
             th = resolve(self.levels, metric, cond.level, self.form, self.baseline)
-            node = Leaf(metric, th.op, th.value, ref)
+            # A typical-mode level is decided per video (it depends on the video's views) before
+            # evaluation (advisor.model.levels.judge); the rule tests that verdict.
+            node = Leaf(th.feature, "==", True, ref) if th.kind == "typical" else Leaf(metric, th.op, th.value, ref)
             self.sources.append(SourceCondition(ref, path, metric, th.op, th.value, node, threshold=th,
                                                 level=cond.level, note=cond.note, stage=self.stage))
             return node

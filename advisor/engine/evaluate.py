@@ -3,15 +3,20 @@
 Levels resolve to different thresholds per form, so each form present in a batch gets its own
 compiled Program (and, with the durable engine, its own rulesets). Evaluators are closed when
 the run ends, which frees durable's rulesets.
+
+Typical-mode levels (advisor.model.levels) are judged per video, and over a whole batch at once
+(false-discovery control needs every claim of the batch): `prepare(facts)` does that before
+the facts are evaluated; a fact evaluated without it is judged on its own.
 """
 
 from __future__ import annotations
 
-from advisor.engine.compiler import Compiled, compile_rules
 from advisor.engine import make_evaluator
+from advisor.engine.compiler import Compiled, compile_rules
 from advisor.engine.explain import Finding, Miss, explain
-from advisor.model.levels import Baseline
 from advisor.input.ruleset import RuleSet
+from advisor.model.levels import JUDGEMENTS, Baseline, Threshold, judge, typical_thresholds
+from advisor.model.rules_model import MetricCondition, leaf_conditions
 
 
 class StageRunner:
@@ -25,6 +30,10 @@ class StageRunner:
         self.loaded = ruleset.active(stage)
         self.origins = {r.id: r.origin for r in self.loaded}
         self._by_form: dict[str | None, tuple[Compiled, object]] = {}
+        # The (metric, level) pairs the active rules test: only those are judged.
+        self._levelled = sorted({(c.metric, c.level) for r in self.loaded for _, c in leaf_conditions(r.rule.when)
+                                 if isinstance(c, MetricCondition) and c.level is not None})
+        self._typicals: dict[str | None, list[Threshold]] = {}
 
     def _for_form(self, form: str | None):
         if form not in self._by_form:
@@ -33,7 +42,20 @@ class StageRunner:
             self._by_form[form] = (compiled, make_evaluator(compiled.program, self.engine))
         return self._by_form[form]
 
+    def typicals(self, form: str | None) -> list[Threshold]:
+        """The typical-mode thresholds for videos of `form` (the account's typical ranges)."""
+        if form not in self._typicals:
+            self._typicals[form] = typical_thresholds(self.ruleset.levels, self._levelled, form, self.baseline)
+        return self._typicals[form]
+
+    def prepare(self, facts: list[dict]) -> None:
+        """Judge the typical-mode levels of a whole batch together (see advisor.model.levels.judge)."""
+        if self._levelled:
+            judge(facts, lambda fact: self.typicals(fact.get("form")))
+
     def fired(self, fact: dict) -> tuple[Compiled, list[str]]:
+        if JUDGEMENTS not in fact:
+            self.prepare([fact])
         compiled, evaluator = self._for_form(fact.get("form"))
         return compiled, evaluator.evaluate(fact)
 

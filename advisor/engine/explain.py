@@ -16,12 +16,16 @@ from advisor.engine.compiler import Compiled, CompiledRuleInfo, SourceCondition
 from advisor.engine.program import signal_field
 from advisor.engine.reference import eval_node
 from advisor.core.i18n import Lang, T
+from advisor.model.levels import FORM_LABELS, JUDGEMENTS, Judgement, sig
 from advisor.model.metrics import FieldInfo
 from advisor.core.templating import format_value, render_text
 from advisor.model.rules_model import PRIORITY_RANK, AllCondition, AnyCondition, NotCondition, Rule
 from advisor.model.stages import STAGE_FIELDS
 
 MARGIN_CAP = 10.0
+# Below this weight of the account's own history (prior_videos 10: fewer than 20 videos), the
+# typical range is said to lean on the defaults.
+SHORT_HISTORY_WEIGHT = 2 / 3
 # Goal and segment facts say which kind of fact they are (a target, a tier, ...): a condition on
 # it picks the facts a rule applies to, and is no reason worth repeating in an explanation.
 FACT_KIND = "kind"
@@ -71,6 +75,7 @@ class Outcome:
     matched: str | None = None  # text conditions: the words that matched
     derived_by: tuple[str, ...] = ()  # signal conditions: the rules that derived the signal
     negated: bool = False  # sits under a `not`: the rule needed it false (a reason when result is False)
+    judgements: dict | None = None  # the fact's typical-mode judgements (advisor.model.levels.judge)
 
     @property
     def held(self) -> bool:
@@ -121,6 +126,8 @@ class Outcome:
             if self.result:
                 return T(zh=f"{name}出现了「{self.matched}」", en=f"{name} has '{self.matched}'").get(lang)
             return T(zh=f"{name}没有出现所列词语", en=f"{name} has none of the listed words").get(lang)
+        if src.threshold is not None and src.threshold.kind == "typical":
+            return self._typical(name, shown, lang)
         target = show(src.metric, src.value, lang, src.stage)
         if src.op in CHOICE_OPS and src.threshold is None:
             return self._choice(name, shown, target, lang)
@@ -131,6 +138,42 @@ class Outcome:
             return text
         where = self.threshold_source(lang)
         return f"{text} ({where})" if lang == "en" else f"{text}({where})"
+
+    def judgement(self) -> Judgement | None:
+        """The per-video judgement behind a typical-mode level (None for other conditions)."""
+        src = self.source
+        if src.threshold is None or src.threshold.kind != "typical" or self.judgements is None:
+            return None
+        return self.judgements.get(src.threshold.feature)
+
+    def _typical(self, name: str, shown: str, lang: Lang) -> str:
+        """'heart rate 0.08%; this account's short videos usually sit between 0.80% and 1.30%;
+        with 21,000 views the gap is not chance (99% sure)', and its quieter forms."""
+        src = self.source
+        th = src.threshold
+        kind = field_info(src.metric, src.stage).kind if field_info(src.metric, src.stage) else "rate"
+        low, high = (format_value(v, kind, lang) for v in th.band())
+        where = _typical_where(th, lang)
+        j = self.judgement()
+        head = T(zh=f"{name} {shown},{where}一般在 {low}–{high} 之间",
+                 en=f"{name} {shown}; {where} usually sit between {low} and {high}").get(lang)
+        if j is None:
+            return head
+        sure = _certainty_words(j.certainty)
+        side = th.side
+        beyond = j.gap.rate > j.gap.hi_edge if side == "high" else j.gap.rate < j.gap.lo_edge
+        basis = _basis(j, lang)
+        if j.at_level:
+            return head + T(zh=f";{basis},差距不是偶然(把握 {sure})",
+                            en=f"; {basis}, the gap is not chance ({sure} sure)").get(lang)
+        if beyond:
+            # Beyond the range as measured, but not credibly so: say why it is not acted on.
+            word = T(zh="高于", en="above") if side == "high" else T(zh="低于", en="below")
+            return head + T(zh=f";看起来{word.zh}这个范围,但{basis}还不能确定(把握 {sure})",
+                            en=f"; it looks {word.en} that range, but {basis} that is not certain yet ({sure} sure)").get(lang)
+        if th.typical.low <= j.gap.rate <= th.typical.high:
+            return head + T(zh=",这条在范围之内", en=", and this one is within it").get(lang)
+        return head + T(zh=",这条离范围不远,属于正常波动", en=", and this one is close enough to be ordinary variation").get(lang)
 
     def _choice(self, name: str, shown: str, target: str, lang: Lang) -> str:
         """'met: yes', 'goal: relationship (none of exposure, both)': an equality or membership
@@ -165,6 +208,11 @@ class Outcome:
                 out["level"] = src.level
             if src.threshold is not None:
                 out["threshold_source"] = src.threshold.to_json()
+                if src.threshold.kind == "typical":
+                    out["typical_range"] = [sig(v) for v in src.threshold.band()]
+                    j = self.judgement()
+                    if j is not None:
+                        out.update(j.to_json())
         out["result"] = self.result
         if self.via:
             out["via"] = self.via
@@ -175,14 +223,50 @@ class Outcome:
         return out
 
     def margin(self) -> float | None:
-        """How far past its threshold a numeric condition that held is, relative to the threshold."""
+        """How far past its threshold a numeric condition that held is, relative to the threshold.
+
+        For a typical-mode level: the size of the gap (|log| of the video's value over the
+        typical video's) weighted by how sure it is, so a clear, certain gap counts most.
+        """
         src = self.source
+        j = self.judgement()
+        if j is not None:
+            if not self.held or not j.at_level:
+                return None
+            ratio = j.ratio()
+            return min(abs(math.log(ratio)) * j.certainty, MARGIN_CAP) if ratio and ratio > 0 else None
         if not self.held or src.op not in ("<", "<=", ">", ">=") or not isinstance(self.value, (int, float)) \
                 or isinstance(self.value, bool):
             return None
         threshold = float(src.value)
         scale = abs(threshold) if threshold else 1.0
         return min(abs(self.value - threshold) / scale, MARGIN_CAP)
+
+
+def _certainty_words(p: float) -> str:
+    """A probability as people read it: never '100%' (the model is not that sure of itself)."""
+    return f"{min(math.floor(p * 100), 99)}%"
+
+
+def _typical_where(th, lang: Lang) -> str:
+    """'本账号同类视频' / 'this account's short videos', or the defaults when there is no history."""
+    form = FORM_LABELS[th.form or "default"].get(lang)
+    t = th.typical
+    if t.n_videos == 0:
+        return T(zh=f"没有历史可比,按默认参考,{form}", en=f"with no history to compare, by the defaults {form}").get(lang)
+    if t.weight < SHORT_HISTORY_WEIGHT:
+        return T(zh=f"本账号 {t.n_videos} 条{form}(历史不多,部分参考默认值)",
+                 en=f"this account's {t.n_videos} {form} (a short history, partly the defaults)").get(lang)
+    return T(zh=f"本账号 {t.n_videos} 条{form}", en=f"this account's {t.n_videos} {form}").get(lang)
+
+
+def _basis(j: Judgement, lang: Lang) -> str:
+    """What the certainty rests on: the views for rates per view, the counts for hearts per like."""
+    if j.views is not None:
+        views = format_value(j.views, "count", lang)
+        return T(zh=f"这条有 {views} 播放", en=f"with {views} views").get(lang)
+    n = format_value(j.gap.n, "count", lang)
+    return T(zh=f"这条共有 {n} 个点赞和小红心", en=f"with {n} likes and hearts").get(lang)
 
 
 def text_context(fact: dict, fields, conditions, lang: Lang) -> dict:
@@ -230,7 +314,7 @@ def outcomes(info: CompiledRuleInfo, fact: dict) -> list[Outcome]:
         else:
             value = fact.get(src.metric)
         matched = _matched(src, fact) if src.patterns and result else None
-        out.append(Outcome(src, value, result, matched=matched))
+        out.append(Outcome(src, value, result, matched=matched, judgements=fact.get(JUDGEMENTS)))
     return out
 
 

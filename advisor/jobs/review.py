@@ -124,6 +124,7 @@ def review(videos: list[VideoMetrics], ruleset: RuleSet, *, history: list[VideoM
     baseline = make_baseline(videos, history, history_label=history_label, facts=facts)
     reviewed = []
     with StageRunner(ruleset, "review", baseline=baseline, engine=engine) as runner:
+        runner.prepare(facts)  # every video x metric judged together (false-discovery control)
         for i, (video, fact) in enumerate(zip(videos, facts)):
             fired, findings, misses = runner.run(fact, with_misses=explain_all)
             vr = VideoReview(video, fact, fired, findings, misses,

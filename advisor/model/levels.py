@@ -1,8 +1,19 @@
-"""Named levels (high, low, ...) per metric, and the thresholds they resolve to for one video.
+"""Named levels (high, low, ...) per metric, and what they mean for one video.
 
 A level has an absolute threshold per content form (with a `default`) and, optionally, a
-percentile of the account's own history. The percentile is used when the history holds at
-least `min_history` videos of the same form with that metric; otherwise the absolute one is.
+percentile of the account's own history. How a level decides is its `mode`:
+
+typical     (the default) the noise-aware judgement: a video is at "high" only when its rate is
+            credibly above the account's typical range, given how many views it had (see
+            advisor.stats.typical and docs/review.md). The range is fitted per form from the
+            account's history and shrunk toward the absolute thresholds when history is short;
+            many videos x metrics are judged together with false-discovery control. Metrics
+            that are not events per view (average watch time, a viewer's counts) fall back to
+            `percentile`.
+percentile  the value against a percentile of the history (once it holds `min_history` videos
+            of the form; before that, the absolute threshold).
+absolute    the value against the absolute threshold of the form.
+
 Every resolved threshold remembers where it came from, so explanations can say so.
 """
 
@@ -10,14 +21,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, Optional
+from statistics import NormalDist
+from typing import Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from advisor.core.i18n import Lang, T
-from advisor.model.metrics import FIELDS, FORMS
+from advisor.model.metrics import DERIVED, FIELDS, FORMS
+from advisor.stats.typical import Gap, Typical, assess, benjamini_hochberg, expit, fit_typical, flag_edges, logit
 
 LevelOp = Literal["<", "<=", ">", ">="]
+LevelMode = Literal["typical", "percentile", "absolute"]
+# The band edges of the typical range (10th and 90th percentile video) in z-units of the
+# between-video spread: the absolute thresholds, read as such a band, give the prior's spread.
+_BAND_Z = 1.2815515655446004
 
 
 class LevelDef(BaseModel):
@@ -30,6 +47,8 @@ class LevelDef(BaseModel):
     percentile: Optional[float] = Field(
         None, gt=0, lt=100, description="Percentile of the account's history (e.g. 70 for P70), used when enough history."
     )
+    mode: Optional[LevelMode] = Field(
+        None, description="typical (noise-aware, the default), percentile or absolute; unset: the file's default_mode.")
     description: Optional[T] = None
 
     @model_validator(mode="after")
@@ -44,21 +63,61 @@ class LevelDef(BaseModel):
         return self
 
 
+class TypicalSettings(BaseModel):
+    """How sure the noise-aware mode must be before it calls a video high or low."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)  # frozen: thresholds holding it are hashed
+
+    band: tuple[float, float] = Field(
+        (10, 90), description="The typical range: these percentiles of the account's videos (default P10-P90).")
+    margin: float = Field(
+        0.25, ge=0, le=3, description="How far beyond the typical range (log-odds) a rate must lie to count.")
+    certainty: float = Field(
+        0.9, gt=0.5, lt=1, description="The probability, given the video's views, that it truly lies beyond.")
+    fdr: float = Field(
+        0.1, gt=0, lt=1, description="False discovery rate over all videos x metrics judged together (Benjamini-Hochberg).")
+    prior_videos: float = Field(
+        10, gt=0, le=1000,
+        description="How many videos' worth of weight the absolute thresholds carry against the account's own history.")
+
+    @model_validator(mode="after")
+    def _band(self):
+        lo, hi = self.band
+        if not 0 < lo < hi < 100:
+            raise ValueError(T(zh="band 应为两个百分位,0 < 低 < 高 < 100", en="band must be two percentiles, 0 < low < high < 100"))
+        return self
+
+
 class Levels(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     min_history: int = Field(10, ge=1, description="Videos of a form needed before percentiles replace absolute thresholds.")
+    default_mode: LevelMode = Field("typical", description="The mode of levels that do not set one.")
+    typical: TypicalSettings = Field(default_factory=TypicalSettings)
     metrics: dict[str, dict[str, LevelDef]] = Field(default_factory=dict)
 
     def merged(self, other: "Levels", *, override_min_history: bool) -> "Levels":
-        """These levels with `other` laid over them, level by level within each metric."""
+        """These levels with `other` laid over them, level by level within each metric.
+
+        `default_mode` and `typical` are taken from `other` only where it sets them.
+        """
         metrics = {m: dict(levels) for m, levels in self.metrics.items()}
         for metric, levels in other.metrics.items():
             metrics.setdefault(metric, {}).update(levels)
         return Levels(
             min_history=other.min_history if override_min_history else self.min_history,
+            default_mode=other.default_mode if "default_mode" in other.model_fields_set else self.default_mode,
+            typical=other.typical if "typical" in other.model_fields_set else self.typical,
             metrics=metrics,
         )
+
+    def mode(self, metric: str, level: str) -> LevelMode:
+        """How `metric` at `level` decides: its own mode, else the default; `typical` only for
+        metrics with a count model (events per view), others fall back to `percentile`."""
+        mode = self.metrics[metric][level].mode or self.default_mode
+        if mode == "typical" and metric not in COUNT_MODELS:
+            return "percentile"
+        return mode
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -73,18 +132,95 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
+# --- count models: which metrics are events per trial, and how to read their counts ---------------
+
+
+@dataclass(frozen=True)
+class CountModel:
+    """How a metric's value comes from counts: x events out of n trials, for the typical mode.
+
+    share: True for a ratio of two counts a / b (hearts per like): the binomial question is then
+    about the share a / (a + b), and a level on the ratio r maps to the share r / (1 + r).
+    """
+
+    counts: Callable[[dict], Optional[tuple[float, float]]]
+    share: bool = False
+
+    def to_share(self, value: float) -> float:
+        return value / (1 + value) if self.share else value
+
+    def from_share(self, share: float) -> float:
+        return share / (1 - share) if self.share else share
+
+
+def _sum_over(numerator: tuple[str, ...], denominator: str):
+    def counts(fact: dict):
+        n = fact.get(denominator)
+        parts = [fact.get(name) for name in numerator]
+        if not _number(n) or n <= 0 or not all(_number(v) and v >= 0 for v in parts):
+            return None
+        return float(sum(parts)), float(n)
+    return counts
+
+
+def _share_of(a: str, b: str):
+    def counts(fact: dict):
+        x, y = fact.get(a), fact.get(b)
+        if not (_number(x) and _number(y)) or x < 0 or y < 0 or x + y <= 0:
+            return None
+        return float(x), float(x + y)
+    return counts
+
+
+def _rate_of_views(name: str):
+    # An exported rate (完播率) times the views: the number of views that did the thing.
+    def counts(fact: dict):
+        rate, n = fact.get(name), fact.get("views")
+        if not (_number(rate) and _number(n)) or n <= 0 or not 0 <= rate <= 1:
+            return None
+        return float(rate) * float(n), float(n)
+    return counts
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _count_models() -> dict[str, CountModel]:
+    models: dict[str, CountModel] = {}
+    for name, spec in DERIVED.items():
+        if spec.denominator == "views":
+            models[name] = CountModel(_sum_over(spec.numerator, spec.denominator))
+        elif len(spec.numerator) == 1:
+            models[name] = CountModel(_share_of(spec.numerator[0], spec.denominator), share=True)
+    for name, info in FIELDS.items():
+        if info.kind == "rate" and name not in models:
+            models[name] = CountModel(_rate_of_views(name))
+    return models
+
+
+COUNT_MODELS: dict[str, CountModel] = _count_models()
+
+
 class Baseline:
-    """The account's history: per (form, metric), the sorted values of past videos."""
+    """The account's history: per (form, metric), the sorted values of past videos, and (for
+    the typical mode) their counts."""
 
     def __init__(self, facts: list[dict], label: T):
         self.label = label  # e.g. "this batch" / "history file x.csv"
         self.n_videos = len(facts)
         self._values: dict[tuple[str | None, str], list[float]] = {}
+        self._counts: dict[tuple[str | None, str], list[tuple[float, float]]] = {}
+        self._typical: dict[tuple, Typical | None] = {}
         for fact in facts:
             form = fact.get("form")
             for metric, value in fact.items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
                     self._values.setdefault((form, metric), []).append(value)
+            for metric, model in COUNT_MODELS.items():
+                counts = model.counts(fact)
+                if counts is not None:
+                    self._counts.setdefault((form, metric), []).append(counts)
         for values in self._values.values():
             values.sort()
 
@@ -95,25 +231,110 @@ class Baseline:
         values = self.values(metric, form)
         return percentile(values, 50) if values else None
 
+    def typical(self, metric: str, form: str | None, levels: "Levels") -> Typical | None:
+        """The account's typical range of `metric` for videos of `form` (None: not a count metric)."""
+        key = (metric, form, id(levels))
+        if key not in self._typical:
+            self._typical[key] = fit_range(metric, form, levels, self._counts.get((form, metric), []))
+        return self._typical[key]
+
+
+def prior_range(metric: str, form: str | None, levels: "Levels") -> tuple[float, float] | None:
+    """(center, spread) that the absolute thresholds imply: read as the typical range of an
+    account we know nothing about, [low, high] of the form are its P10 and P90 (or the
+    settings' band), so their log-odds midpoint is the center and their distance the spread."""
+    model = COUNT_MODELS.get(metric)
+    levels_of = levels.metrics.get(metric, {})
+    if model is None:
+        return None
+    ups = [d for d in levels_of.values() if d.op in (">", ">=")]
+    downs = [d for d in levels_of.values() if d.op in ("<", "<=")]
+    if not ups or not downs:
+        return None
+    hi = min(model.to_share(_absolute(d, form)) for d in ups)
+    lo = max(model.to_share(_absolute(d, form)) for d in downs)
+    if not 0 < lo < hi < 1:
+        return None
+    z = _band_z(levels.typical.band)
+    center = expit((logit(lo) + logit(hi)) / 2)
+    return center, (logit(hi) - logit(lo)) / (2 * z)
+
+
+def _band_z(band: tuple[float, float]) -> float:
+    lo, hi = band
+    return (NormalDist().inv_cdf(hi / 100) - NormalDist().inv_cdf(lo / 100)) / 2
+
+
+def _absolute(spec: "LevelDef", form: str | None) -> float:
+    return spec.absolute.get(form or "default", spec.absolute["default"])
+
+
+def fit_range(metric: str, form: str | None, levels: "Levels", counts: list[tuple[float, float]]) -> Typical | None:
+    settings = levels.typical
+    prior = prior_range(metric, form, levels)
+    band = (settings.band[0] / 100, settings.band[1] / 100)
+    if prior is None and not counts:
+        return None
+    return fit_typical(counts, prior=prior, band=band, prior_videos=settings.prior_videos,
+                       default_tau=prior[1] if prior else 0.35)
+
 
 @dataclass(frozen=True)
 class Threshold:
-    """A level resolved for one form: `value op threshold` means the value is at the level."""
+    """A level resolved for one form: `value op threshold` means the value is at the level.
+
+    kind `typical`: `value` is the flag edge (the typical range widened by the margin) and
+    `typical` the account's range; whether a video is at the level is decided per video
+    (`judge`), since it depends on its views, and the compiled rule tests that verdict.
+    """
 
     metric: str
     level: str
     op: str
     value: float
-    kind: Literal["percentile", "absolute"]
+    kind: Literal["percentile", "absolute", "typical"]
     form: str | None
     percentile: float | None = None
     n: int | None = None  # history videos the percentile rests on
     short_history: int | None = None  # when absolute: how many history videos there were
     min_history: int | None = None
+    typical: Typical | None = None
+    settings: TypicalSettings | None = None
+
+    @property
+    def side(self) -> str:
+        return "high" if self.op in (">", ">=") else "low"
+
+    @property
+    def feature(self) -> str:
+        """The fact field holding the per-video verdict of a typical level."""
+        return level_feature(self.metric, self.level)
+
+    def band(self) -> tuple[float, float] | None:
+        """The typical range in the metric's own units (hearts per like, not the share)."""
+        if self.typical is None:
+            return None
+        model = COUNT_MODELS[self.metric]
+        return model.from_share(self.typical.low), model.from_share(self.typical.high)
+
+    def center(self) -> float | None:
+        if self.typical is None:
+            return None
+        return COUNT_MODELS[self.metric].from_share(self.typical.center)
 
     def source(self, lang: Lang) -> str:
         """Where the threshold came from, in words: 'P70 of 24 videos' / 'absolute, short videos'."""
         form_label = FORM_LABELS[self.form or "default"].get(lang)
+        if self.kind == "typical":
+            t = self.typical
+            if t.n_videos == 0:
+                return T(zh="{form}的默认参考范围", en="the default range for {form}").format(lang, form=form_label)
+            if t.weight < 2 / 3:  # fewer than 2 x prior_videos videos (20 by default)
+                return T(zh="本账号 {n} 条{form}的一般范围(历史不多,部分参考默认值)",
+                         en="the typical range of {n} {form}; short history, so partly the defaults").format(
+                    lang, n=t.n_videos, form=form_label)
+            return T(zh="本账号 {n} 条{form}的一般范围", en="the typical range of {n} {form}").format(
+                lang, n=t.n_videos, form=form_label)
         if self.kind == "percentile":
             return T(zh="本账号 {n} 条{form}的 P{p:g}", en="P{p:g} of {n} {form}").format(
                 lang, n=self.n, p=self.percentile, form=form_label)
@@ -127,11 +348,27 @@ class Threshold:
 
     def to_json(self) -> dict:
         out = {"kind": self.kind, "form": self.form or "default"}
-        if self.kind == "percentile":
+        if self.kind == "typical":
+            low, high = self.band()
+            out.update(typical_low=sig(low), typical_high=sig(high), center=sig(self.center()),
+                       n=self.typical.n_videos, weight=round(self.typical.weight, 4),
+                       band=list(self.settings.band), certainty=self.settings.certainty, fdr=self.settings.fdr)
+        elif self.kind == "percentile":
             out.update(percentile=self.percentile, n=self.n)
         elif self.short_history is not None:
             out.update(history=self.short_history, min_history=self.min_history)
         return out
+
+
+def sig(value: float | None, digits: int = 4) -> float | None:
+    """A float to `digits` significant digits, for JSON that people read."""
+    if value is None or not math.isfinite(value) or value == 0:
+        return value
+    return float(f"{value:.{digits}g}")
+
+
+def level_feature(metric: str, level: str) -> str:
+    return f"lvl:{metric}:{level}"
 
 
 FORM_LABELS: dict[str, T] = {
@@ -146,7 +383,16 @@ FORM_LABELS: dict[str, T] = {
 def resolve(levels: Levels, metric: str, level: str, form: str | None, baseline: Baseline | None) -> Threshold:
     """The threshold of `metric` at `level` for a video of `form`, given the account's history."""
     spec = levels.metrics[metric][level]
-    if spec.percentile is not None and baseline is not None:
+    mode = levels.mode(metric, level)
+    if mode == "typical":
+        typical = baseline.typical(metric, form, levels) if baseline is not None else \
+            fit_range(metric, form, levels, [])
+        if typical is not None:
+            lo_edge, hi_edge = flag_edges(typical, margin=levels.typical.margin)
+            edge = COUNT_MODELS[metric].from_share(hi_edge if spec.op in (">", ">=") else lo_edge)
+            return Threshold(metric, level, spec.op, edge, "typical", form, typical=typical, settings=levels.typical)
+        mode = "percentile"  # neither history nor a prior range: judge as the percentile mode does
+    if mode == "percentile" and spec.percentile is not None and baseline is not None:
         values = baseline.values(metric, form)
         if len(values) >= levels.min_history:
             return Threshold(metric, level, spec.op, percentile(values, spec.percentile), "percentile", form,
@@ -159,5 +405,87 @@ def resolve(levels: Levels, metric: str, level: str, form: str | None, baseline:
                      short_history=short, min_history=levels.min_history if short is not None else None)
 
 
-def known_metric(name: str) -> bool:
-    return name in FIELDS
+# --- judging videos in the typical mode -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One video's rate at one typical level: the gap, and the verdict after false-discovery control."""
+
+    threshold: Threshold
+    gap: Gap
+    at_level: bool
+
+    @property
+    def certainty(self) -> float:
+        """The probability that the video's true rate lies beyond the level's edge."""
+        return self.gap.p_high if self.threshold.side == "high" else self.gap.p_low
+
+    @property
+    def views(self) -> float | None:
+        """The trials its counts rest on, when they are views (not for hearts per like)."""
+        return None if COUNT_MODELS[self.threshold.metric].share else self.gap.n
+
+    def ratio(self) -> float | None:
+        """The video's value over the typical video's (0.5: half the typical rate)."""
+        center = self.threshold.center()
+        value = COUNT_MODELS[self.threshold.metric].from_share(self.gap.rate) if self.gap.rate < 1 else None
+        return value / center if value is not None and center else None
+
+    def to_json(self) -> dict:
+        model = COUNT_MODELS[self.threshold.metric]
+        return {"certainty": round(self.certainty, 4), "effect": round(self.gap.effect, 4),
+                "ratio_to_typical": sig(self.ratio()),
+                "interval": [sig(model.from_share(v)) if v < 1 else None for v in self.gap.interval],
+                "views": self.views, "at_level": self.at_level}
+
+
+JUDGEMENTS = "_judgements"  # the fact key holding {feature: Judgement}, for explanations
+
+
+def typical_thresholds(levels: Levels, pairs, form: str | None, baseline: Baseline | None) -> list[Threshold]:
+    """The typical-mode thresholds of the (metric, level) pairs, for videos of `form`."""
+    out = []
+    for metric, level in pairs:
+        if metric in levels.metrics and level in levels.metrics[metric] and levels.mode(metric, level) == "typical":
+            th = resolve(levels, metric, level, form, baseline)
+            if th.kind == "typical":
+                out.append(th)
+    return out
+
+
+def judge(facts: list[dict], thresholds_of) -> None:
+    """Decide every typical level for every fact, together, and write the verdicts into the facts.
+
+    thresholds_of(fact) gives the typical Thresholds that apply to the fact (its form's). Each
+    fact gains `lvl:<metric>:<level>` = True/False (absent when its counts are missing, so a rule
+    treats the level as unknown, as it treats a missing metric) and, under JUDGEMENTS, the
+    Judgement behind each verdict.
+
+    A video is at a level when its own posterior reaches the certainty the level asks for AND
+    its metric is a discovery under Benjamini-Hochberg over the whole batch. The hypotheses are
+    one per (video, metric), "this video's rate is within its typical range", with the p-value
+    1 - (the largest certainty among the metric's levels): a rate can be beyond the range on
+    one side only, so asking "high?" and "low?" is one question, not two.
+    """
+    groups: dict[tuple[int, str], list[tuple[dict, Threshold, Gap, float]]] = {}
+    for index, fact in enumerate(facts):
+        fact.setdefault(JUDGEMENTS, {})
+        for th in thresholds_of(fact):
+            counts = COUNT_MODELS[th.metric].counts(fact)
+            if counts is None:
+                continue
+            x, n = counts
+            gap = assess(x, n, th.typical, margin=th.settings.margin, certainty=th.settings.certainty)
+            sure = gap.p_high if th.side == "high" else gap.p_low
+            groups.setdefault((index, th.metric), []).append((fact, th, gap, sure))
+    if not groups:
+        return
+    members = list(groups.values())
+    fdr = members[0][0][1].settings.fdr
+    discoveries = benjamini_hochberg([1 - max(c[3] for c in group) for group in members], fdr)
+    for group, discovered in zip(members, discoveries):
+        for fact, th, gap, sure in group:
+            at = bool(discovered and sure >= th.settings.certainty)
+            fact[th.feature] = at
+            fact[JUDGEMENTS][th.feature] = Judgement(th, gap, at)
