@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from advisor.jobs.checklist import STATUSES, build_checklist, checklist, checklist_json, load_plans, render_checklist
+from advisor.jobs.checklist import STATUSES, build_checklist, checklist, checklist_json, load_plans
+from advisor.render.emit import render
 from advisor.engine.evaluate import StageRunner
 from advisor.model.plan import Plan
 from advisor.input.ruleset import load_ruleset
@@ -302,7 +303,7 @@ def test_a_broken_checklist_template_is_located(tmp_path):
 
 def test_render_checklist_json_matches_checklist_json(ruleset):
     result = checklist([PLAN_JSON], ruleset, lang="en", engine="python")
-    assert json.loads(render_checklist(result, "json")) == checklist_json(result)
+    assert json.loads(render(result, "json", result.lang)) == checklist_json(result)
 
 
 def test_a_rule_text_that_cannot_render_is_a_located_problem(tmp_path):

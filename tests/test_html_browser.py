@@ -24,7 +24,8 @@ import pytest
 
 from advisor.render.charts import NO_ADVICE, advice_colors, strongest
 from advisor.render.html_report import review_html
-from advisor.jobs.review import review_json, review_paths
+from advisor.jobs.review import review_paths
+from advisor.jobs.review_report import review_json
 from advisor.input.ruleset import load_ruleset
 
 from conftest import csv_data_rows

@@ -17,7 +17,8 @@ from advisor.render.charts import gap_regions, main_form
 from advisor.render.html_report import checklist_html, compare, review_html
 from advisor.model.metrics import FIELDS
 from advisor.core.templating import format_value, make_filters
-from advisor.jobs.review import review_json, review_paths
+from advisor.jobs.review import review_paths
+from advisor.jobs.review_report import review_json
 
 from conftest import EXAMPLES, HAN, ROOT, csv_data_rows, run_cli
 

@@ -11,7 +11,9 @@ import pytest
 from advisor.jobs.cta import generate_cta
 from advisor.core.errors import AdvisorError
 from advisor.model.metrics import VideoMetrics
-from advisor.jobs.review import GOAL_FOR_LEAD, render_review, review, review_json, review_paths
+from advisor.jobs.review import GOAL_FOR_LEAD, review, review_paths
+from advisor.jobs.review_report import review_json
+from advisor.render.emit import render as render_review
 from advisor.model.rules_model import PRIORITY_RANK
 from advisor.input.ruleset import load_ruleset
 

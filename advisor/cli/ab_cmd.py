@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
 from advisor.stats import proportions as stats
-from advisor.jobs.ab import ab_json, render_ab, run_ab
+from advisor.jobs.ab import run_ab
 from advisor.core.i18n import T
 from advisor.jobs.notebook import append_entry, entry_from_ab
-from advisor.core.output import emit
+from advisor.render.emit import emit
 from advisor.cli.common import guarded, print_problems, report_ignored_columns, settings
 from advisor.cli.main import cli
 from advisor.cli.options import format_option, profile_option, run_options
@@ -58,10 +57,7 @@ def ab_command(a, b, source, method, alpha, power, min_lift, note, what, profile
     result = run_ab(a, b, st.ruleset(), source=source, profile=st.profile, method=method, alpha=alpha, power=power,
                     min_lift=min_lift, engine=st.engine)
     report_ignored_columns(result.files, st.lang)
-    if fmt == "json":
-        emit(json.dumps(ab_json(result, st.lang), ensure_ascii=False, indent=2) + "\n", output)
-    else:
-        emit(render_ab(result, fmt, st.lang), output)
+    emit(result, fmt, st.lang, output=output)
     if note:
         path = append_entry(note, entry_from_ab(result, what, st.lang), st.lang)
         click.echo(T(zh=f"结论已追加到 {path}", en=f"conclusion appended to {path}").get(st.lang), err=True)

@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from advisor.jobs.checklist import checklist, render_checklist
-from advisor.core.output import emit
+from advisor.jobs.checklist import checklist
+from advisor.render.emit import emit
 from advisor.cli.common import guarded, print_problems, settings
 from advisor.cli.main import cli
 from advisor.cli.options import format_option, run_options
@@ -41,10 +41,5 @@ def checklist_command(plans, fmt, lang, rules_dirs, config_path, engine, output,
     print_problems(result.problems, st.lang)
     if not result.plans:
         sys.exit(2)
-    if fmt == "html":  # one self-contained page (advisor.render.html_report)
-        from advisor.render.html_report import checklist_html
-
-        emit(checklist_html(result), output)
-    else:
-        emit(render_checklist(result, fmt, templates_dir=templates_dir), output)
+    emit(result, fmt, st.lang, output=output, templates_dir=templates_dir)
     sys.exit(1 if result.problems else 0)

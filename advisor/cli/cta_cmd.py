@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
-from advisor.jobs.cta import FOCUSES, GOALS, TONES, flagged_ctas, generate_cta, render_ctas
-from advisor.jobs.cta_check import check_text, read_text_file, render_check, validate_text
+from advisor.jobs.cta import FOCUSES, GOALS, TONES, write_ctas
+from advisor.jobs.cta_check import check_text, read_text_file, validate_text
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import T
 from advisor.model.metrics import FORMS
-from advisor.core.output import emit
+from advisor.render.emit import emit
 from advisor.cli.common import guarded, settings
 from advisor.cli.main import cli
 from advisor.cli.options import run_options
@@ -60,22 +59,16 @@ def cta_group(ctx, goal, form, tone, topic, series, variants, lead, focus, templ
         return
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine)
     ruleset = st.ruleset()
-    ctas = generate_cta(goal=goal, form=form, tone=tone, topic=topic, series=series, lang=st.lang,
-                        variants=variants, lead=lead, focus=focus, templates_dir=templates_dir, levels=ruleset.levels)
-    flagged = flagged_ctas(ctas, ruleset, engine=st.engine)
-    if fmt == "json":
-        data = dict(ctas[0].to_json())
-        data["variants"] = [c.to_json() for c in ctas]
-        text = json.dumps(data, ensure_ascii=False, indent=2)
-    else:
-        text = render_ctas(ctas, st.lang)
-    emit(text, output)
-    for c, result in flagged:
-        for f in result.findings:
+    result = write_ctas(ruleset, engine=st.engine, goal=goal, form=form, tone=tone, topic=topic, series=series,
+                        lang=st.lang, variants=variants, lead=lead, focus=focus, templates_dir=templates_dir,
+                        levels=ruleset.levels)
+    emit(result, fmt, st.lang, output=output)
+    for c, check in result.flagged:
+        for f in check.findings:
             click.echo(T(zh="注意:版本 {v} 被 advisor cta check 标记({r},H13):「{m}」;请改写主题、系列名或模板",
                          en='warning: variant {v} is flagged by advisor cta check ({r}, H13): "{m}"; reword the topic, '
                             'series or template').format(st.lang, v=c.variant, r=f.rule_id, m=f.matched), err=True)
-    sys.exit(1 if flagged else 0)
+    sys.exit(1 if result.flagged else 0)
 
 
 @cta_group.command("check")
@@ -108,9 +101,5 @@ def check_command(text, file_, fmt, lang, rules_dirs, config_path, engine, outpu
     else:
         text = validate_text(text)
     result = check_text(text, st.ruleset(), engine=st.engine, source=source)
-    if fmt == "json":
-        out = json.dumps(result.to_json(st.lang), ensure_ascii=False, indent=2)
-    else:
-        out = render_check(result, st.lang)
-    emit(out, output)
+    emit(result, fmt, st.lang, output=output)
     sys.exit(0 if result.clean else 1)

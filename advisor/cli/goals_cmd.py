@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
-from advisor.jobs.goals import goals_json, render_goals, run_goals
-from advisor.core.output import emit
+from advisor.jobs.goals import run_goals
+from advisor.render.emit import emit
 from advisor.cli.common import guarded, print_problems, report_ignored_columns, settings
 from advisor.cli.main import cli
 from advisor.cli.options import format_option, profile_option, run_options
@@ -43,9 +42,6 @@ def goals_command(goals_file, paths, history, week, profile, rules_dirs, config_
     result = run_goals(goals_file, paths, st.ruleset(), history=history, week=week, profile=st.profile,
                        engine=st.engine)
     report_ignored_columns(result.files, st.lang)
-    if fmt == "json":
-        emit(json.dumps(goals_json(result, st.lang), ensure_ascii=False, indent=2) + "\n", output)
-    else:
-        emit(render_goals(result, fmt, st.lang), output)
+    emit(result, fmt, st.lang, output=output)
     print_problems(result.problems, st.lang)
     sys.exit(result.status)

@@ -8,8 +8,8 @@ import sys
 import click
 
 from advisor.core.i18n import T
-from advisor.core.output import emit
-from advisor.jobs.review import render_review, review_paths
+from advisor.jobs.review import review_paths
+from advisor.render.emit import emit
 from advisor.cli.common import guarded, print_problems, report_ignored_columns, settings
 from advisor.cli.main import cli
 from advisor.cli.options import format_option, profile_option, run_options
@@ -52,18 +52,13 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
     """
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine, profile=profile)
     result = review_paths(paths, st.ruleset(), history=history, profile=st.profile, engine=st.engine,
-                          explain_all=explain_all)
+                          explain_all=explain_all, langs=(st.lang,))
     report_ignored_columns(result.files, st.lang)
     if not result.videos:
         print_problems(result.problems, st.lang)
         click.echo(T(zh="没有可以复盘的视频", en="nothing could be reviewed").get(st.lang), err=True)
         sys.exit(2)
-    if fmt == "html":  # one self-contained page with charts (advisor.render.html_report)
-        from advisor.render.html_report import review_html
-
-        emit(review_html(result, st.lang, levels=st.ruleset().levels), output)
-    else:
-        emit(render_review(result, fmt, st.lang, color=fmt == "text" and use_color(output)), output)
+    emit(result, fmt, st.lang, output=output, color=use_color(output))
     # A text or markdown report on the terminal lists the bad rows itself; elsewhere (a file,
     # JSON for a program) they also go to standard error, so a person sees them.
     if result.problems and (fmt in ("json", "html") or (output and output != "-")):

@@ -103,9 +103,9 @@ def test_command(paths, rules_dirs, config_path, engine, fmt, verbose, lang, out
       advisor rules test examples/my-rules
     """
     from advisor.engine import ENGINES, durable_import_error
-    from advisor.core.output import emit
     from advisor.input.ruleset import load_ruleset
-    from advisor.jobs.ruletest import format_run, run_json, run_rule_tests
+    from advisor.jobs.ruletest import run_rule_tests
+    from advisor.render.emit import emit
 
     layers, targets = _split_test_paths(paths)
     st = settings(lang=lang, config_path=config_path, rules_dirs=[*rules_dirs, *map(str, layers)],
@@ -117,10 +117,7 @@ def test_command(paths, rules_dirs, config_path, engine, fmt, verbose, lang, out
     else:
         engines = (st.engine,)
     run = run_rule_tests(targets or None, ruleset=ruleset, shipped_ruleset=shipped, engines=engines)
-    if fmt == "json":
-        emit(json.dumps(run_json(run, st.lang), ensure_ascii=False, indent=2), output)
-    else:
-        emit(format_run(run, st.lang, verbose=verbose), output)
+    emit(run, fmt, st.lang, output=output, verbose=verbose)
     sys.exit(run.exit_code())
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
-from advisor.core.output import emit
-from advisor.jobs.tiers import render_tiers, run_tiers, tiers_json
+from advisor.jobs.tiers import run_tiers
+from advisor.render.emit import emit
 from advisor.cli.common import guarded, print_problems, settings
 from advisor.cli.main import cli
 from advisor.cli.options import format_option, run_options
@@ -40,9 +39,6 @@ def tiers_command(viewers, ids, max_ids, rules_dirs, config_path, fmt, lang, eng
     """
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine)
     result = run_tiers(viewers, st.ruleset(), engine=st.engine)
-    if fmt == "json":
-        emit(json.dumps(tiers_json(result, st.lang, ids=ids), ensure_ascii=False, indent=2) + "\n", output)
-    else:
-        emit(render_tiers(result, fmt, st.lang, ids=ids, max_ids=max_ids), output)
+    emit(result, fmt, st.lang, output=output, ids=ids, max_ids=max_ids)
     print_problems(result.file.problems, st.lang)
     sys.exit(result.status)

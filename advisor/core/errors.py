@@ -41,11 +41,17 @@ class Problem:
         return f"{where}: {text}"
 
     def to_json(self, lang: Lang) -> dict:
-        out: dict = {"file": self.file, "message": self.message.get(lang)}
-        for key in ("line", "col", "row", "column", "field"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
+        """The one JSON shape of a problem, in every command's `errors` list.
+
+        file, row, column, field (null when they do not apply), message and text (the whole
+        `file:line:col: message` line) are always there; line and col when known.
+        """
+        out: dict = {"file": self.file, "row": self.row, "column": self.column, "field": self.field,
+                     "message": self.message.get(lang), "text": self.format(lang)}
+        if self.line is not None:
+            out["line"] = self.line
+        if self.col is not None:
+            out["col"] = self.col
         return out
 
 

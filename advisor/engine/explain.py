@@ -352,21 +352,33 @@ class Finding:
         parts.extend(dict.fromkeys(notes))  # a note reached through two signals is said once
         return ("" if lang == "zh" else " ").join(parts)
 
-    def to_json(self, fact: dict, fields, lang: Lang) -> dict:
-        """The finding as JSON; `fact` carries the display texts its rule's texts use.
+    def to_json(self, fact: dict, fields, lang: Lang, *, tidy_values: bool = False) -> dict:
+        """The one JSON shape of a finding, in every command; `fact` carries the display texts its
+        rule's texts use.
 
-        (The review's JSON, advisor.jobs.review.finding_json, adds signals, margin and the CTA lead.)
+        Besides the rule's words and the conditions that made it fire: the signals it relied on
+        (and those it needed absent), its margin, and the CTA track it asks to lead with (null for
+        rules that name none). tidy_values: condition values and thresholds to 10 significant
+        digits (the review's report does this; the other reports keep their values as they were).
         """
         rule = self.rule
+        reasons = self.held()
+        keep = tidy if tidy_values else (lambda condition: condition)
         return {
             "rule_id": rule.id,
             "heuristics": list(rule.heuristics),
             "priority": rule.priority,
             "title": self.render("title", fact, fields, lang),
             "explanation": self.explanation(fact, fields, lang),
-            "conditions": [o.to_json(lang) for o in self.held() if o.source.signal is None],
+            # The conditions that made the rule fire, with those behind its signals (e.g. the
+            # completion rate behind `watched_through`); signals themselves are listed apart.
+            "conditions": [keep(o.to_json(lang)) for o in reasons if o.source.signal is None],
+            "signals": list(dict.fromkeys(o.source.signal for o in reasons if o.source.signal and not o.negated)),
+            "without_signals": list(dict.fromkeys(o.source.signal for o in reasons if o.source.signal and o.negated)),
             "actions": self.render("actions", fact, fields, lang),
+            "margin": round(self.margin, 4),
             "origin": self.origin,
+            "cta_lead": rule.then.cta_lead,
         }
 
     def render(self, key: str, fact: dict, fields, lang: Lang) -> str | list[str] | None:
@@ -380,6 +392,15 @@ class Finding:
         if key == "actions":
             return texts
         return texts[0] if texts else None
+
+
+def tidy(condition: dict) -> dict:
+    """Floats to 10 significant digits: 0.3865, not 0.38649999999999995 (a percentile's noise)."""
+    for key in ("value", "threshold"):
+        value = condition.get(key)
+        if isinstance(value, float):
+            condition[key] = float(f"{value:.10g}")
+    return condition
 
 
 @dataclass

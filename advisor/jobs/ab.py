@@ -5,8 +5,8 @@ A variant is one or more videos: a whole file, or the rows of one export picked 
 interaction) is compared with advisor.stats; the advice on each comparison comes from the
 `experiment` stage rules (rules/goals.yaml), evaluated like every other rule.
 
-compare_variants() is the library function behind `advisor ab`; ab_json() and render_ab() are
-its reports, and advisor.jobs.notebook writes its conclusion into an operations notebook.
+run_ab() is the library function behind `advisor ab`; ab_json() is its report (advisor.render.emit
+renders it as text or Markdown through templates/ab/), and advisor.jobs.notebook writes its conclusion into an operations notebook.
 """
 
 from __future__ import annotations
@@ -277,8 +277,6 @@ def comparison_json(c: Comparison, result: ABResult, lang: Lang) -> dict:
 
 
 def ab_json(result: ABResult, lang: Lang) -> dict:
-    from advisor.jobs.review import error_json
-
     return {
         "variants": {"a": result.a.to_json(), "b": result.b.to_json()},
         "method": result.method,
@@ -292,7 +290,7 @@ def ab_json(result: ABResult, lang: Lang) -> dict:
         "split": result.split,
         "conclusion": conclusion(result, lang),
         "engine": result.engine,
-        "errors": [error_json(p, lang) for p in result.problems],
+        "errors": [p.to_json(lang) for p in result.problems],
     }
 
 
@@ -369,45 +367,6 @@ def conclusion(result: ABResult, lang: Lang) -> str:
         text += T(zh="两组各有胜项:选哪一组,取决于下一条视频要的是曝光还是关系。",
                   en=" Each variant wins a different signal: pick by what the next video is for, reach or relationship.").get(lang)
     return text
-
-
-def render_ab(result: ABResult, fmt: str, lang: Lang) -> str:
-    """The text or Markdown report (JSON goes through ab_json)."""
-    md = fmt == "markdown"
-    out: list[str] = []
-    title = T(zh="A/B 对比", en="A/B comparison").get(lang)
-    out.append(f"# {title}" if md else title)
-    out.append("")
-    for key in ("a", "b"):
-        v = result.a if key == "a" else result.b
-        line = T(zh=f"{key.upper()}:{v.label}({v.source},{len(v.videos)} 条视频,播放 {v.views:,})",
-                 en=f"{key.upper()}: {v.label} ({v.source}, {len(v.videos)} video(s), {v.views:,} views)").get(lang)
-        out.append(f"- {line}" if md else f"  {line}")
-    method = {"z": T(zh="双比例 z 检验(合并方差,双侧)", en="two-proportion z-test (pooled, two-sided)"),
-              "bayes": T(zh="贝叶斯:B 优于 A 的概率(Beta(1,1) 先验)", en="Bayesian probability that B beats A (Beta(1,1) priors)")}
-    out.append("")
-    out.append(T(zh=f"方法:{method[result.method].zh};显著性水平 {result.alpha:g},检验功效 {result.power:g}",
-                 en=f"Method: {method[result.method].en}; alpha {result.alpha:g}, power {result.power:g}").get(lang))
-    out.append("")
-    for c in result.comparisons:
-        out.append(("## " if md else "* ") + verdict_sentence(c, result, lang))
-        shown = display_fields(c.fact, result, lang)
-        for f in c.findings:
-            title_text = f.render("title", shown, EXPERIMENT_FIELDS, lang)
-            out.append(("- **" + title_text + "**") if md else f"    → {title_text}")
-            for action in f.render("actions", shown, EXPERIMENT_FIELDS, lang):
-                out.append(("  - " if md else "      - ") + action)
-        out.append("")
-    for n in result.not_compared:
-        out.append(("- " if md else "  ") + f"{n.signal.label.get(lang)}: {not_compared_reason(n, lang)}")
-    if result.split:
-        out.append(T(zh="两组各有胜项:没有哪一组全面更好。", en="Each variant wins a different signal: neither is simply better.").get(lang))
-    if result.problems:
-        out.append("")
-        out.append(T(zh=f"有 {len(result.problems)} 行数据未导入(见标准错误输出)",
-                     en=f"{len(result.problems)} row(s) not imported (listed on standard error)").get(lang))
-    return "\n".join(out).rstrip() + "\n"
-
 
 
 def run_ab(a: str, b: str, ruleset: "RuleSet", *, source: str | None = None, profile=None, method: str = "z",

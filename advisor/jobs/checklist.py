@@ -8,20 +8,17 @@ rest kept). build_checklist() runs the plan-stage rules over each plan and decid
     the rule cannot tell (data missing) consider: "fill in <fields> to check: <description>"
 
 and adds the H13 lint (advisor.jobs.cta_check) of the plan's cta_text, participation_path and activity.
-render_checklist() renders
-text or Markdown through templates/checklist/; checklist_json() is the JSON shape.
+checklist_json() is the report (the JSON shape); advisor.render.emit renders it as text or
+Markdown through templates/checklist/, or HTML.
 """
 
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from jinja2 import TemplateError
 
-from advisor.core import paths
 from advisor.jobs.cta_check import CtaChecker
 from advisor.engine.reference import eval_node
 from advisor.core.errors import AdvisorError, Problem
@@ -30,7 +27,7 @@ from advisor.engine.explain import Finding, because, explain, final_fact, label,
 from advisor.core.i18n import Lang, T
 from advisor.input.plans import LoadedPlan, load_plans  # noqa: F401  (load_plans is part of this API)
 from advisor.model.plan import PLAN_FIELDS, Plan
-from advisor.core.templating import render_template, render_text
+from advisor.core.templating import render_text
 from advisor.model.rules_model import NUMERIC_OPS, PRIORITY_RANK, TEXT_OPS
 
 STATUSES = ("todo", "consider", "ok")
@@ -287,63 +284,3 @@ def checklist_json(result: Checklist) -> dict:
         "summary": {"plans": len(result.plans), **totals, "engine": result.engine, "lang": result.lang},
         "errors": [p.to_json(result.lang) for p in result.problems],
     }
-
-
-def _labels(lang: Lang) -> dict:
-    texts = {
-        "heading": T(zh="发布前检查清单", en="Pre-publish checklist"),
-        "plan": T(zh="计划", en="Plan"),
-        "goal": T(zh="目标", en="Goal"),
-        "no_goal": T(zh="未定", en="not set"),
-        "how": T(zh="怎么做", en="How"),
-        "try": T(zh="可以改成", en="Try instead"),
-        "fill_in": T(zh="补充", en="Fill in"),
-        "waits": T(zh="以下几项要用到它,现在还无法判断:", en="these checks need it and cannot be decided yet:"),
-        "legend": T(zh="❗ 待办:发布前改好 · 💡 建议:值得考虑 · ✓ 已满足",
-                    en="❗ to do: fix before publishing · 💡 consider: worth a thought · ✓ OK: already right"),
-        "no_plans": T(zh="没有可检查的计划。", en="No plans to check."),
-        "colon": T(zh=":", en=": "),
-    }
-    out = {k: v.get(lang) for k, v in texts.items()}
-    out["status"] = {k: v.get(lang) for k, v in STATUS_LABELS.items()}
-    out["goals"] = {k: v.get(lang) for k, v in GOAL_LABELS.items()}
-    return out
-
-
-def _field_name(name: str, lang: Lang) -> str:
-    """'互动目标(goal)' / 'account stage (account_stage)' / 'goal': the label and the key to type."""
-    text = label(name, lang, "plan")
-    if text == name:
-        return name
-    return f"{text}({name})" if lang == "zh" else f"{text} ({name})"
-
-
-def _template_plan(pc: PlanChecklist, lang: Lang) -> dict:
-    """A plan's JSON plus what the templates group: items waiting for the same missing fields.
-
-    A plan without a goal leaves several rules unable to decide; the text and Markdown show one
-    "fill in goal" line listing them, instead of one line each (the JSON keeps one item per rule).
-    """
-    data = pc.to_json()
-    data["main"] = [i for i in data["items"] if not i.get("missing")]
-    groups: dict[tuple, dict] = {}
-    for item in data["items"]:
-        if item.get("missing"):
-            key = tuple(item["missing"])
-            sep = "、" if lang == "zh" else ", "
-            fields = sep.join(_field_name(m, lang) for m in key)
-            groups.setdefault(key, {"fields": fields, "missing": list(key), "items": []})["items"].append(item)
-    data["waiting"] = list(groups.values())
-    return data
-
-
-def render_checklist(result: Checklist, fmt: str, *, templates_dir: str | Path | None = None) -> str:
-    """Text or Markdown, from templates/checklist/checklist.{txt,md}.j2 (a user folder may override)."""
-    if fmt == "json":
-        return json.dumps(checklist_json(result), ensure_ascii=False, indent=2)
-    name = {"text": "checklist.txt.j2", "markdown": "checklist.md.j2"}[fmt]
-    folder = paths.shipped_templates() / "checklist"
-    if templates_dir is not None and (Path(templates_dir) / name).is_file():
-        folder = Path(templates_dir)
-    context = {"plans": [_template_plan(p, result.lang) for p in result.plans], "L": _labels(result.lang)}
-    return render_template(folder, name, context, result.lang)

@@ -1,6 +1,7 @@
 """Dual-track calls to action (H07): a like line and a heart line, placed on the video's timeline.
 
-generate_cta() is the library function behind `advisor cta`; the review report calls it too,
+write_ctas() is the library function behind `advisor cta` (generate_cta(), then the H13 lint of
+each variant); cta_set_json() is its report; advisor.jobs.review_cta calls it too,
 to give each reviewed video a CTA for its next one (`lead` from the diagnosis's `cta_lead`,
 `focus` for what the diagnosis asks for, e.g. comments and a return visit after short-lived heat).
 
@@ -17,16 +18,16 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Optional
+from typing import Literal, Optional
 
 from advisor.core import paths
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.i18n import LANGS, Lang, T
-from advisor.model.metrics import FORMS
 from advisor.core.templating import render_template
-
-if TYPE_CHECKING:
-    from advisor.jobs.cta_check import CheckResult
+from advisor.input.yamlio import load_yaml
+from advisor.jobs.cta_check import CheckResult, CtaChecker
+from advisor.model.levels import Levels
+from advisor.model.metrics import FORMS
 
 GOALS = ("exposure", "relationship", "both")
 TONES = ("warm", "professional", "playful")
@@ -236,9 +237,6 @@ def _one_line(text: str, lang: Lang) -> str:
 @lru_cache(maxsize=1)
 def _shipped_levels():
     """The shipped levels.yaml alone (the whole rule set is not needed for one threshold)."""
-    from advisor.model.levels import Levels
-    from advisor.input.yamlio import load_yaml
-
     data, _ = load_yaml(paths.shipped_rules() / "levels.yaml")
     return Levels.model_validate(data or {})
 
@@ -355,14 +353,12 @@ def max_variants(*, goal: str = "both", form: str | None = None, tone: str = "wa
     return len(_setup(goal, form, tone, None, None, lang, lead, focus, templates_dir, None).plan)
 
 
-def flagged_ctas(ctas: list[Cta], ruleset=None, *, engine: str | None = None) -> list[tuple[Cta, "CheckResult"]]:
+def flagged_ctas(ctas: list[Cta], ruleset=None, *, engine: str | None = None) -> list[tuple[Cta, CheckResult]]:
     """The CTAs whose script the H13 lint flags, with what it found.
 
     The shipped templates always pass (tests prove it for every combination); a topic or series
     name, or an edited template, might not, so `advisor cta` checks what it hands out.
     """
-    from advisor.jobs.cta_check import CtaChecker
-
     out = []
     with CtaChecker(ruleset, engine=engine) as checker:
         for cta in ctas:
@@ -372,41 +368,22 @@ def flagged_ctas(ctas: list[Cta], ruleset=None, *, engine: str | None = None) ->
     return out
 
 
-TONE_LABELS = {"warm": T(zh="温暖", en="warm"), "professional": T(zh="专业", en="professional"),
-               "playful": T(zh="活泼", en="playful")}
-GOAL_LABELS = {"exposure": T(zh="曝光", en="exposure"), "relationship": T(zh="长期关系", en="relationship"),
-               "both": T(zh="两者兼顾", en="both")}
-CHANGE_LABELS = {"wording": T(zh="说法", en="wording"), "placement": T(zh="位置", en="placement")}
+@dataclass
+class CtaSet:
+    """What `advisor cta` hands out: the variants, and those the H13 lint flags (with its findings)."""
+
+    ctas: list[Cta]
+    flagged: list[tuple[Cta, CheckResult]] = field(default_factory=list)
 
 
-def render_ctas(ctas: list[Cta], lang: Lang) -> str:
-    """The text output of `advisor cta`: each variant's tracks, script, placement and length."""
-    first = ctas[0]
-    lines = [T(zh="双轨号召 · 目标:{g} · 语气:{t} · 先说:{l}轨",
-               en="Dual-track CTA · goal: {g} · tone: {t} · leads with: the {l} track").format(
-        lang, g=GOAL_LABELS[first.goal].get(lang), t=TONE_LABELS[first.tone].get(lang),
-        l=TRACK_NAMES[first.leads].get(lang))]
-    for c in ctas:
-        head = T(zh="── 版本 {v}", en="── Variant {v}").format(lang, v=c.variant)
-        if c.changes:
-            what = ("、" if lang == "zh" else " and ").join(CHANGE_LABELS[x].get(lang) for x in c.changes)
-            head += T(zh="(与 A 只差{w})", en=" (differs from A in {w} only)").format(lang, w=what)
-        lines += ["", head + " ──"]
-        order = [c.leads, "heart" if c.leads == "like" else "like"]
-        for track in order:
-            icon = "👍" if track == "like" else "♡"
-            lines.append(T(zh="{i} {n}轨:{s}", en="{i} {n} track: {s}").format(
-                lang, i=icon, n=TRACK_NAMES[track].get(lang), s=c.tracks[track]))
-        if c.extra:
-            lines.append(T(zh="+ 补充:{s}", en="+ extra: {s}").format(lang, s=c.extra))
-        lines.append(T(zh="脚本:{s}", en="Script: {s}").format(lang, s=c.script))
-        lines.append(T(zh="位置:{s}", en="Placement: {s}").format(lang, s=c.placement))
-        rate = c.spoken.rate_text(lang) if c.spoken else ""
-        lines.append(T(zh="口播时长:约 {s:g} 秒({r})", en="Spoken length: about {s:g} s ({r})").format(
-            lang, s=c.spoken_seconds, r=rate))
-        lines.append(T(zh="依据:{h}", en="Heuristics: {h}").format(lang, h=", ".join(c.heuristics)))
-    if len(ctas) > 1:
-        lines += ["", T(zh="A/B 测试(H12):每个版本只改一处,分别发布后对比点赞和小红心的变化,数据够了再下结论。",
-                        en="A/B test (H12): each variant changes one thing; publish them separately, compare how "
-                           "likes and hearts move, and conclude only on enough data.").get(lang)]
-    return "\n".join(lines)
+def write_ctas(ruleset=None, *, engine: str | None = None, **options) -> CtaSet:
+    """`advisor cta` as a function: generate_cta(**options), then lint every variant (flagged_ctas)."""
+    ctas = generate_cta(**options)
+    return CtaSet(ctas, flagged_ctas(ctas, ruleset, engine=engine))
+
+
+def cta_set_json(result: CtaSet) -> dict:
+    """The report: variant A's JSON at the top level (the issue's shape), and every variant."""
+    data = dict(result.ctas[0].to_json())
+    data["variants"] = [c.to_json() for c in result.ctas]
+    return data

@@ -171,21 +171,3 @@ def check_text(text: str, ruleset=None, *, engine: str | None = None, source: st
     """Lint one CTA text against the cta-stage rules (shipped ones when `ruleset` is None)."""
     with CtaChecker(ruleset, engine=engine) as checker:
         return checker.check(text, source=source)
-
-
-def render_check(result: CheckResult, lang: Lang) -> str:
-    """The text output of `advisor cta check`."""
-    if result.clean:
-        return T(zh="✓ 没有发现操纵式诱导(H13)。", en="✓ No manipulative inducement found (H13).").get(lang)
-    lines = [T(zh="✗ 发现 {n} 处操纵式诱导(H13):", en="✗ Found {n} kind(s) of manipulative inducement (H13):").format(
-        lang, n=len(result.findings))]
-    for f in result.findings:
-        lines += ["", f"{f.rule_id} [{', '.join(f.heuristics)}] {f.title(lang)}",
-                  T(zh="  匹配到:{m}", en="  matched: {m}").format(lang, m=f.matched)]
-        explanation = f.explanation(lang)
-        if explanation:
-            lines.append("  " + explanation)
-        suggestion = f.suggestion(lang)
-        if suggestion:
-            lines.append(T(zh="  建议改成:{s}", en="  try instead: {s}").format(lang, s=suggestion))
-    return "\n".join(lines)

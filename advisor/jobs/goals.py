@@ -12,8 +12,8 @@ The advice comes from the `goal` stage rules (rules/goals.yaml), evaluated by th
 as every other stage: one fact per target (kind: target) and one for the goal set as a whole
 (kind: goal_set), e.g. "a new account with only relationship targets".
 
-evaluate_goals() is the library function behind `advisor goals`; goals_json() and
-render_goals() are its reports.
+evaluate_goals() is the library function behind `advisor goals`; goals_json() is its
+report (rendered by advisor.render.emit through templates/goals/).
 """
 
 from __future__ import annotations
@@ -557,7 +557,7 @@ def show_change(metric: GoalMetric, baseline: float | None, current: float | Non
     return f"{current / baseline - 1:+.1%}"
 
 
-def _video_name(video: VideoMetrics, limit: int = 18) -> str:
+def video_name(video: VideoMetrics, limit: int = 18) -> str:
     name = video.title or video.id
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
@@ -587,8 +587,8 @@ def display_fields(fact: dict, r: TargetResult | None, lang: Lang, goals: GoalsF
     out["companion_label"] = GOAL_METRICS[comp["metric"]].label.get(lang) if comp else ""
     # A per-video target judges each video against the target itself: those at it "moved" it.
     key = (lambda m: m.reached) if r and r.target.per == "video" else (lambda m: m.moved)
-    out["moved_list"] = sep.join(_video_name(m.video) for m in (r.videos if r else []) if key(m))
-    out["not_moved_list"] = sep.join(_video_name(m.video) for m in (r.videos if r else []) if key(m) is False)
+    out["moved_list"] = sep.join(video_name(m.video) for m in (r.videos if r else []) if key(m))
+    out["not_moved_list"] = sep.join(video_name(m.video) for m in (r.videos if r else []) if key(m) is False)
     out["week_label"] = r.current_week.label if r and r.current_week else ""
     return out
 
@@ -701,8 +701,6 @@ def _move_json(m: VideoMove) -> dict:
 
 
 def goals_json(result: GoalsResult, lang: Lang) -> dict:
-    from advisor.jobs.review import error_json
-
     current = result.current_week
     shown = display_fields(result.set_fact, None, lang, result.goals)
     return {
@@ -718,90 +716,8 @@ def goals_json(result: GoalsResult, lang: Lang) -> dict:
         "undated": [v.id for v in result.undated],
         "summary": {"targets": len(result.results), "measurable": result.set_fact.get("measurable_targets", 0),
                     "met": result.set_fact.get("met_targets", 0), "engine": result.engine},
-        "errors": [error_json(p, lang) for p in result.problems],
+        "errors": [p.to_json(lang) for p in result.problems],
     }
-
-
-def render_goals(result: GoalsResult, fmt: str, lang: Lang) -> str:
-    """The text or Markdown report (JSON goes through goals_json)."""
-    md = fmt == "markdown"
-    t = lambda zh, en: T(zh=zh, en=en).get(lang)  # noqa: E731
-    out: list[str] = []
-    cur = result.current_week
-    title = t("目标进度", "Goals")
-    stage = STAGE_LABELS[result.goals.account_stage].get(lang) if result.goals.account_stage else t("未注明", "not given")
-    out.append(f"# {title}" if md else title)
-    out.append("")
-    out.append(t(f"本周:{cur.label}({cur.span()},{len(cur.videos)} 条视频);账号阶段:{stage}",
-                 f"Week: {cur.label} ({cur.span()}, {len(cur.videos)} videos); account stage: {stage}"))
-    if result.from_defaults:
-        out.append(t(f"目标文件没有写 targets,使用{stage}的默认目标(H17)",
-                     f"The goals file sets no targets: using the defaults for this stage, {stage} (H17)"))
-    weeks_line = " · ".join(f"{w.label} ({len(w.videos)})" for w in result.weeks)
-    out.append(t(f"数据覆盖的周(视频数):{weeks_line}", f"Weeks in the data (videos): {weeks_line}"))
-    if result.undated:
-        out.append(t(f"{len(result.undated)} 条视频没有发布时间,未计入任何一周", f"{len(result.undated)} video(s) have no publish date and are in no week"))
-    for i, r in enumerate(result.results, start=1):
-        shown = display_fields(r.fact, r, lang, result.goals)
-        out.append("")
-        head = f"{i}. {r.target.id}: {r.target.describe(lang)}"
-        out.append(f"## {head}" if md else head)
-        ind = "" if md else "   "
-        bullet = "- " if md else ind
-        if not r.measurable:
-            out.append(bullet + t("无法用这份数据衡量:", "Cannot be measured from this data: ") + r.metric.source.get(lang))
-        else:
-            status = {True: t("✓ 已达成", "✓ met"), False: t("✗ 未达成", "✗ not met"), None: t("– 无法判断", "– no verdict")}[r.met]
-            base = f"{r.baseline_week.label} {shown['baseline_text']}" if r.baseline_week else t("无基线", "no baseline")
-            if r.target.per == "video":
-                reached = sum(1 for m in r.videos if m.reached)
-                checked = sum(1 for m in r.videos if m.reached is not None)
-                prog = " · " + t(f"{checked} 条中 {reached} 条达到目标值", f"{reached} of {checked} videos at the target")
-            else:
-                prog = f" · {t('进度', 'progress')} {r.progress:.0%}" if r.progress is not None else ""
-            out.append(bullet + t(f"{base} → {cur.label} {shown['current_text']}(目标 {shown['target_text']},"
-                                  f"{shown['change_text']}){status}{prog}",
-                                  f"{base} → {cur.label} {shown['current_text']} (target {shown['target_text']}, "
-                                  f"{shown['change_text']}) {status}{prog}"))
-            if r.companion is not None:
-                cm = GOAL_METRICS[r.companion["metric"]]
-                ok = {True: "✓", False: "✗", None: "–"}[r.companion["ok"]]
-                out.append(bullet + cm.label.get(lang) + t(":", ": ") + f"{show(cm, r.companion['baseline'], lang)} → "
-                           f"{show(cm, r.companion['current'], lang)} {ok}")
-            series = " · ".join(f"{p.week.label} {show(r.metric, p.value, lang)}" + {True: " ✓", False: " ✗", None: ""}[p.met]
-                                for p in r.series)
-            out.append(bullet + t("逐周:", "Week by week: ") + series)
-            sep = ";" if lang == "zh" else "; "
-            if r.target.per == "video":  # each video is judged against the target itself
-                groups = [(t("达到目标值:", "At the target: "), [m for m in r.videos if m.reached]),
-                          (t("未达到:", "Below it: "), [m for m in r.videos if m.reached is False])]
-            else:
-                groups = [(t("推动了目标:", "Moved it: "), [m for m in r.videos if m.moved]),
-                          (t("没有推动:", "Did not: "), [m for m in r.videos if m.moved is False])]
-            for lead, moves in groups:
-                if moves:
-                    out.append(bullet + lead + sep.join(f"{_video_name(m.video)} {show(r.metric, m.value, lang)}"
-                                                        for m in moves))
-        for f in r.findings:
-            out.append((f"- **{f.render('title', shown, GOAL_FIELDS, lang)}**") if md else
-                       f"{ind}→ {f.render('title', shown, GOAL_FIELDS, lang)}")
-            for action in f.render("actions", shown, GOAL_FIELDS, lang):
-                out.append(("  - " if md else f"{ind}    - ") + action)
-    if result.set_findings:
-        shown = display_fields(result.set_fact, None, lang, result.goals)
-        out.append("")
-        head = t("下周", "Next week")
-        out.append(f"## {head}" if md else head)
-        for f in result.set_findings:
-            out.append((f"- **{f.render('title', shown, GOAL_FIELDS, lang)}**") if md else
-                       f"→ {f.render('title', shown, GOAL_FIELDS, lang)}")
-            for action in f.render("actions", shown, GOAL_FIELDS, lang):
-                out.append(("  - " if md else "    - ") + action)
-    if result.problems:
-        out.append("")
-        out.append(t(f"有 {len(result.problems)} 行数据未导入(见标准错误输出)",
-                     f"{len(result.problems)} row(s) not imported (listed on standard error)"))
-    return "\n".join(out).rstrip() + "\n"
 
 
 def run_goals(goals_path: str | Path, paths, ruleset: "RuleSet", *, history: str | None = None,

@@ -640,51 +640,6 @@ def run_rule_tests(paths=None, *, ruleset, shipped_ruleset=None, engines=(None,)
 
 # --- reports ------------------------------------------------------------------------------------
 
-def format_run(run: TestRun, lang: Lang, *, verbose: bool = False) -> str:
-    """The text report: a line per file, every failure as expected/got with the deciding values."""
-    lines: list[str] = []
-    by_file: dict[str, list[CaseResult]] = {f: [] for f in run.files}
-    for r in run.results:
-        by_file.setdefault(r.case.file, []).append(r)
-    for file, results in by_file.items():
-        p = sum(r.status == "pass" for r in results)
-        f = sum(r.status == "fail" for r in results)
-        e = sum(1 for problem in run.errors if problem.file == file)
-        lines.append(T(zh=f"{file}: 通过 {p} 个,失败 {f} 个" + (f",{e} 个问题" if e else ""),
-                       en=f"{file}: {p} passed, {f} failed" + (f", {e} problem(s)" if e else "")).get(lang))
-        for r in results:
-            where = f"{r.case.file}:{r.case.line}" if r.case.line else r.case.file
-            if r.status == "pass":
-                if verbose:
-                    lines.append(T(zh=f"  通过 {r.case.name}", en=f"  ok   {r.case.name}").get(lang))
-                continue
-            if r.status == "error":
-                continue  # its problems are listed below, located
-            lines.append(T(zh=f"失败 {where}: {r.case.name}", en=f"FAIL {where}: {r.case.name}").get(lang))
-            lines.extend("  " + row for row in _diff(r, lang))
-            for failure in r.failures:
-                lines.append("  " + failure.message(lang))
-    errors = run.errors
-    if errors:
-        lines.append(T(zh="无法运行:", en="could not run:").get(lang))
-        lines.extend("  " + p.format(lang) for p in errors)
-    lines.append(T(zh=f"通过 {run.passed} 个,失败 {run.failed} 个", en=f"{run.passed} passed, {run.failed} failed").get(lang))
-    return "\n".join(lines)
-
-
-def _diff(result: CaseResult, lang: Lang) -> list[str]:
-    case = result.case
-    rows = []
-    none = T(zh="(无)", en="(none)").get(lang)
-    if case.fire:
-        rows.append(T(zh="应触发:   ", en="expected to fire:     ").get(lang) + ", ".join(case.fire))
-    if case.not_fire:
-        rows.append(T(zh="不应触发: ", en="expected not to fire: ").get(lang) + ", ".join(case.not_fire))
-    if case.fire or case.not_fire:
-        rows.append(T(zh="实际触发: ", en="fired:                ").get(lang) + (", ".join(result.fired) or none))
-    return rows
-
-
 def run_json(run: TestRun, lang: Lang) -> dict:
     cases = []
     for r in run.results:

@@ -11,7 +11,7 @@ Personal data: only the id column is ever read back out. Other columns (names, p
 are not parsed, and problems name the row and column of a bad cell without echoing its value.
 
 load_viewers() reads the table; assign_tiers() is the library function behind `advisor tiers`;
-tiers_json() and render_tiers() are its reports.
+tiers_json() is its report (rendered by advisor.render.emit through templates/tiers/).
 """
 
 from __future__ import annotations
@@ -336,8 +336,6 @@ def _r(value, digits: int = 4):
 
 
 def tiers_json(result: TiersResult, lang: Lang, *, ids: bool = True) -> dict:
-    from advisor.jobs.review import error_json
-
     tiers = []
     for tier in result.tiers:
         shown = display_fields(tier.fact, lang)
@@ -367,55 +365,8 @@ def tiers_json(result: TiersResult, lang: Lang, *, ids: bool = True) -> dict:
                               for t in lines] for tier, lines in result.thresholds.items()},
         "tiers": tiers,
         "engine": result.engine,
-        "errors": [error_json(p, lang) for p in result.file.problems],
+        "errors": [p.to_json(lang) for p in result.file.problems],
     }
-
-
-def render_tiers(result: TiersResult, fmt: str, lang: Lang, *, ids: bool = True, max_ids: int = 20) -> str:
-    md = fmt == "markdown"
-    t = lambda zh, en: T(zh=zh, en=en).get(lang)  # noqa: E731
-    out: list[str] = []
-    title = t(f"观众分层:{result.population} 位观众({result.file.path})",
-              f"Audience tiers: {result.population} viewers ({result.file.path})")
-    out.append(f"# {title}" if md else title)
-    if result.file.unused_columns:
-        out.append(t(f"未读取的列(内容不会被读取或显示):{', '.join(result.file.unused_columns)}",
-                     f"Columns not read (their contents are never parsed or shown): {', '.join(result.file.unused_columns)}"))
-    out.append("")
-    out.append(("## " if md else "") + t("分层门槛", "Thresholds"))
-    and_ = t(" 且 ", " and ")
-    for tier in TIERS:
-        lines = result.thresholds.get(tier)
-        if lines:
-            name = TIER_LABELS[tier].get(lang)
-            out.append(("- " if md else "  ") + (name.capitalize() if lang == "en" else name) + t(":", ": ")
-                       + and_.join(line.describe(lang) for line in lines))
-    out.append(("- " if md else "  ") + t("其他观众:不满足以上任何一层", "Everyone else: in neither tier above"))
-    for tier in result.tiers:
-        fact = tier.fact
-        shown = display_fields(fact, lang)
-        out.append("")
-        share = f"{fact['share']:.1%}" if "share" in fact else "-"
-        avg = lambda k: f"{fact[k]:.1f}" if k in fact else "-"  # noqa: E731
-        head = t(f"{TIER_LABELS[tier.name].zh}:{len(tier.viewers)} 人({share});人均点赞 {avg('avg_likes')}、小红心 {avg('avg_hearts')}",
-                 f"{TIER_LABELS[tier.name].en.capitalize()}: {len(tier.viewers)} ({share}); per viewer {avg('avg_likes')} likes, "
-                 f"{avg('avg_hearts')} hearts")
-        out.append(f"## {head}" if md else head)
-        if ids and tier.viewers:
-            shown_ids = [v.id for v in tier.viewers[:max_ids]]
-            more = len(tier.viewers) - len(shown_ids)
-            tail = t(f" …(另有 {more} 位)", f" … (+{more} more)") if more > 0 else ""
-            out.append(("- " if md else "  ") + "ID: " + ", ".join(shown_ids) + tail)
-        for f in tier.findings:
-            title_text = f.render("title", shown, SEGMENT_FIELDS, lang)
-            out.append(f"- **{title_text}**" if md else f"  → {title_text}")
-            for action in f.render("actions", shown, SEGMENT_FIELDS, lang):
-                out.append(("  - " if md else "      - ") + action)
-    if result.file.problems:
-        out.append("")
-        out.append(t(f"有 {len(result.file.problems)} 行数据未计入(见标准错误输出)",
-                     f"{len(result.file.problems)} row(s) not counted (listed on standard error)"))
-    return "\n".join(out).rstrip() + "\n"
 
 
 def run_tiers(path: str | Path, ruleset: "RuleSet", *, engine: str | None = None, stdin=None) -> TiersResult:

@@ -15,8 +15,15 @@ from pathlib import Path
 from advisor.render.charts import (FONT_STACK, NO_ADVICE, Chart, advice_colors, advice_titles, completion_hearts_chart, gap_regions,
                      likes_hearts_chart, main_form, strongest, timeline_chart)
 from advisor.core.i18n import Lang, T
-from advisor.model.levels import FORM_LABELS, Baseline, Levels
+from advisor.core.paths import shipped_templates
 from advisor.core.templating import make_filters, render_template
+from advisor.input.ruleset import load_ruleset
+from advisor.jobs.checklist import checklist_json
+from advisor.jobs.review_report import review_json
+from advisor.jobs.summary import QUADRANT_LABELS
+from advisor.model.levels import FORM_LABELS, Baseline, Levels
+from advisor.model.metrics import FIELDS
+from advisor.render.checklist_view import labels as checklist_labels, template_plan
 
 REVIEW_TEMPLATE = "review.html.j2"
 CHECKLIST_TEMPLATE = "checklist.html.j2"
@@ -31,8 +38,6 @@ WORDS = {
 
 
 def templates_dir() -> Path:
-    from advisor.core.paths import shipped_templates
-
     return shipped_templates() / "html"
 
 
@@ -88,15 +93,9 @@ def card_metrics(video: dict, baseline: Baseline | None, lang: Lang, labels: dic
 
 def review_context(result, lang: Lang, *, levels: Levels | None = None) -> dict:
     """What templates/html/review.html.j2 sees: the JSON report, charts, colours, card numbers."""
-    from advisor.model.metrics import FIELDS
-    from advisor.jobs.review import review_json
-    from advisor.jobs.summary import QUADRANT_LABELS
-
     report = review_json(result, lang)
     if levels is None:
-        from advisor.input.ruleset import load_ruleset
-
-        levels = load_ruleset().levels
+        levels = result.ruleset.levels if result.ruleset is not None else load_ruleset().levels
     colors = advice_colors(report)
     titles = advice_titles(report, lang)
     form, count = main_form(report)
@@ -151,16 +150,14 @@ def review_html(result, lang: Lang, *, levels: Levels | None = None) -> str:
 
 def checklist_context(result) -> dict:
     """What templates/html/checklist.html.j2 sees: the checklist's JSON and template data."""
-    from advisor.jobs.checklist import _labels, _template_plan, checklist_json
-
     data = checklist_json(result)
     return {
         "report": data,
         "summary": data["summary"],
         "errors": data["errors"],
         "error_texts": [p.format(result.lang) for p in result.problems],
-        "plans": [_template_plan(p, result.lang) for p in result.plans],
-        "L": _labels(result.lang),
+        "plans": [template_plan(p, result.lang) for p in result.plans],
+        "L": checklist_labels(result.lang),
         "files": list(result.files),
         "font_stack": FONT_STACK,
     }

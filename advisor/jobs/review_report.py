@@ -1,0 +1,57 @@
+"""The review's report: the dict `advisor review --format json` prints (and every other format reads).
+
+Pure serialisation of an advisor.jobs.review.Review: the findings (advisor.engine.explain
+Finding.to_json, the one finding shape), the CTA blocks the review already wrote, the summary
+and the problems (advisor.core.errors Problem.to_json, the one error shape). Nothing here
+runs the engine.
+"""
+
+from __future__ import annotations
+
+from advisor.core.i18n import Lang
+from advisor.jobs.review import KEY_METRICS, Review, VideoReview
+from advisor.model.metrics import FIELDS
+
+
+def video_json(vr: VideoReview, result: Review, lang: Lang) -> dict:
+    entry = {
+        "id": vr.video.id,
+        "title": vr.video.title,
+        "form": vr.video.form,
+        "published_at": vr.fact.get("published_at"),
+        "source": vr.source,
+        "metrics": {m: vr.fact.get(m) for m in KEY_METRICS},
+        "quadrant": result.summary.per_video_quadrant.get(vr.video.id) if result.summary else None,
+        "findings": [f.to_json(vr.fact, FIELDS, lang, tidy_values=True) for f in vr.findings],
+        "fired": list(vr.fired),
+        "signals": vr.signals(result.rules),
+        "cta": cta_json(vr, lang),
+    }
+    if result.explain_all:
+        entry["not_fired"] = [m.to_json(lang, vr.absent) for m in vr.misses]
+    return entry
+
+
+def cta_json(vr: VideoReview, lang: Lang) -> dict:
+    """{"tracks": {"like": ..., "heart": ...}, "leads": ..., ..., "lint": ..., "reason": rule id}."""
+    if lang not in vr.cta_blocks:
+        raise ValueError(f"the review wrote no CTA in {lang!r}: pass it in review(..., langs=)")
+    return {**vr.cta_blocks[lang], "reason": vr.cta.rule_id if vr.cta else None}
+
+
+def review_json(result: Review, lang: Lang) -> dict:
+    summary = result.summary.to_json(lang) if result.summary else {}
+    # Inputs not reviewed: each bad row once (however many of its cells were bad), each unusable file once.
+    not_reviewed = len({(p.file, p.row) for p in result.problems})
+    summary.update({"engine": result.engine, "reviewed": len(result.videos), "not_reviewed": not_reviewed,
+                    "errors": len(result.problems),
+                    "files": [file_json(f) for f in result.files]})
+    if result.history:
+        summary["history"] = result.history
+    videos = [video_json(vr, result, lang) for vr in result.videos]
+    return {"videos": videos, "summary": summary, "errors": [p.to_json(lang) for p in result.problems]}
+
+
+def file_json(info) -> dict:
+    return {"path": info.path, "profile": info.profile, "rows": info.rows, "videos": info.videos,
+            "ignored_columns": list(info.ignored_columns)}

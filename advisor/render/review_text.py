@@ -1,0 +1,56 @@
+"""What the review's text and Markdown templates (templates/review/*.j2) see.
+
+The JSON report (advisor.jobs.review_report.review_json) with control characters made visible,
+field and quadrant labels, and the terminal styles (ANSI codes, or empty strings without colour).
+"""
+
+from __future__ import annotations
+
+import re
+
+from advisor.core.i18n import Lang
+from advisor.jobs.review import Review
+from advisor.jobs.review_report import review_json
+from advisor.jobs.summary import QUADRANT_LABELS
+from advisor.model.metrics import FIELDS
+
+ANSI = {"bold": "\x1b[1m", "dim": "\x1b[2m", "reset": "\x1b[0m", "high": "\x1b[1;31m", "medium": "\x1b[1;33m",
+        "low": "\x1b[36m", "title": "\x1b[1;4m", "heart": "\x1b[35m", "like": "\x1b[34m", "error": "\x1b[31m"}
+
+
+def styles(color: bool) -> dict:
+    """Terminal styles as template variables: ANSI codes when colour is on, else empty strings."""
+    return dict(ANSI) if color else {k: "" for k in ANSI}
+
+
+def report_context(result: Review, lang: Lang, *, color: bool = False) -> dict:
+    """What the templates see: the JSON report, plus labels and styles."""
+    data = review_json(result, lang)
+    # Titles, ids and quoted cells come from the export as written: a control character in
+    # them (an escape sequence) must not reach the terminal.
+    for v in data["videos"]:
+        v["id"], v["title"] = printable(v["id"]), printable(v["title"])
+    for t in data["summary"].get("top", []):
+        t["id"], t["title"] = printable(t["id"]), printable(t["title"])
+    for e in data["errors"]:
+        e["text"], e["message"], e["file"] = printable(e["text"]), printable(e["message"]), printable(e["file"])
+    return {
+        "report": data,
+        "videos": data["videos"],
+        "summary": data["summary"],
+        "errors": data["errors"],
+        "explain_all": result.explain_all,
+        "labels": {name: info.label.get(lang) for name, info in FIELDS.items()},
+        "quadrant_labels": {q: t.get(lang) for q, t in QUADRANT_LABELS.items()},
+        "style": styles(color),
+    }
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text):
+    """Control characters shown as visible escapes (\\x1b), so a report cannot drive a terminal."""
+    if not isinstance(text, str):
+        return text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
