@@ -1,0 +1,328 @@
+"""An account's typical range for a rate, and whether one video is credibly outside it.
+
+Every rate here is events per trial for one video: hearts per view, likes per view, completed
+plays per view (completion rate x views), and so on. Two sources of variation are kept apart:
+
+* between videos: even a perfectly steady account has videos whose true rates differ. On the
+  logit scale the account is modelled as logit(p_video) ~ N(mu, tau^2); `tau` is that spread.
+* within a video: its observed x of n is a binomial draw from its true rate; a video with 300
+  views says little about its true rate, one with 200,000 views says a lot.
+
+`fit_typical` estimates (mu, tau) robustly from the account's videos; `assess` asks, for one
+video, how probable it is that its TRUE rate lies beyond the typical range (plus a margin),
+given its own views; `assess_batch` then controls the false discovery rate over many such
+questions (Benjamini-Hochberg), because a review asks them for every video and metric at once.
+
+The bottom layer of the package: nothing from `advisor` is imported. numpy / scipy are imported
+inside the functions that need them so that importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Iterable, Literal, Sequence
+
+Direction = Literal["high", "low"]
+
+MAD_TO_SD = 1.4826  # MAD x this = standard deviation, for a normal distribution
+BETA_CONCENTRATION_MAX = 1e6  # a + b cap of the prior: a tiny tau must not make it degenerate
+BETA_CONCENTRATION_MIN = 0.5  # a + b floor: keeps a very wide prior proper and its tails sane
+
+
+def expit(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def logit(p: float) -> float:
+    return math.log(p) - math.log1p(-p)
+
+
+def empirical_logit(x: float, n: float) -> tuple[float, float]:
+    """(log((x + 0.5) / (n - x + 0.5)), 1/(x + 0.5) + 1/(n - x + 0.5)): the video's log-odds
+    with the Haldane-Anscombe correction (finite at x = 0 and x = n) and its sampling variance."""
+    return math.log((x + 0.5) / (n - x + 0.5)), 1.0 / (x + 0.5) + 1.0 / (n - x + 0.5)
+
+
+def usable(obs: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The (x, n) pairs that carry information: finite, n > 0; x clipped into [0, n] (a
+    completion count rebuilt from a rounded rate can overshoot by a fraction)."""
+    out = []
+    for x, n in obs:
+        try:
+            x, n = float(x), float(n)
+        except (TypeError, ValueError):
+            continue
+        if not (math.isfinite(x) and math.isfinite(n)) or n <= 0:
+            continue
+        out.append((min(max(x, 0.0), n), n))
+    return out
+
+
+def _median(values: Sequence[float]) -> float:
+    s = sorted(values)
+    k = len(s)
+    mid = k // 2
+    return s[mid] if k % 2 else (s[mid - 1] + s[mid]) / 2
+
+
+def _round_sig(value: float, digits: int = 4) -> float:
+    if value == 0 or not math.isfinite(value):
+        return float(value)
+    return float(f"{value:.{digits}g}")
+
+
+@dataclass(frozen=True)
+class Typical:
+    """An account's typical range for one rate.
+
+    mu, tau: the between-video distribution logit(p) ~ N(mu, tau^2) (after shrinkage).
+    center: expit(mu), the typical (median) video's rate.
+    low, high: the `band` quantiles of that distribution as rates (default: the 10th and 90th
+    percentile video); the typical range is [low, high].
+    n_videos: how many usable videos the estimate rests on; weight: the share of mu that comes
+    from them (the rest from the prior), k / (k + prior_videos).
+    """
+
+    mu: float
+    tau: float
+    center: float
+    low: float
+    high: float
+    band: tuple[float, float]
+    n_videos: int
+    weight: float
+
+    def to_json(self) -> dict:
+        return {"mu": round(self.mu, 4), "tau": round(self.tau, 4), "center": _round_sig(self.center),
+                "low": _round_sig(self.low), "high": _round_sig(self.high),
+                "band": [float(self.band[0]), float(self.band[1])], "n_videos": self.n_videos,
+                "weight": round(self.weight, 4)}
+
+
+def typical_from(mu: float, tau: float, *, band: tuple[float, float] = (0.10, 0.90), n_videos: int = 0,
+                 weight: float = 0.0) -> Typical:
+    """A Typical from known (mu, tau): band edges are N(mu, tau^2) quantiles through expit."""
+    from scipy.special import ndtri
+
+    lo_q, hi_q = band
+    if not 0 < lo_q < hi_q < 1:
+        raise ValueError(f"band must satisfy 0 < low < high < 1, got {band}")
+    return Typical(mu=float(mu), tau=float(tau), center=expit(mu), low=expit(mu + float(ndtri(lo_q)) * tau),
+                   high=expit(mu + float(ndtri(hi_q)) * tau), band=(float(lo_q), float(hi_q)),
+                   n_videos=int(n_videos), weight=float(weight))
+
+
+def fit_typical(obs: Iterable[tuple[float, float]], *, prior: tuple[float, float | None] | None = None,
+                band: tuple[float, float] = (0.10, 0.90), prior_videos: float = 10.0,
+                default_tau: float = 0.35) -> Typical | None:
+    """The account's typical range for a rate, from its videos' (events, trials) pairs.
+
+    Estimator (all on the logit scale):
+      * per video, the empirical logit l_i = log((x+0.5)/(n-x+0.5)) and its sampling variance
+        v_i = 1/(x+0.5) + 1/(n-x+0.5);
+      * mu_hat = median(l_i);
+      * tau_hat^2 = max(0, (1.4826 * MAD(l))^2 - median(v_i)): the robust spread of the
+        observed logits minus the part binomial noise explains. Median and MAD ignore a few
+        planted outliers, so one wild video does not widen a quiet account's range.
+    Shrinkage (smooth in k, the number of usable videos; no hard switch):
+      * w = k / (k + prior_videos);
+      * mu = w * mu_hat + (1 - w) * logit(prior center) when `prior` = (center_rate, tau0) is
+        given (tau0 None -> default_tau), else mu = mu_hat;
+      * tau^2 = (k * tau_hat^2 + prior_videos * tau0^2) / (k + prior_videos), tau0 = default_tau
+        without a prior: a spread is always shrunk toward a stated default, so three videos that
+        happen to agree cannot claim the account never varies.
+    k = 0 with a prior gives the prior itself; k = 0 without one gives None.
+    """
+    data = usable(obs)
+    k = len(data)
+    if prior is not None:
+        center0, tau0 = prior
+        if not 0 < center0 < 1:
+            raise ValueError(f"prior center must be a rate strictly between 0 and 1, got {center0}")
+        tau0 = default_tau if tau0 is None else float(tau0)
+    else:
+        center0, tau0 = None, float(default_tau)
+    if k == 0:
+        if center0 is None:
+            return None
+        return typical_from(logit(center0), tau0, band=band, n_videos=0, weight=0.0)
+    logits, variances = zip(*(empirical_logit(x, n) for x, n in data))
+    mu_hat = _median(logits)
+    mad = _median([abs(v - mu_hat) for v in logits])
+    tau2_hat = max(0.0, (MAD_TO_SD * mad) ** 2 - _median(variances))
+    w = k / (k + prior_videos)
+    mu = w * mu_hat + (1 - w) * logit(center0) if center0 is not None else mu_hat
+    tau2 = (k * tau2_hat + prior_videos * tau0 ** 2) / (k + prior_videos)
+    return typical_from(mu, math.sqrt(tau2), band=band, n_videos=k, weight=w if center0 is not None else 1.0)
+
+
+@lru_cache(maxsize=256)
+def beta_prior(mu: float, tau: float) -> tuple[float, float]:
+    """Beta(a, b) with the mean and variance of expit(N(mu, tau^2)) (Gauss-Hermite moments).
+
+    a + b is clipped into [BETA_CONCENTRATION_MIN, BETA_CONCENTRATION_MAX]: the cap keeps the
+    prior proper when tau is ~0, the floor keeps a very wide prior from piling mass at 0 and 1.
+    """
+    import numpy as np
+
+    nodes, weights = np.polynomial.hermite_e.hermegauss(48)
+    weights = weights / weights.sum()
+    p = 1.0 / (1.0 + np.exp(-(mu + tau * nodes)))
+    mean = float(np.dot(weights, p))
+    # The centred sum: E[p^2] - mean^2 would cancel to noise when tau is tiny.
+    var = float(np.dot(weights, (p - mean) ** 2))
+    size = mean * (1 - mean) / var - 1 if var > 0 else BETA_CONCENTRATION_MAX
+    size = min(max(size, BETA_CONCENTRATION_MIN), BETA_CONCENTRATION_MAX)
+    return mean * size, (1 - mean) * size
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One video's rate against its account's typical range.
+
+    rate: x / n as observed. p_high / p_low: posterior probabilities that the TRUE rate is above
+    hi_edge / below lo_edge. direction: 'high' or 'low' when that probability reaches the
+    certainty asked for (and, after `assess_batch`, survives the false-discovery control),
+    else None. certainty: the flagged side's probability, else the larger of the two.
+    effect: logit(posterior median) - mu, signed (how far, in log-odds, the video most likely
+    sits from the typical video); ratio: rate / center. interval: the 90% posterior credible
+    interval of the true rate. raw_direction: the direction before false-discovery control;
+    fdr_kept: False only when `assess_batch` cleared a direction this video had.
+    """
+
+    rate: float
+    direction: Direction | None
+    certainty: float
+    p_high: float
+    p_low: float
+    effect: float
+    ratio: float
+    interval: tuple[float, float]
+    hi_edge: float
+    lo_edge: float
+    x: float
+    n: float
+    raw_direction: Direction | None = None
+    fdr_kept: bool = True
+
+    @property
+    def p_value_high(self) -> float:
+        """1 - p_high: the 'p-value' of the claim 'high' that the false-discovery control uses."""
+        return 1.0 - self.p_high
+
+    @property
+    def p_value_low(self) -> float:
+        return 1.0 - self.p_low
+
+    def to_json(self) -> dict:
+        return {"rate": _round_sig(self.rate, 5), "direction": self.direction, "certainty": round(self.certainty, 4),
+                "p_high": round(self.p_high, 4), "p_low": round(self.p_low, 4), "effect": round(self.effect, 4),
+                "ratio": round(self.ratio, 4), "interval": [_round_sig(self.interval[0]), _round_sig(self.interval[1])],
+                "hi_edge": _round_sig(self.hi_edge), "lo_edge": _round_sig(self.lo_edge), "x": self.x, "n": self.n,
+                "raw_direction": self.raw_direction, "fdr_kept": self.fdr_kept}
+
+
+def flag_edges(typical: Typical, *, margin: float = 0.25, min_relative: float = 0.10) -> tuple[float, float]:
+    """(lo_edge, hi_edge): the typical range widened by `margin` on the logit scale.
+
+    Also at least `min_relative` (10%) away from the center in relative terms: an account whose
+    videos barely vary has a razor-thin range, and a 200,000-view video would otherwise be
+    'credibly high' for being 3% above it, a difference nobody should act on.
+    """
+    hi = expit(logit(typical.high) + margin)
+    lo = expit(logit(typical.low) - margin)
+    hi = max(hi, min(typical.center * (1 + min_relative), (1 + typical.center) / 2))
+    lo = min(lo, typical.center * (1 - min_relative))
+    return lo, hi
+
+
+def assess(x: float, n: float, typical: Typical, *, margin: float = 0.25, certainty: float = 0.90,
+           min_relative: float = 0.10) -> Gap:
+    """Is this video's true rate credibly outside its account's typical range?
+
+    The video's true rate gets an empirical-Bayes prior: the account's N(mu, tau^2) on the
+    logit scale approximated by a moment-matched Beta(a, b) (`beta_prior`), so the posterior is
+    Beta(a + x, b + n - x). A video with few views is pulled toward the account's center; one
+    with many views speaks for itself. It is flagged 'high' when P(rate > hi_edge | data) >=
+    `certainty`, 'low' when P(rate < lo_edge | data) >= `certainty` (edges: `flag_edges`).
+    """
+    from scipy.special import betainc, betaincinv
+
+    if not (math.isfinite(x) and math.isfinite(n)) or n <= 0 or x < 0:
+        raise ValueError(f"need finite 0 <= x and n > 0, got x={x}, n={n}")
+    if x > n:
+        # A completion count rebuilt from a rounded rate may exceed the views by a fraction.
+        if x > n * 1.001 + 1:
+            raise ValueError(f"need x <= n, got x={x}, n={n}")
+        x = n
+    a0, b0 = beta_prior(round(typical.mu, 12), round(typical.tau, 12))
+    a, b = a0 + x, b0 + n - x
+    lo_edge, hi_edge = flag_edges(typical, margin=margin, min_relative=min_relative)
+    # Each tail from its own regularised incomplete beta: 1 - cdf would lose the small tails.
+    p_high = float(betainc(b, a, 1.0 - hi_edge))
+    p_low = float(betainc(a, b, lo_edge))
+    median = float(betaincinv(a, b, 0.5))
+    interval = (float(betaincinv(a, b, 0.05)), float(betaincinv(a, b, 0.95)))
+    direction: Direction | None = None
+    if p_high >= certainty:
+        direction, sure = "high", p_high
+    elif p_low >= certainty:
+        direction, sure = "low", p_low
+    else:
+        sure = max(p_high, p_low)
+    return Gap(rate=x / n, direction=direction, certainty=sure, p_high=p_high, p_low=p_low,
+               effect=logit(median) - typical.mu, ratio=(x / n) / typical.center, interval=interval,
+               hi_edge=hi_edge, lo_edge=lo_edge, x=x, n=n, raw_direction=direction, fdr_kept=True)
+
+
+def benjamini_hochberg(pvalues: Sequence[float], q: float = 0.10) -> list[bool]:
+    """Which hypotheses are discoveries at false discovery rate `q` (Benjamini-Hochberg 1995).
+
+    Sort the m p-values; find the largest rank i with p_(i) <= i q / m; the i smallest are
+    discoveries. Equivalent to scipy.stats.false_discovery_control(p) <= q, without importing
+    scipy.stats (about a second of start-up). Valid under independence or positive dependence;
+    NaN p-values are never discoveries and do not count toward m.
+    """
+    if not 0 < q < 1:
+        raise ValueError(f"q must be between 0 and 1, got {q}")
+    indexed = [(p, i) for i, p in enumerate(pvalues) if p == p]  # drop NaN
+    m = len(indexed)
+    out = [False] * len(pvalues)
+    if m == 0:
+        return out
+    indexed.sort()
+    cutoff = 0
+    for rank, (p, _) in enumerate(indexed, start=1):
+        if p <= rank * q / m:
+            cutoff = rank
+    for _, i in indexed[:cutoff]:
+        out[i] = True
+    return out
+
+
+def assess_batch(gaps: Sequence[Gap], *, q: float = 0.10) -> list[Gap]:
+    """The same gaps with false-discovery control over all of them together.
+
+    Each gap is two tests (its 'high' and its 'low' side, p-value 1 - p_high and 1 - p_low);
+    Benjamini-Hochberg at `q` runs over all 2 * len(gaps) of them. A gap whose flagged side is
+    not a discovery loses its direction (raw_direction and certainty keep what it had) and gets
+    fdr_kept = False. Pass every (video, metric) gap of one review in a single call: the control
+    is over the questions asked together.
+    """
+    pvalues = []
+    for g in gaps:
+        pvalues.extend((g.p_value_high, g.p_value_low))
+    keep = benjamini_hochberg(pvalues, q)
+    out = []
+    for i, g in enumerate(gaps):
+        if g.raw_direction is None:
+            out.append(replace(g, direction=None, fdr_kept=True))
+            continue
+        kept = keep[2 * i] if g.raw_direction == "high" else keep[2 * i + 1]
+        out.append(replace(g, direction=g.raw_direction if kept else None, fdr_kept=kept))
+    return out
