@@ -19,13 +19,13 @@ from advisor.engine.evaluate import StageRunner
 from advisor.engine.explain import Finding, Miss
 from advisor.core.i18n import Lang, T
 from advisor.model.levels import Baseline
-from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics
+from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics, metric_view, view_rows
 from advisor.input.ruleset import RuleSet
 from advisor.input.sources import STDIN, read_bytes
 from advisor.jobs.summary import QUADRANT_LABELS, Summary, summarize
 
 # The rates shown next to every video, side by side (H05: never one number alone).
-KEY_METRICS = ("views", "like_rate", "heart_rate", "followup_rate", "completion_rate", "hearts_per_like")
+KEY_METRICS = metric_view("card")  # the registry's card view (advisor.model.metrics)
 TEMPLATES = {"text": "text.j2", "markdown": "markdown.md.j2"}
 
 
@@ -399,6 +399,7 @@ def report_context(result: Review, lang: Lang, *, color: bool = False) -> dict:
         "errors": data["errors"],
         "explain_all": result.explain_all,
         "labels": {name: info.label.get(lang) for name, info in FIELDS.items()},
+        "shown": view_rows(lang),  # which metrics each part of a report lists, from the registry
         "quadrant_labels": {q: t.get(lang) for q, t in QUADRANT_LABELS.items()},
         "style": styles(color),
     }

@@ -10,11 +10,11 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, Mapping, Optional
+from typing import Callable, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from advisor.core.i18n import T
+from advisor.core.i18n import Lang, T
 
 Form = Literal["short_video", "long_video", "live", "image_text"]
 FORMS: tuple[str, ...] = ("short_video", "long_video", "live", "image_text")
@@ -91,6 +91,7 @@ VIEWS: dict[str, str] = {
     "card": "the key numbers of each video: review JSON `metrics`, the HTML report's cards",
     "line": "the numbers on each video's line in the text and markdown reviews",
     "summary": "the account medians of a review (summary JSON `medians`)",
+    "totals": "the counts a review sums over all videos (summary JSON `totals`, the HTML tiles)",
     "medians": "the medians shown in the text, markdown and HTML reviews",
     "ab": "the signals `advisor ab` compares between variants",
     "goal": "what a target of `advisor goals` may name (`metric:` in a goals file)",
@@ -205,17 +206,17 @@ METRICS: dict[str, MetricSpec] = {s.key: s for s in (
     _spec("variant", "text", "实验组", "variant", "A/B 测试时的实验组名称", "the A/B variant label, when testing"),
     _spec("duration_s", "seconds", "时长", "duration", "视频时长(秒)", "the video's length in seconds"),
     _spec("views", "count", "播放量", "views", "播放次数", "plays",
-          family="exposure", views=dict(card=1, line=1, goal=1), agg="sum"),
+          family="exposure", views=dict(totals=1, card=1, line=1, goal=1), agg="sum"),
     _spec("likes", "count", "点赞数", "likes", "👍 点赞次数(视频号导出中叫「喜欢」)",
-          "👍 likes (the 视频号 export calls them 喜欢)", family="exposure", views=dict(goal=2), agg="sum"),
+          "👍 likes (the 视频号 export calls them 喜欢)", family="exposure", views=dict(totals=2, goal=2), agg="sum"),
     _spec("hearts", "count", "小红心数", "hearts", "♡ 小红心次数(视频号导出中叫「推荐」)",
-          "♡ hearts (the 视频号 export calls them 推荐)", family="relationship", views=dict(goal=4), agg="sum"),
+          "♡ hearts (the 视频号 export calls them 推荐)", family="relationship", views=dict(totals=3, goal=4), agg="sum"),
     _spec("comments", "count", "评论数", "comments", "评论条数", "comments written",
-          family="relationship", views=dict(goal=5), agg="sum"),
+          family="relationship", views=dict(totals=4, goal=5), agg="sum"),
     _spec("shares", "count", "分享数", "shares", "分享次数", "shares",
-          family="exposure", views=dict(goal=3), agg="sum"),
+          family="exposure", views=dict(totals=5, goal=3), agg="sum"),
     _spec("follows", "count", "新增关注", "new followers", "因这条视频新增的关注", "followers gained from the video",
-          family="relationship", views=dict(goal=6), agg="sum"),
+          family="relationship", views=dict(totals=6, goal=6), agg="sum"),
     _spec("completion_rate", "rate", "完播率", "completion rate", "看完整条视频的播放占比(0-1)",
           "share of plays that watched to the end (0-1)", family="retention",
           views=dict(card=5, line=5, summary=6, medians=4, ab=3, goal=14, timeline=3),
@@ -260,19 +261,53 @@ METRICS: dict[str, MetricSpec] = {s.key: s for s in (
 )}
 
 
-def metrics_for(view: str, registry: Mapping[str, MetricSpec] | None = None) -> tuple[str, ...]:
-    """The keys of the metrics shown in `view`, in that view's order (its positions, then registry order)."""
+class MetricView(Mapping[str, MetricSpec]):
+    """A live, read-only view of the registry: the specs it selects, in its order.
+
+    Live: it reads METRICS on every access, so a spec added to the registry (or a test's
+    patched registry) shows up in every view that selects it, with nothing else to edit.
+    """
+
+    def __init__(self, what: str, select: Callable[[MetricSpec], bool],
+                 sort: Callable[[int, MetricSpec], tuple] = lambda index, spec: (index,)):
+        self._what, self._select, self._sort = what, select, sort
+
+    def _keys(self) -> list[str]:
+        chosen = [(self._sort(i, spec), key) for i, (key, spec) in enumerate(METRICS.items()) if self._select(spec)]
+        return [key for _, key in sorted(chosen)]
+
+    def __getitem__(self, key: str) -> MetricSpec:
+        spec = METRICS[key]
+        if not self._select(spec):
+            raise KeyError(key)
+        return spec
+
+    def __iter__(self):
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def __repr__(self) -> str:
+        return f"<metrics {self._what}: {', '.join(self._keys())}>"
+
+
+def metric_view(view: str) -> MetricView:
+    """The metrics shown in `view` (see VIEWS), in that view's order: positions, then registry order."""
     if view not in VIEWS:
         raise KeyError(f"unknown metric view {view!r}; known: {', '.join(VIEWS)}")
-    registry = METRICS if registry is None else registry
-    shown = [(spec.views[view], i, key) for i, (key, spec) in enumerate(registry.items()) if view in spec.views]
-    return tuple(key for _, _, key in sorted(shown))
+    return MetricView(view, lambda spec: view in spec.views, lambda index, spec: (spec.views[view], index))
 
 
-def specs_for(view: str, registry: Mapping[str, MetricSpec] | None = None) -> dict[str, MetricSpec]:
-    """The specs of `view`, keyed and ordered as metrics_for()."""
-    registry = METRICS if registry is None else registry
-    return {key: registry[key] for key in metrics_for(view, registry)}
+def metrics_for(view: str) -> tuple[str, ...]:
+    """The keys of the metrics shown in `view`, in that view's order (a snapshot of metric_view)."""
+    return tuple(metric_view(view))
+
+
+def view_rows(lang: Lang) -> dict[str, list[dict]]:
+    """Every view's metrics as templates list them: {view: [{key, label (in `lang`), kind}, ...]}."""
+    return {view: [{"key": key, "label": spec.label.get(lang), "kind": spec.kind}
+                   for key, spec in metric_view(view).items()] for view in VIEWS}
 
 
 class FieldInfo:
@@ -286,10 +321,10 @@ class FieldInfo:
 # Views of the registry under the names the rest of the package has always used:
 # FIELDS: what a review rule may test (video fields, then derived rates), with .kind and .label;
 # DERIVED: the derived rates, with .numerator, .denominator, .label and .description.
-FIELDS: dict[str, MetricSpec] = {k: s for k, s in METRICS.items() if s.is_field and s.formula is None}
-FIELDS.update({k: s for k, s in METRICS.items() if s.formula is not None})
-DERIVED: dict[str, MetricSpec] = {k: s for k, s in METRICS.items() if s.formula is not None}
+FIELDS: Mapping[str, MetricSpec] = MetricView("fields", lambda spec: spec.is_field,
+                                              lambda index, spec: (spec.formula is not None, index))
+DERIVED: Mapping[str, MetricSpec] = MetricView("derived", lambda spec: spec.formula is not None)
 
 # Names a review rule may test: the canonical fields and the derived rates.
-VIDEO_METRICS: tuple[str, ...] = tuple(FIELDS)
+VIDEO_METRICS: tuple[str, ...] = tuple(FIELDS)  # a snapshot, like the rule schema it feeds
 NUMERIC_KINDS = {"count", "rate", "seconds", "ratio"}
