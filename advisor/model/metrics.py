@@ -1,5 +1,10 @@
 """A posted video's numbers: canonical fields, derived rates, and the flat fact the engines see.
 
+METRICS, the metric registry, declares each metric once (a MetricSpec: kind, label, formula,
+family, the views it is shown in, ...); FIELDS, DERIVED and the metric lists of the reports,
+A/B signals, goals and charts are views of it. See MetricSpec and the comment above METRICS
+for what adding a metric takes.
+
 Every field but `id` may be missing. A derived rate is missing when what it divides by is
 missing or zero, so a rule that needs it does not fire and says which input was absent.
 """
@@ -93,9 +98,9 @@ VIEWS: dict[str, str] = {
     "summary": "the account medians of a review (summary JSON `medians`)",
     "totals": "the counts a review sums over all videos (summary JSON `totals`, the HTML tiles)",
     "medians": "the medians shown in the text, markdown and HTML reviews",
-    "ab": "the signals `advisor ab` compares between variants",
+    "ab": "the signals `advisor ab` compares between variants (rates over views)",
     "goal": "what a target of `advisor goals` may name (`metric:` in a goals file)",
-    "timeline": "the lines of the HTML report's timeline chart",
+    "timeline": "the lines of the HTML report's timeline chart (card metrics; retention on the right scale)",
 }
 
 
