@@ -200,6 +200,11 @@ def generic_profile(profiles: dict[str, Profile]) -> Profile:
     return profiles.get(GENERIC) or Profile(id=GENERIC, name=T(zh="通用", en="generic"))
 
 
+def export_header(profile: Profile, name: str) -> str | None:
+    """The column of `profile` that holds canonical field `name`, as the export writes it; None if none."""
+    return next((column for column, field_name in profile.columns.items() if field_name == name), None)
+
+
 def resolve_profile(name_or_path: str | Path, profiles: dict[str, Profile]) -> Profile:
     """`--profile NAME|FILE`: a loaded profile by id, else a profile file. Raises AdvisorError."""
     text = str(name_or_path)

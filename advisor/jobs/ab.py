@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from advisor.stats import proportions as stats
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.i18n import Lang, T
-from advisor.model.metrics import FieldInfo, VideoMetrics
+from advisor.model.metrics import FieldInfo, MetricSpec, VideoMetrics, metric_view
 from advisor.model.stage_fields import EXPERIMENT_FIELDS
 
 if TYPE_CHECKING:  # the evaluator imports advisor.model.stages, which imports this module's fields
@@ -27,23 +27,11 @@ if TYPE_CHECKING:  # the evaluator imports advisor.model.stages, which imports t
 STAGE = "experiment"
 
 
-@dataclass(frozen=True)
-class Signal:
-    """A rate compared between variants: events over views."""
-
-    name: str
-    label: T
-    family: str  # exposure (reach), relationship (emotional investment), retention
-    needs: tuple[str, ...]  # the VideoMetrics fields a video must have to count
-
-
-SIGNALS: dict[str, Signal] = {s.name: s for s in (
-    Signal("like_rate", T(zh="点赞率", en="like rate"), "exposure", ("views", "likes")),
-    Signal("heart_rate", T(zh="小红心率", en="heart rate"), "relationship", ("views", "hearts")),
-    Signal("completion_rate", T(zh="完播率", en="completion rate"), "retention", ("views", "completion_rate")),
-    Signal("followup_rate", T(zh="后续互动率(评论+分享)", en="follow-up rate (comments + shares)"), "relationship",
-           ("views", "comments", "shares")),
-)}
+# A signal is a rate compared between variants, events over views: a registry metric of the
+# `ab` view (advisor.model.metrics), read through .name, .label, .family and .needs (the
+# VideoMetrics fields a video must have to count).
+Signal = MetricSpec
+SIGNALS: Mapping[str, Signal] = metric_view("ab")
 
 
 
@@ -69,11 +57,11 @@ class Variant:
         if not usable:
             return None
         views = sum(v.views for v in usable)
-        if signal.name == "completion_rate":
-            # Completed plays per video, rounded: the export gives the rate, the test needs counts.
-            events = sum(round(v.completion_rate * v.views) for v in usable)
+        if signal.formula is None:
+            # An exported rate (completion): events per video, rounded; the test needs counts.
+            events = sum(round(getattr(v, signal.name) * v.views) for v in usable)
         else:
-            events = sum(sum(getattr(v, f) for f in signal.needs if f != "views") for v in usable)
+            events = sum(sum(getattr(v, f) for f in signal.numerator) for v in usable)
         return events, views
 
     def to_json(self) -> dict:

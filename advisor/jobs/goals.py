@@ -22,14 +22,15 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Optional
+from typing import TYPE_CHECKING, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import Lang, T
-from advisor.model.metrics import FieldInfo, VideoMetrics
+from advisor.model.metrics import FieldInfo, MetricSpec, VideoMetrics, metric_view
 from advisor.model.stage_fields import GOAL_FIELDS
 from advisor.model.plan import AccountStage
 from advisor.core.templating import format_value
@@ -45,67 +46,101 @@ MAX_TARGETS = 50
 # --- what a goal can measure ---------------------------------------------------------------------
 
 
+# The platform whose export the "not in this data" hints point to: its profile
+# (rules/profiles/wechat_channels.yaml) says which column holds which field.
+REFERENCE_PROFILE = "wechat_channels"
+
+
 @dataclass(frozen=True)
 class GoalMetric:
-    """A metric a target can name, and how a week's videos aggregate into one value."""
+    """A metric a target can name: a registry spec of the `goal` view (advisor.model.metrics).
 
-    name: str
-    label: T
-    family: str  # exposure | relationship | retention
-    kind: str  # rate | count | seconds | ratio (how values read)
-    agg: str  # pooled: sum(numerator) / sum(denominator); mean: average per video; sum; external
-    fields: tuple[str, ...]  # pooled: numerator fields then the denominator; mean / sum: the field
-    source: T  # what data supplies it, said when the data lacks it
+    name, family, kind, agg and fields come from the spec; agg says how a week's videos
+    aggregate into one value (pooled: sum(numerator) / sum(denominator); mean: average per
+    video; sum; external: not computable from video data). label is the spec's label as a
+    week's value (a mean of rates is an average); source, what data supplies it, comes from
+    the platform profile.
+    """
+
+    spec: MetricSpec
+
+    @property
+    def name(self) -> str:
+        return self.spec.key
+
+    @property
+    def label(self) -> T:
+        return self.spec.aggregate_label
+
+    @property
+    def family(self) -> str:
+        return self.spec.family or ""
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def agg(self) -> str:
+        return self.spec.agg or "external"
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return self.spec.fields
+
+    @property
+    def source(self) -> T:
+        """What data supplies it, said when the data lacks it."""
+        return data_hint(self.spec)
 
 
-_EXPORT = T(zh="视频号助手的单篇视频导出(数据中心 → 单篇视频 → 下载表格)", en="the 视频号助手 per-video export (数据中心 → 单篇视频 → 下载表格)")
+@lru_cache(maxsize=None)
+def _profiles() -> tuple:
+    from advisor.input.profiles import GENERIC, load_profiles
+
+    profiles = load_profiles()
+    return profiles.get(REFERENCE_PROFILE), profiles.get(GENERIC)
 
 
-def _in_export(column: str) -> T:
-    return T(zh=f"数据里没有这一列;{_EXPORT.zh}带有「{column}」列", en=f"the data has no such column; {_EXPORT.en} has a '{column}' column")
+def data_hint(spec: MetricSpec) -> T:
+    """Where a metric's data would come from: the reference export's column, else what to add."""
+    if spec.source is not None:  # an external metric says it itself
+        return spec.source
+    from advisor.input.profiles import export_header
+
+    reference, generic = _profiles()
+    field_name = spec.fields[0] if spec.fields else spec.key
+    header = export_header(reference, field_name) if reference is not None else None
+    if header is not None:
+        where = reference.description or reference.name
+        return T(zh=f"数据里没有这一列;导出({where.zh})带有「{header}」列",
+                 en=f"the data has no such column; the export ({where.en}) has a '{header}' column")
+    column = (export_header(generic, field_name) if generic is not None else None) or field_name
+    export = reference.name if reference is not None else T(zh="平台", en="platform")
+    return T(zh=f"数据里没有{spec.label.zh};{export.zh}的导出不含这一列。需要一份带「{column}」列的数据"
+                f"(例如其他平台的导出,或按你看到的分析数据手动补一列)",
+             en=f"the data has no {spec.label.en}, and the {export.en} export has no such column. It needs data "
+                f"with a '{column}' column (e.g. another platform's export, or a column you fill in by hand from the "
+                f"analytics you have)")
 
 
-_NOT_IN_EXPORT = {
-    "retention_rate": T(zh="数据里没有留存率;视频号助手的单篇视频导出不含这一列。需要一份带「留存率」列的导出(例如其他平台的创作者工具),或按你看到的分析数据手动补一列",
-                        en="the data has no retention rate, and the 视频号助手 per-video export has no such column. It needs an export with a 留存率 column (e.g. another platform's creator tool), or a column you fill in by hand from the analytics you have"),
-    "rewatch_rate": T(zh="数据里没有复看率;视频号助手的单篇视频导出不含这一列。需要一份带「复看率」列的数据(可以手动补)",
-                      en="the data has no rewatch rate, and the 视频号助手 per-video export has no such column. It needs data with a 复看率 column (you can add it by hand)"),
-}
+class _GoalMetrics(Mapping[str, GoalMetric]):
+    """GOAL_METRICS: the registry's goal view, each spec read as a GoalMetric (live, in view order)."""
 
-GOAL_METRICS: dict[str, GoalMetric] = {m.name: m for m in (
-    GoalMetric("views", T(zh="播放量", en="views"), "exposure", "count", "sum", ("views",), _in_export("播放量")),
-    GoalMetric("likes", T(zh="点赞数", en="likes"), "exposure", "count", "sum", ("likes",), _in_export("喜欢")),
-    GoalMetric("shares", T(zh="分享数", en="shares"), "exposure", "count", "sum", ("shares",), _in_export("分享量")),
-    GoalMetric("hearts", T(zh="小红心数", en="hearts"), "relationship", "count", "sum", ("hearts",), _in_export("推荐")),
-    GoalMetric("comments", T(zh="评论数", en="comments"), "relationship", "count", "sum", ("comments",), _in_export("评论量")),
-    GoalMetric("follows", T(zh="新增关注", en="new followers"), "relationship", "count", "sum", ("follows",), _in_export("关注量")),
-    GoalMetric("like_rate", T(zh="点赞率", en="like rate"), "exposure", "rate", "pooled", ("likes", "views"), _in_export("喜欢")),
-    GoalMetric("share_rate", T(zh="分享率", en="share rate"), "exposure", "rate", "pooled", ("shares", "views"), _in_export("分享量")),
-    GoalMetric("heart_rate", T(zh="小红心率", en="heart rate"), "relationship", "rate", "pooled", ("hearts", "views"), _in_export("推荐")),
-    GoalMetric("comment_rate", T(zh="评论率", en="comment rate"), "relationship", "rate", "pooled", ("comments", "views"), _in_export("评论量")),
-    GoalMetric("follow_rate", T(zh="关注转化率", en="follow rate"), "relationship", "rate", "pooled", ("follows", "views"), _in_export("关注量")),
-    GoalMetric("followup_rate", T(zh="后续互动率(评论+分享)", en="follow-up rate (comments + shares)"), "relationship", "rate",
-               "pooled", ("comments", "shares", "views"), _in_export("评论量")),
-    GoalMetric("hearts_per_like", T(zh="心赞比", en="hearts per like"), "relationship", "ratio", "pooled", ("hearts", "likes"),
-               _in_export("推荐")),
-    GoalMetric("completion_rate", T(zh="平均完播率", en="average completion rate"), "retention", "rate", "mean",
-               ("completion_rate",), _in_export("完播率")),
-    GoalMetric("avg_watch_s", T(zh="平均播放时长", en="average watch time"), "retention", "seconds", "mean", ("avg_watch_s",),
-               _in_export("平均播放时长")),
-    GoalMetric("retention_rate", T(zh="平均留存率", en="average retention rate"), "retention", "rate", "mean", ("retention_rate",),
-               _NOT_IN_EXPORT["retention_rate"]),
-    GoalMetric("rewatch_rate", T(zh="平均复看率", en="average rewatch rate"), "retention", "rate", "mean", ("rewatch_rate",),
-               _NOT_IN_EXPORT["rewatch_rate"]),
-    GoalMetric("heart_follower_share", T(zh="本周新粉中给小红心的比例", en="share of the week's new followers who gave a heart"),
-               "relationship", "rate", "external", (),
-               T(zh="视频号助手的导出只按视频统计小红心总数,不记录是哪些粉丝给的,所以算不出这个比例。需要逐个粉丝的数据:"
-                    "本周每位新粉丝的ID、关注日期、是否给过 ♡(比如从你自己的社群或客户管理工具导出);advisor 目前还不读取这类文件。"
-                    "在此之前,可以用小红心率和关注转化率作为替代指标",
-                 en="the 视频号助手 export counts hearts per video, not which followers gave them, so this share cannot be "
-                    "computed from it. It needs per-follower data: each new follower of the week with their follow date and "
-                    "whether they gave a ♡ (e.g. exported from your own community or CRM tools); advisor does not read such a "
-                    "file yet. Meanwhile, heart rate and follow rate can stand in for it")),
-)}
+    def __init__(self):
+        self._view = metric_view("goal")
+
+    def __getitem__(self, key: str) -> GoalMetric:
+        return GoalMetric(self._view[key])
+
+    def __iter__(self):
+        return iter(self._view)
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+
+GOAL_METRICS: Mapping[str, GoalMetric] = _GoalMetrics()
 GoalMetricName = Literal[tuple(GOAL_METRICS)]  # type: ignore[valid-type]
 
 

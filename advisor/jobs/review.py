@@ -23,10 +23,10 @@ from advisor.input.sources import STDIN, read_bytes
 from advisor.jobs.review_cta import CTA_FOCUS, GOAL_FOR_LEAD, CtaPlan, CtaWriter, cta_plan  # noqa: F401 (re-exported)
 from advisor.jobs.summary import Summary, summarize
 from advisor.model.levels import Baseline
-from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics
+from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics, metric_view
 
 # The rates shown next to every video, side by side (H05: never one number alone).
-KEY_METRICS = ("views", "like_rate", "heart_rate", "followup_rate", "completion_rate", "hearts_per_like")
+KEY_METRICS = metric_view("card")  # the registry's card view (advisor.model.metrics)
 
 
 @dataclass

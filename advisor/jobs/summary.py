@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 
 from advisor.core.i18n import Lang, T
 from advisor.model.levels import FORM_LABELS, percentile
+from advisor.model.metrics import metric_view
 from advisor.model.rules_model import PRIORITY_RANK
 
 MIN_BASELINE = 5  # videos of a form with both rates before their medians mean anything
 TOP_N = 3
 
-# Rates reported side by side (H05). Counts are summed instead.
-MEDIAN_METRICS = ("like_rate", "heart_rate", "followup_rate", "comment_rate", "share_rate",
-                  "completion_rate", "hearts_per_like", "follow_rate")
+# Rates reported side by side (H05): the registry's summary view. Counts are summed instead.
+MEDIAN_METRICS = metric_view("summary")
 
 # Priority weights of the learning score: a high-priority finding teaches most.
 PRIORITY_WEIGHT = {"high": 3.0, "medium": 2.0, "low": 1.0}
@@ -182,7 +182,7 @@ def summarize(reviews, history: list[dict] | None = None, history_label: str | N
     baseline = make_baseline(facts, history, history_label)
     medians = {m: _median([v for v in (_rate(f, m) for f in facts) if v is not None]) for m in MEDIAN_METRICS}
     totals = {name: sum(f.get(name, 0) for f in facts)
-              for name in ("views", "likes", "hearts", "comments", "shares", "follows")
+              for name in metric_view("totals")
               if any(name in f for f in facts)}
     quadrants: dict[str, list[str]] = {q: [] for q in (*QUADRANTS, "unplaced")}
     per_video = {}

@@ -1,5 +1,10 @@
 """A posted video's numbers: canonical fields, derived rates, and the flat fact the engines see.
 
+METRICS, the metric registry, declares each metric once (a MetricSpec: kind, label, formula,
+family, the views it is shown in, ...); FIELDS, DERIVED and the metric lists of the reports,
+A/B signals, goals and charts are views of it. See MetricSpec and the comment above METRICS
+for what adding a metric takes.
+
 Every field but `id` may be missing. A derived rate is missing when what it divides by is
 missing or zero, so a rule that needs it does not fire and says which input was absent.
 """
@@ -8,11 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Literal, Optional
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Callable, Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from advisor.core.i18n import T
+from advisor.core.i18n import Lang, T
 
 Form = Literal["short_video", "long_video", "live", "image_text"]
 FORMS: tuple[str, ...] = ("short_video", "long_video", "live", "image_text")
@@ -68,16 +75,6 @@ class VideoMetrics(BaseModel):
         return fact
 
 
-class Derived:
-    """A derived rate: the sum of some counts over a denominator."""
-
-    def __init__(self, numerator: tuple[str, ...], denominator: str, label: T, description: T):
-        self.numerator = numerator
-        self.denominator = denominator
-        self.label = label
-        self.description = description
-
-
 def sum_present(video: VideoMetrics, names: tuple[str, ...]) -> float | None:
     """Sum of the named counts; None when any of them is missing (a partial sum would mislead)."""
     total = 0
@@ -89,53 +86,250 @@ def sum_present(video: VideoMetrics, names: tuple[str, ...]) -> float | None:
     return total
 
 
-DERIVED: dict[str, Derived] = {
-    "like_rate": Derived(("likes",), "views", T(zh="点赞率", en="like rate"),
-                         T(zh="点赞数 ÷ 播放量", en="likes ÷ views")),
-    "heart_rate": Derived(("hearts",), "views", T(zh="小红心率", en="heart rate"),
-                          T(zh="小红心数 ÷ 播放量", en="hearts ÷ views")),
-    "comment_rate": Derived(("comments",), "views", T(zh="评论率", en="comment rate"),
-                            T(zh="评论数 ÷ 播放量", en="comments ÷ views")),
-    "share_rate": Derived(("shares",), "views", T(zh="分享率", en="share rate"),
-                          T(zh="分享数 ÷ 播放量", en="shares ÷ views")),
-    "follow_rate": Derived(("follows",), "views", T(zh="关注转化率", en="follow rate"),
-                           T(zh="新增关注 ÷ 播放量", en="new followers ÷ views")),
-    "hearts_per_like": Derived(("hearts",), "likes", T(zh="心赞比", en="hearts per like"),
-                               T(zh="小红心数 ÷ 点赞数", en="hearts ÷ likes")),
-    "followup_rate": Derived(("comments", "shares"), "views", T(zh="后续互动率", en="follow-up rate"),
-                             T(zh="(评论 + 分享) ÷ 播放量", en="(comments + shares) ÷ views")),
+# --- the metric registry -------------------------------------------------------------------------
+
+Family = Literal["exposure", "relationship", "retention"]
+Aggregate = Literal["sum", "pooled", "mean", "external"]
+
+# Where a metric is shown. A spec lists the views it appears in, each with its position there.
+VIEWS: dict[str, str] = {
+    "card": "the key numbers of each video: review JSON `metrics`, the HTML report's cards",
+    "line": "the numbers on each video's line in the text and markdown reviews",
+    "summary": "the account medians of a review (summary JSON `medians`)",
+    "totals": "the counts a review sums over all videos (summary JSON `totals`, the HTML tiles)",
+    "medians": "the medians shown in the text, markdown and HTML reviews",
+    "ab": "the signals `advisor ab` compares between variants (rates over views)",
+    "goal": "what a target of `advisor goals` may name (`metric:` in a goals file)",
+    "timeline": "the lines of the HTML report's timeline chart (card metrics; retention on the right scale)",
 }
 
 
+@dataclass(frozen=True)
+class Formula:
+    """A derived rate: the sum of some counts over a denominator."""
+
+    numerator: tuple[str, ...]
+    denominator: str
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """Everything advisor knows about one metric, declared once.
+
+    key          the canonical name (a VideoMetrics field, a derived rate, or an external metric)
+    kind         how values read: count | rate | seconds | ratio | text | date | enum | bool
+    label        the one name of the metric, in every report, table, chart and rule text
+    description  what it is; for a derived rate, its formula in words
+    formula      derived rates only: which canonical fields are summed over which
+    family       exposure (reach) | relationship (emotional investment) | retention | None
+    views        where it is shown: {view: position}; see VIEWS. Positions order a view.
+    needs        the fields a video must have for the metric to count in an A/B comparison
+                 (default: the formula's fields, denominator first; or the field itself)
+    agg          how a goal aggregates a week of videos: sum (of counts), pooled (sum of the
+                 numerators over sum of the denominator: a rate of sums), mean (of per-video
+                 values), external (not computable from video data); None: not a goal metric
+    source       external metrics only: what data would supply it (there is no export column)
+
+    Export column names are deliberately absent: the platform profiles
+    (rules/profiles/*.yaml, advisor.input.profiles) map headers to the canonical fields here.
+    """
+
+    key: str
+    kind: Kind
+    label: T
+    description: T
+    formula: Optional[Formula] = None
+    family: Optional[Family] = None
+    views: Mapping[str, int] = field(default_factory=dict, hash=False, compare=False)
+    needs: tuple[str, ...] = ()
+    agg: Optional[Aggregate] = None
+    source: Optional[T] = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "views", MappingProxyType(dict(self.views)))
+        if not self.needs:
+            needs = (self.formula.denominator, *self.formula.numerator) if self.formula else (self.key,)
+            object.__setattr__(self, "needs", needs if self.agg != "external" else ())
+
+    # The attribute names older tables used (ab.Signal, goals.GoalMetric, Derived), kept so
+    # callers read a spec the way they read those.
+    @property
+    def name(self) -> str:
+        return self.key
+
+    @property
+    def numerator(self) -> tuple[str, ...]:
+        return self.formula.numerator if self.formula else ()
+
+    @property
+    def denominator(self) -> str | None:
+        return self.formula.denominator if self.formula else None
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """What a goal aggregates: pooled: the numerator fields then the denominator; else the field."""
+        if self.agg == "external":
+            return ()
+        if self.agg == "pooled" and self.formula:
+            return (*self.formula.numerator, self.formula.denominator)
+        return (self.key,)
+
+    @property
+    def aggregate_label(self) -> T:
+        """The label of a week's value: a mean of per-video rates is said to be an average."""
+        if self.agg == "mean" and self.kind == "rate":
+            return T(zh=f"平均{self.label.zh}", en=f"average {self.label.en}")
+        return self.label
+
+    @property
+    def is_field(self) -> bool:
+        """A value a video has (imported, or derived from what was imported)."""
+        return self.agg != "external"
+
+
+def _spec(key: str, kind: Kind, zh: str, en: str, desc_zh: str, desc_en: str, *,
+          formula: tuple[tuple[str, ...], str] | None = None, **more) -> MetricSpec:
+    return MetricSpec(key, kind, T(zh=zh, en=en), T(zh=desc_zh, en=desc_en),
+                      Formula(*formula) if formula else None, **more)
+
+
+# The registry. Order: VideoMetrics' fields, then the derived rates, then external metrics;
+# FIELDS and DERIVED keep it. A view's own order comes from the positions in `views`.
+#
+# Adding a metric (e.g. `forwards` and `forward_rate`) is:
+#   1. one MetricSpec entry here (a count also gets its VideoMetrics field above), with the
+#      views it is shown in;
+#   2. the export column(s) that feed it, in the platform profiles (rules/profiles/*.yaml);
+#   3. rules (rules/*.yaml) and, if rules compare it with levels, rules/levels.yaml.
+# Reports, medians, A/B signals, goals, charts and schemas pick it up from here.
+METRICS: dict[str, MetricSpec] = {s.key: s for s in (
+    _spec("id", "text", "视频ID", "video id", "视频的唯一标识", "the video's unique id"),
+    _spec("title", "text", "标题", "title", "标题或视频描述", "title or description"),
+    _spec("published_at", "date", "发布时间", "published", "发布日期", "publish date"),
+    _spec("form", "enum", "体裁", "form", "内容体裁:短视频、长视频、直播、图文",
+          "content form: short video, long video, live, image-text"),
+    _spec("variant", "text", "实验组", "variant", "A/B 测试时的实验组名称", "the A/B variant label, when testing"),
+    _spec("duration_s", "seconds", "时长", "duration", "视频时长(秒)", "the video's length in seconds"),
+    _spec("views", "count", "播放量", "views", "播放次数", "plays",
+          family="exposure", views=dict(totals=1, card=1, line=1, goal=1), agg="sum"),
+    _spec("likes", "count", "点赞数", "likes", "👍 点赞次数(视频号导出中叫「喜欢」)",
+          "👍 likes (the 视频号 export calls them 喜欢)", family="exposure", views=dict(totals=2, goal=2), agg="sum"),
+    _spec("hearts", "count", "小红心数", "hearts", "♡ 小红心次数(视频号导出中叫「推荐」)",
+          "♡ hearts (the 视频号 export calls them 推荐)", family="relationship", views=dict(totals=3, goal=4), agg="sum"),
+    _spec("comments", "count", "评论数", "comments", "评论条数", "comments written",
+          family="relationship", views=dict(totals=4, goal=5), agg="sum"),
+    _spec("shares", "count", "分享数", "shares", "分享次数", "shares",
+          family="exposure", views=dict(totals=5, goal=3), agg="sum"),
+    _spec("follows", "count", "新增关注", "new followers", "因这条视频新增的关注", "followers gained from the video",
+          family="relationship", views=dict(totals=6, goal=6), agg="sum"),
+    _spec("completion_rate", "rate", "完播率", "completion rate", "看完整条视频的播放占比(0-1)",
+          "share of plays that watched to the end (0-1)", family="retention",
+          views=dict(card=5, line=5, summary=6, medians=4, ab=3, goal=14, timeline=3),
+          needs=("views", "completion_rate"), agg="mean"),
+    _spec("avg_watch_s", "seconds", "平均播放时长", "average watch time", "每次播放的平均观看秒数",
+          "average seconds watched per play", family="retention", views=dict(goal=15), agg="mean"),
+    _spec("retention_rate", "rate", "留存率", "retention rate", "留存率(0-1)", "retention rate (0-1)",
+          family="retention", views=dict(goal=16), agg="mean"),
+    _spec("rewatch_rate", "rate", "复看率", "rewatch rate", "复看率(0-1)", "rewatch rate (0-1)",
+          family="retention", views=dict(goal=17), agg="mean"),
+    # derived rates
+    _spec("like_rate", "rate", "点赞率", "like rate", "点赞数 ÷ 播放量", "likes ÷ views",
+          formula=(("likes",), "views"), family="exposure",
+          views=dict(card=2, line=2, summary=1, medians=1, ab=1, goal=7, timeline=1), agg="pooled"),
+    _spec("heart_rate", "rate", "小红心率", "heart rate", "小红心数 ÷ 播放量", "hearts ÷ views",
+          formula=(("hearts",), "views"), family="relationship",
+          views=dict(card=3, line=3, summary=2, medians=2, ab=2, goal=9, timeline=2), agg="pooled"),
+    _spec("comment_rate", "rate", "评论率", "comment rate", "评论数 ÷ 播放量", "comments ÷ views",
+          formula=(("comments",), "views"), family="relationship", views=dict(summary=4, goal=10), agg="pooled"),
+    _spec("share_rate", "rate", "分享率", "share rate", "分享数 ÷ 播放量", "shares ÷ views",
+          formula=(("shares",), "views"), family="exposure", views=dict(summary=5, goal=8), agg="pooled"),
+    _spec("follow_rate", "rate", "关注转化率", "follow rate", "新增关注 ÷ 播放量", "new followers ÷ views",
+          formula=(("follows",), "views"), family="relationship", views=dict(summary=8, goal=11), agg="pooled"),
+    _spec("hearts_per_like", "ratio", "心赞比", "hearts per like", "小红心数 ÷ 点赞数", "hearts ÷ likes",
+          formula=(("hearts",), "likes"), family="relationship",
+          views=dict(card=6, summary=7, medians=5, goal=13), agg="pooled"),
+    _spec("followup_rate", "rate", "后续互动率(评论+分享)", "follow-up rate (comments + shares)",
+          "(评论 + 分享) ÷ 播放量", "(comments + shares) ÷ views",
+          formula=(("comments", "shares"), "views"), family="relationship",
+          views=dict(card=4, line=4, summary=3, medians=3, ab=4, goal=12), agg="pooled"),
+    # external: not computable from per-video data
+    _spec("heart_follower_share", "rate", "本周新粉中给小红心的比例", "share of the week's new followers who gave a heart",
+          "本周新增关注中给过 ♡ 的人数 ÷ 本周新增关注", "new followers of the week who gave a ♡ ÷ new followers of the week",
+          family="relationship", views=dict(goal=18), agg="external",
+          source=T(zh="视频号助手的导出只按视频统计小红心总数,不记录是哪些粉丝给的,所以算不出这个比例。需要逐个粉丝的数据:"
+                      "本周每位新粉丝的ID、关注日期、是否给过 ♡(比如从你自己的社群或客户管理工具导出);advisor 目前还不读取这类文件。"
+                      "在此之前,可以用小红心率和关注转化率作为替代指标",
+                   en="the 视频号助手 export counts hearts per video, not which followers gave them, so this share cannot be "
+                      "computed from it. It needs per-follower data: each new follower of the week with their follow date and "
+                      "whether they gave a ♡ (e.g. exported from your own community or CRM tools); advisor does not read such a "
+                      "file yet. Meanwhile, heart rate and follow rate can stand in for it")),
+)}
+
+
+class MetricView(Mapping[str, MetricSpec]):
+    """A live, read-only view of the registry: the specs it selects, in its order.
+
+    Live: it reads METRICS on every access, so a spec added to the registry (or a test's
+    patched registry) shows up in every view that selects it, with nothing else to edit.
+    """
+
+    def __init__(self, what: str, select: Callable[[MetricSpec], bool],
+                 sort: Callable[[int, MetricSpec], tuple] = lambda index, spec: (index,)):
+        self._what, self._select, self._sort = what, select, sort
+
+    def _keys(self) -> list[str]:
+        chosen = [(self._sort(i, spec), key) for i, (key, spec) in enumerate(METRICS.items()) if self._select(spec)]
+        return [key for _, key in sorted(chosen)]
+
+    def __getitem__(self, key: str) -> MetricSpec:
+        spec = METRICS[key]
+        if not self._select(spec):
+            raise KeyError(key)
+        return spec
+
+    def __iter__(self):
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+    def __repr__(self) -> str:
+        return f"<metrics {self._what}: {', '.join(self._keys())}>"
+
+
+def metric_view(view: str) -> MetricView:
+    """The metrics shown in `view` (see VIEWS), in that view's order: positions, then registry order."""
+    if view not in VIEWS:
+        raise KeyError(f"unknown metric view {view!r}; known: {', '.join(VIEWS)}")
+    return MetricView(view, lambda spec: view in spec.views, lambda index, spec: (spec.views[view], index))
+
+
+def metrics_for(view: str) -> tuple[str, ...]:
+    """The keys of the metrics shown in `view`, in that view's order (a snapshot of metric_view)."""
+    return tuple(metric_view(view))
+
+
+def view_rows(lang: Lang) -> dict[str, list[dict]]:
+    """Every view's metrics as templates list them: {view: [{key, label (in `lang`), kind}, ...]}."""
+    return {view: [{"key": key, "label": spec.label.get(lang), "kind": spec.kind}
+                   for key, spec in metric_view(view).items()] for view in VIEWS}
+
+
 class FieldInfo:
-    """What a metric is called and how its values read, for explanations and schemas."""
+    """What a field of a stage is called and how its values read (other stages' field tables)."""
 
     def __init__(self, kind: Kind, label: T):
         self.kind = kind
         self.label = label
 
 
-FIELDS: dict[str, FieldInfo] = {
-    "id": FieldInfo("text", T(zh="视频ID", en="video id")),
-    "title": FieldInfo("text", T(zh="标题", en="title")),
-    "published_at": FieldInfo("date", T(zh="发布时间", en="published")),
-    "form": FieldInfo("enum", T(zh="体裁", en="form")),
-    "variant": FieldInfo("text", T(zh="实验组", en="variant")),
-    "duration_s": FieldInfo("seconds", T(zh="时长", en="duration")),
-    "views": FieldInfo("count", T(zh="播放量", en="views")),
-    "likes": FieldInfo("count", T(zh="点赞", en="likes")),
-    "hearts": FieldInfo("count", T(zh="小红心", en="hearts")),
-    "comments": FieldInfo("count", T(zh="评论", en="comments")),
-    "shares": FieldInfo("count", T(zh="分享", en="shares")),
-    "follows": FieldInfo("count", T(zh="新增关注", en="new followers")),
-    "completion_rate": FieldInfo("rate", T(zh="完播率", en="completion rate")),
-    "avg_watch_s": FieldInfo("seconds", T(zh="平均播放时长", en="average watch time")),
-    "retention_rate": FieldInfo("rate", T(zh="留存率", en="retention rate")),
-    "rewatch_rate": FieldInfo("rate", T(zh="复看率", en="rewatch rate")),
-}
-FIELDS.update({name: FieldInfo("ratio" if name == "hearts_per_like" else "rate", d.label)
-               for name, d in DERIVED.items()})
+# Views of the registry under the names the rest of the package has always used:
+# FIELDS: what a review rule may test (video fields, then derived rates), with .kind and .label;
+# DERIVED: the derived rates, with .numerator, .denominator, .label and .description.
+FIELDS: Mapping[str, MetricSpec] = MetricView("fields", lambda spec: spec.is_field,
+                                              lambda index, spec: (spec.formula is not None, index))
+DERIVED: Mapping[str, MetricSpec] = MetricView("derived", lambda spec: spec.formula is not None)
 
 # Names a review rule may test: the canonical fields and the derived rates.
-VIDEO_METRICS: tuple[str, ...] = tuple(FIELDS)
+VIDEO_METRICS: tuple[str, ...] = tuple(FIELDS)  # a snapshot, like the rule schema it feeds
 NUMERIC_KINDS = {"count", "rate", "seconds", "ratio"}

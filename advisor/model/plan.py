@@ -7,7 +7,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.core.i18n import T
-from advisor.model.metrics import FieldInfo, Form
+from advisor.model.metrics import METRICS, FieldInfo, Form
 
 Goal = Literal["exposure", "relationship", "both"]
 CtaPosition = Literal["start", "middle", "end"]
@@ -43,10 +43,10 @@ class Plan(BaseModel):
 
 PLAN_FIELDS: dict[str, FieldInfo] = {
     "id": FieldInfo("text", T(zh="计划ID", en="plan id")),
-    "title": FieldInfo("text", T(zh="标题", en="title")),
+    "title": METRICS["title"],  # a plan's title, form and duration are the video's (the metric registry)
     "goal": FieldInfo("enum", T(zh="互动目标", en="goal")),
-    "form": FieldInfo("enum", T(zh="体裁", en="form")),
-    "duration_s": FieldInfo("seconds", T(zh="时长", en="duration")),
+    "form": METRICS["form"],
+    "duration_s": METRICS["duration_s"],
     "topic": FieldInfo("text", T(zh="主题", en="topic")),
     "hook_at_s": FieldInfo("seconds", T(zh="情绪钩子出现时间", en="hook time")),
     "shareable_moment_at_s": FieldInfo("seconds", T(zh="可分享时刻", en="shareable moment")),

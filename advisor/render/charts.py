@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from advisor.core.i18n import Lang, T
 from advisor.model.levels import Baseline, Levels, resolve
+from advisor.model.metrics import METRICS, metric_view
 from advisor.core.templating import make_filters
 
 # The system's CJK-capable fonts, the same stack as the page (no web font is fetched).
@@ -84,9 +85,7 @@ class Chart:
 
 W = {
     # No emoji in chart words: a machine without an emoji font would draw a box in the SVG.
-    "like_rate": T(zh="点赞率", en="like rate"),
-    "heart_rate": T(zh="小红心率", en="heart rate"),
-    "completion_rate": T(zh="完播率", en="completion rate"),
+    # A metric's name is its registry label (advisor.model.metrics): _w("like_rate", lang).
     "no_advice": T(zh="没有建议", en="no advice"),
     "median_like": T(zh="点赞率中位数 {v}({form})", en="median like rate {v} ({form})"),
     "median_heart": T(zh="小红心率中位数 {v}({form})", en="median heart rate {v} ({form})"),
@@ -127,7 +126,8 @@ W = {
 
 
 def _w(key: str, lang: Lang, **values) -> str:
-    return W[key].format(lang, **values) if values else W[key].get(lang)
+    text = W[key] if key in W else METRICS[key].label
+    return text.format(lang, **values) if values else text.get(lang)
 
 
 # --- colours -------------------------------------------------------------------------------------
@@ -449,8 +449,15 @@ def completion_hearts_chart(report: dict, lang: Lang, regions: list[Region],
 
 # --- the timeline --------------------------------------------------------------------------------
 
-TIMELINE_METRICS = (("like_rate", "#0072B2", False), ("heart_rate", "#CC79A7", False),
-                    ("completion_rate", "#009E73", True))  # (metric, colour, on the right-hand scale)
+# One colour per line, in the order of the registry's timeline view (colour-blind safe).
+TIMELINE_COLORS = ("#0072B2", "#CC79A7", "#009E73", "#E69F00", "#56B4E9", "#D55E00")
+
+
+def timeline_metrics() -> list[tuple[str, str, bool]]:
+    """(metric, colour, on the right-hand scale) per line: the registry's timeline view; retention
+    metrics (completion) use the right-hand scale, the interaction rates the left one."""
+    return [(m, TIMELINE_COLORS[i % len(TIMELINE_COLORS)], METRICS[m].family == "retention")
+            for i, m in enumerate(metric_view("timeline"))]
 
 
 def _date(value) -> dt.date | None:
@@ -480,15 +487,18 @@ def timeline_chart(report: dict, lang: Lang) -> Chart | None:
     if not dated:
         return None
     dated.sort(key=lambda d: (d[0], d[1]))
+    lines = timeline_metrics()
+    left = [m for m, _, secondary in lines if not secondary]
+    right = [m for m, _, secondary in lines if secondary]
     chart = pygal.DateLine(**_config(
         value_formatter=pct, x_value_formatter=lambda d: d.isoformat(), x_label_rotation=30,
         legend_at_bottom_columns=3, print_labels=False, dots_size=4, show_x_guides=False,
-        y_title=_cap(f"{_w('like_rate', lang)} / {_w('heart_rate', lang)}"),
-        range=(0, _span([_num((v.get("metrics") or {}).get(m)) for _, _, v in dated for m in ("like_rate", "heart_rate")])),
-        secondary_range=(0, _span([_num((v.get("metrics") or {}).get("completion_rate")) for _, _, v in dated]))))
+        y_title=_cap(" / ".join(_w(m, lang) for m in left)),
+        range=(0, _span([_num((v.get("metrics") or {}).get(m)) for _, _, v in dated for m in left])),
+        secondary_range=(0, _span([_num((v.get("metrics") or {}).get(m)) for _, _, v in dated for m in right]))))
     series_colors = []
     plotted: set[str] = set()
-    for metric, color, secondary in TIMELINE_METRICS:
+    for metric, color, secondary in lines:
         values = []
         for day, number, video in dated:
             value = _num((video.get("metrics") or {}).get(metric))
@@ -505,9 +515,9 @@ def timeline_chart(report: dict, lang: Lang) -> Chart | None:
     if not plotted:
         return None
     title = _w("tl_title", lang)
-    columns = [_w("date", lang), _w("number", lang), _w("video", lang)] + [_w(m, lang) for m, _, _ in TIMELINE_METRICS]
+    columns = [_w("date", lang), _w("number", lang), _w("video", lang)] + [_w(m, lang) for m, _, _ in lines]
     rows = [[day.isoformat(), f"#{number}", video.get("title") or video["id"],
-             *[pct(_num((video.get("metrics") or {}).get(m))) for m, _, _ in TIMELINE_METRICS]]
+             *[pct(_num((video.get("metrics") or {}).get(m))) for m, _, _ in lines]]
             for day, number, video in dated]
     return Chart("timeline", title, _w("tl_caption", lang), _render(chart, "timeline", title, series_colors),
                  columns, rows, [v["id"] for _, _, v in dated if v["id"] in plotted], left_out)

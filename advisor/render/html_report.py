@@ -22,14 +22,14 @@ from advisor.jobs.checklist import checklist_json
 from advisor.jobs.review_report import review_json
 from advisor.jobs.summary import QUADRANT_LABELS
 from advisor.model.levels import FORM_LABELS, Baseline, Levels
-from advisor.model.metrics import FIELDS
+from advisor.model.metrics import FIELDS, METRICS, metric_view, view_rows
 from advisor.render.checklist_view import labels as checklist_labels, template_plan
 
 REVIEW_TEMPLATE = "review.html.j2"
 CHECKLIST_TEMPLATE = "checklist.html.j2"
 
 # The numbers on each card, each beside the account's baseline (H05: side by side, never alone).
-CARD_METRICS = ("views", "like_rate", "heart_rate", "followup_rate", "completion_rate", "hearts_per_like")
+CARD_METRICS = metric_view("card")  # the registry's card view (advisor.model.metrics)
 
 WORDS = {
     "region_form": T(zh="色块按{form}的阈值画出({k}/{n} 条视频是{form})。",
@@ -57,7 +57,7 @@ def compare(metric: str, value, base, lang: Lang) -> dict:
     if v is None or b is None:
         return {"text": "", "direction": "none"}
     f = make_filters(lang)
-    if metric in ("views", "hearts_per_like"):
+    if METRICS[metric].kind != "rate":
         if b == 0:
             return {"text": "", "direction": "none"}
         ratio = v / b
@@ -76,7 +76,7 @@ def _capital(text: str) -> str:
 def card_metrics(video: dict, baseline: Baseline | None, lang: Lang, labels: dict) -> list[dict]:
     """The rows of a card's numbers table: the video's value, the baseline median, the gap."""
     from advisor.core.templating import format_value
-    from advisor.model.metrics import FIELDS
+    from advisor.model.metrics import FIELDS, METRICS, metric_view, view_rows
 
     rows = []
     for metric in CARD_METRICS:
@@ -129,6 +129,7 @@ def review_context(result, lang: Lang, *, levels: Levels | None = None) -> dict:
         "colors": colors,
         "advice_titles": titles,
         "labels": labels,
+        "shown": view_rows(lang),  # which metrics each part of the page lists, from the registry
         "quadrant_labels": {q: t.get(lang) for q, t in QUADRANT_LABELS.items()},
         "baseline_label": result.baseline.label.get(lang) if result.baseline is not None else "",
         "dates": {"first": dates[0], "last": dates[-1]} if dates else None,

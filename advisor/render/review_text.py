@@ -12,7 +12,7 @@ from advisor.core.i18n import Lang
 from advisor.jobs.review import Review
 from advisor.jobs.review_report import review_json
 from advisor.jobs.summary import QUADRANT_LABELS
-from advisor.model.metrics import FIELDS
+from advisor.model.metrics import FIELDS, view_rows
 
 ANSI = {"bold": "\x1b[1m", "dim": "\x1b[2m", "reset": "\x1b[0m", "high": "\x1b[1;31m", "medium": "\x1b[1;33m",
         "low": "\x1b[36m", "title": "\x1b[1;4m", "heart": "\x1b[35m", "like": "\x1b[34m", "error": "\x1b[31m"}
@@ -41,6 +41,7 @@ def report_context(result: Review, lang: Lang, *, color: bool = False) -> dict:
         "errors": data["errors"],
         "explain_all": result.explain_all,
         "labels": {name: info.label.get(lang) for name, info in FIELDS.items()},
+        "shown": view_rows(lang),  # which metrics each part of a report lists, from the registry
         "quadrant_labels": {q: t.get(lang) for q, t in QUADRANT_LABELS.items()},
         "style": styles(color),
     }
