@@ -125,8 +125,9 @@ def test_a_new_spec_shows_up_in_every_module_table(save_rate):
 
 
 def test_a_new_spec_reaches_the_review_summary_and_reports(save_rate, ruleset):
-    from advisor.jobs.review import render_review, review_json, review_paths
-    from advisor.render.html_report import review_html
+    from advisor.jobs.review import review_paths
+    from advisor.jobs.review_report import review_json
+    from advisor.render.emit import render
 
     result = review_paths([str(EXPORT)], ruleset, engine="python")
     fact = result.videos[0].fact
@@ -135,9 +136,9 @@ def test_a_new_spec_reaches_the_review_summary_and_reports(save_rate, ruleset):
     assert list(data["videos"][0]["metrics"])[-1] == "save_rate"
     assert list(data["summary"]["medians"])[-1] == "save_rate"
     assert data["summary"]["medians"]["save_rate"] == data["summary"]["medians"]["like_rate"]
-    assert "test save rate" in render_review(result, "text", "en")
-    assert "Test save rate" in render_review(result, "markdown", "en")
-    assert "Test save rate" in review_html(result, "en")
+    assert "test save rate" in render(result, "text", "en")
+    assert "Test save rate" in render(result, "markdown", "en")
+    assert "Test save rate" in render(result, "html", "en")
 
 
 def test_a_new_spec_is_compared_in_ab(save_rate, ruleset):
