@@ -328,6 +328,7 @@ class Finding:
     # the untaken branches of an `any` left out), with those behind its signals. Empty when
     # built by hand: then the true conditions stand in.
     reasons: list[Outcome] = field(default_factory=list)
+    replaces: list[str] = field(default_factory=list)  # fired rules this one excluded from the card
 
     def held(self) -> list[Outcome]:
         return self.reasons or [o for o in self.conditions if o.result]
@@ -379,6 +380,7 @@ class Finding:
             "margin": round(self.margin, 4),
             "origin": self.origin,
             "cta_lead": rule.then.cta_lead,
+            "replaces": list(self.replaces),
         }
 
     def render(self, key: str, fact: dict, fields, lang: Lang) -> str | list[str] | None:
@@ -550,8 +552,7 @@ def explain(compiled: Compiled, fired: list[str], fact: dict, *, origins: dict |
                 for dep in derivers.get(o.source.signal, []):
                     if dep not in seen:
                         for inner in with_chain(dep, seen | {rule_id}):
-                            result.append(Outcome(inner.source, inner.value, inner.result, via=o.source.signal,
-                                                  matched=inner.matched))
+                            result.append(replace(inner, via=o.source.signal, derived_by=(), negated=False))
         return result
 
     def reasons(rule_id: str, seen: frozenset = frozenset(), via: str | None = None) -> list[Outcome]:
@@ -576,6 +577,15 @@ def explain(compiled: Compiled, fired: list[str], fact: dict, *, origins: dict |
         margin = sum(margins) / len(margins) if margins else 0.0
         origin = (origins or {}).get(rule_id, "shipped")
         findings.append(Finding(info.rule, conds, margin, origin, why))
+    # A fired rule that `excludes` others takes their findings off the card: opposite diagnoses
+    # never stand side by side, and a combined diagnosis replaces the two it combines.
+    excluded = {}
+    for f in findings:
+        for other in f.rule.excludes:
+            excluded.setdefault(other, f.rule.id)
+    for f in findings:
+        f.replaces = [other for other in f.rule.excludes if other in fired_set]
+    findings = [f for f in findings if f.rule.id not in excluded]
     findings.sort(key=lambda f: (PRIORITY_RANK[f.rule.priority], -f.margin, f.rule.id))
     misses = []
     if with_misses:

@@ -17,6 +17,7 @@ cannot work as meant, one located problem each:
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -25,6 +26,10 @@ from pathlib import Path
 from jinja2 import nodes
 
 from advisor.core.errors import AdvisorError, Problem
+from advisor.engine.compiler import compile_rules
+from advisor.engine.program import Leaf, Not, signal_field
+from advisor.engine.reference import eval_node
+from advisor.model.catalog import opposing
 from advisor.core.i18n import Lang, T
 from advisor.model.levels import FORM_LABELS, Levels
 from advisor.model.metrics import DERIVED, FIELDS, FORMS
@@ -48,6 +53,7 @@ def lint(ruleset, *, profile_dirs=None) -> list[Problem]:
         problems.extend(contradictions(loaded, ruleset.levels))
         problems.extend(text_problems(loaded, ruleset))
     problems.extend(duplicates(enabled))
+    problems.extend(opposite_diagnoses(ruleset))
     problems.extend(unreachable(ruleset, profile_dirs))
     problems.extend(level_overlaps(ruleset.levels, ruleset.levels_files))
     return problems
@@ -543,3 +549,160 @@ def _overlap_problem(metric, kind, up_name, up, low_name, low, bad, pct_bad, fil
     tail = ("absolute", form) if form and form in low.absolute else (("percentile",) if not bad else ())
     file, line, col = _levels_position(files, metric, low_name, tail)
     return Problem(T(zh=text("zh"), en=text("en")), file=file, line=line, col=col, field=f"metrics.{metric}.{low_name}")
+
+
+# --- opposite diagnoses on one card ----------------------------------------------------------------
+# Two rules whose heuristics oppose (the catalogue's `opposes`: "they will come back" vs "they
+# may not") must never both be on a card. They are fine when their conditions exclude each
+# other, or when a rule that fires with them takes one off the card (`excludes`). Whether they
+# can share a card is decided by model checking: every combination of the inputs their
+# conditions read (each level high / low / neither / missing, each constant's boundary, each
+# text feature) is evaluated with the reference semantics, exclusions applied.
+
+MAX_CASES = 50_000  # combinations checked per pair; larger inputs are sampled at their boundaries only
+
+
+def opposite_diagnoses(ruleset) -> list[Problem]:
+    problems: list[Problem] = []
+    by_stage: dict[str, list] = {}
+    for loaded in ruleset.rules:
+        if loaded.rule.enabled:
+            by_stage.setdefault(loaded.rule.stage, []).append(loaded)
+    for stage, loaded_rules in by_stage.items():
+        titled = [lr for lr in loaded_rules if lr.rule.then.title is not None]
+        pairs = []
+        for i, a in enumerate(titled):
+            opp_a = set().union(*(opposing(h) for h in a.rule.heuristics))
+            for b in titled[i + 1:]:
+                if opp_a & set(b.rule.heuristics) and b.rule.id not in a.rule.excludes \
+                        and a.rule.id not in b.rule.excludes:
+                    pairs.append((a, b))
+        if not pairs:
+            continue
+        compiled = compile_rules([lr.rule for lr in loaded_rules], ruleset.levels, None, None,
+                                 name=f"lint-{stage}")
+        for a, b in pairs:
+            example = _co_firing(compiled, a.rule.id, b.rule.id)
+            if example is not None:
+                problems.append(a.problem(T(
+                    zh=f"规则 {a.rule.id}({'/'.join(a.rule.heuristics)})和 {b.rule.id}({'/'.join(b.rule.heuristics)})"
+                       f"的诊断相互矛盾,却可能出现在同一条视频上(例如:{example.zh});"
+                       f"给其中一条加 `excludes`,或加一条合并两者的规则并排除它们",
+                    en=f"rules {a.rule.id} ({'/'.join(a.rule.heuristics)}) and {b.rule.id} "
+                       f"({'/'.join(b.rule.heuristics)}) give opposite diagnoses and can fire on one video "
+                       f"(e.g. {example.en}); add `excludes` to one of them, or a combined rule that excludes both"),
+                    ("id",)))
+    return problems
+
+
+def _closure(compiled, rule_ids) -> list[str]:
+    """The rules these rules depend on through signals, and themselves."""
+    derivers: dict[str, list[str]] = {}
+    for rid, info in compiled.info.items():
+        if info.rule.then.signal:
+            derivers.setdefault(info.rule.then.signal, []).append(rid)
+    seen, todo = set(), list(rule_ids)
+    while todo:
+        rid = todo.pop()
+        if rid in seen:
+            continue
+        seen.add(rid)
+        for src in compiled.info[rid].conditions:
+            if src.signal:
+                todo.extend(derivers.get(src.signal, []))
+    return [rid for rid in compiled.info if rid in seen]
+
+
+def _input_space(compiled, rule_ids):
+    """[(field or metric, [(assignment dict, zh, en), ...]), ...]: the states each input can take."""
+    leaves: dict[str, set] = {}
+    levels: dict[str, dict[str, str]] = {}  # metric -> {feature: side}
+    level_metrics = {src.metric for rid in rule_ids for src in compiled.info[rid].conditions
+                     if src.threshold is not None and src.threshold.kind == "typical"}
+    for rid in rule_ids:
+        for src in compiled.info[rid].conditions:
+            if src.signal:
+                continue
+            th = src.threshold
+            if th is not None and th.kind == "typical":
+                levels.setdefault(src.metric, {})[th.feature] = th.side
+                continue
+            node = src.node
+            for leaf in _leaves(node):
+                if leaf.op in ("exists", "missing") and leaf.field in level_metrics:
+                    continue  # the level's states already include "missing"
+                if leaf.field.startswith("txt:"):
+                    leaves.setdefault(leaf.field, set()).update({True, False})
+                elif leaf.value is None or isinstance(leaf.value, bool) or isinstance(leaf.value, str):
+                    leaves.setdefault(leaf.field, set()).add(leaf.value)
+                else:
+                    v = float(leaf.value)
+                    step = max(abs(v) * 1e-6, 1e-9)
+                    leaves.setdefault(leaf.field, set()).update({v - step, v, v + step})
+    space = []
+    for metric, features in levels.items():
+        states = []
+        for side in ("high", "low", None):
+            assignment = {f: (s == side) for f, s in features.items()}
+            word = {"high": T(zh=f"{metric} 高", en=f"{metric} high"), "low": T(zh=f"{metric} 低", en=f"{metric} low"),
+                    None: None}[side]
+            states.append((assignment | {metric: 0.5}, word))
+        states.append(({}, None))
+        space.append(states)
+    for fieldname, values in leaves.items():
+        states = [({fieldname: v}, T(zh=f"{fieldname}={v}", en=f"{fieldname}={v}"))
+                  for v in sorted(values, key=repr) if v is not None]
+        states.append(({fieldname: "(other)"} if any(isinstance(v, str) for v in values) else {},
+                       None if not any(isinstance(v, str) for v in values) else
+                       T(zh=f"{fieldname} 为其他值", en=f"{fieldname} something else")))
+        space.append(states)
+    return space
+
+
+def _leaves(node):
+    if isinstance(node, Leaf):
+        return [node]
+    if isinstance(node, Not):
+        return _leaves(node.child)
+    return [leaf for child in node.children for leaf in _leaves(child)]
+
+
+def _co_firing(compiled, a: str, b: str) -> T | None:
+    """An input on which rules a and b both end on the card, in words; None when none exists."""
+    # The pair, every titled rule that could take one of them off the card, and what they need.
+    removers = [rid for rid, info in compiled.info.items()
+                if info.rule.then.title is not None and {a, b} & set(info.rule.excludes)]
+    rule_ids = _closure(compiled, [a, b, *removers])
+    space = _input_space(compiled, rule_ids)
+    program = compiled.program
+    strata = [[r for r in stratum if r.id in rule_ids] for stratum in program.strata]
+    total = 1
+    for states in space:
+        total *= len(states)
+    combos = itertools.product(*space) if total <= MAX_CASES else itertools.islice(itertools.product(*space), MAX_CASES)
+    for combo in combos:
+        fact: dict = {}
+        for assignment, _ in combo:
+            fact.update(assignment)
+        fired = _fire(program, strata, fact)
+        if a in fired and b in fired:
+            excluded = {x for rid in fired for x in compiled.info[rid].rule.excludes
+                        if compiled.info[rid].rule.then.title is not None}
+            if a not in excluded and b not in excluded:
+                words = [w for _, w in combo if w is not None]  # typical and missing go without saying
+                return T(zh=",".join(w.zh for w in words), en=", ".join(w.en for w in words))
+    return None
+
+
+def _fire(program, strata, fact: dict) -> set[str]:
+    fired: set[str] = set()
+    derived: set[str] = set()
+    current = dict(fact)
+    for stratum in strata:
+        for name in program.signals:
+            current[signal_field(name)] = name in derived
+        for rule in stratum:
+            if eval_node(rule.when, current) is True:
+                fired.add(rule.id)
+                derived.update(rule.derives)
+    return fired

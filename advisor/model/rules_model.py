@@ -188,6 +188,10 @@ class Rule(_Strict):
     priority: Priority = "medium"
     enabled: bool = True
     description: Optional[T] = Field(None, description="What the rule checks, for `advisor rules show`.")
+    excludes: list[str] = Field(
+        default_factory=list,
+        description="Rule ids whose findings this rule takes off the card when it fires (their signals still hold): "
+                    "for diagnoses that contradict it, or that a combined diagnosis replaces.")
     when: Condition
     then: Then
 

@@ -59,7 +59,30 @@ def check_semantics(ruleset) -> list[Problem]:
             if isinstance(cond, MetricCondition):
                 problems.extend(_check_metric_condition(loaded, path, cond, fields, ruleset.levels))
         problems.extend(_check_texts(loaded, fields))
+    problems.extend(_check_excludes(ruleset))
     problems.extend(_check_signals(ruleset))
+    return problems
+
+
+def _check_excludes(ruleset) -> list[Problem]:
+    """`excludes` names rules of the same stage, other than the rule itself."""
+    stage_of = {loaded.rule.id: loaded.rule.stage for loaded in ruleset.rules}
+    problems = []
+    for loaded in ruleset.rules:
+        rule = loaded.rule
+        for i, other in enumerate(rule.excludes):
+            if other == rule.id:
+                problems.append(loaded.problem(T(zh="规则不能排除它自己", en="a rule cannot exclude itself"),
+                                               ("excludes", i)))
+            elif other not in stage_of:
+                problems.append(loaded.problem(_with_hint(
+                    T(zh=f"excludes 里的规则 {other} 不存在", en=f"excludes names rule {other}, which does not exist"),
+                    did_you_mean(other, stage_of)), ("excludes", i)))
+            elif stage_of[other] != rule.stage:
+                problems.append(loaded.problem(T(
+                    zh=f"excludes 里的规则 {other} 属于 {stage_of[other]} 阶段,而这条规则属于 {rule.stage}",
+                    en=f"excludes names rule {other} of the {stage_of[other]} stage; this rule is a {rule.stage} rule"),
+                    ("excludes", i)))
     return problems
 
 

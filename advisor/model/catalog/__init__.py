@@ -23,6 +23,9 @@ class Heuristic(BaseModel):
     stage: Stage
     title: T
     description: T
+    # Heuristics whose advice contradicts this one's (a loyal core that will come back vs viewers
+    # who may not): rules citing them must not both be on one card (`advisor rules check`).
+    opposes: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -34,3 +37,11 @@ def heuristics() -> dict[str, Heuristic]:
 
 def heuristic_ids() -> tuple[str, ...]:
     return tuple(heuristics())
+
+
+def opposing(hid: str) -> frozenset[str]:
+    """The heuristics whose advice contradicts `hid`'s, in either direction of the catalogue."""
+    catalogue = heuristics()
+    out = set(catalogue[hid].opposes) if hid in catalogue else set()
+    out.update(other.id for other in catalogue.values() if hid in other.opposes)
+    return frozenset(out)
