@@ -7,13 +7,13 @@ import sys
 import click
 
 from advisor.jobs.checklist import checklist, render_checklist
+from advisor.render.html_report import checklist_html
 from advisor.core.output import emit
 from advisor.cli.common import guarded, print_problems, settings
-from advisor.cli.main import cli
 from advisor.cli.options import format_option, run_options
 
 
-@cli.command("checklist")
+@click.command("checklist")
 @click.argument("plans", nargs=-1, required=True)
 @format_option("text", "markdown", "json", "html")
 @run_options
@@ -42,8 +42,6 @@ def checklist_command(plans, fmt, lang, rules_dirs, config_path, engine, output,
     if not result.plans:
         sys.exit(2)
     if fmt == "html":  # one self-contained page (advisor.render.html_report)
-        from advisor.render.html_report import checklist_html
-
         emit(checklist_html(result), output)
     else:
         emit(render_checklist(result, fmt, templates_dir=templates_dir), output)

@@ -10,8 +10,8 @@ import click
 from advisor.core.i18n import T
 from advisor.core.output import emit
 from advisor.jobs.review import render_review, review_paths
+from advisor.render.html_report import review_html
 from advisor.cli.common import guarded, print_problems, report_ignored_columns, settings
-from advisor.cli.main import cli
 from advisor.cli.options import format_option, profile_option, run_options
 
 
@@ -25,7 +25,7 @@ def use_color(output: str | None, stream=None) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-@cli.command("review")
+@click.command("review")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--history", type=click.Path(dir_okay=False), default=None,
               help="Earlier videos of the account, for percentile thresholds and the quadrant baseline. 账号历史数据。")
@@ -59,8 +59,6 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
         click.echo(T(zh="没有可以复盘的视频", en="nothing could be reviewed").get(st.lang), err=True)
         sys.exit(2)
     if fmt == "html":  # one self-contained page with charts (advisor.render.html_report)
-        from advisor.render.html_report import review_html
-
         emit(review_html(result, st.lang, levels=st.ruleset().levels), output)
     else:
         emit(render_review(result, fmt, st.lang, color=fmt == "text" and use_color(output)), output)
