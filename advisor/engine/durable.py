@@ -128,7 +128,7 @@ def _engine():
     (undefined symbol PyEval_CallObject); there advisor.engine uses the reference evaluator."""
     global _api
     if _api is None:
-        import durable_rules_engine
+        import durable_rules_engine  # heavy/optional: imported when used
 
         _api = durable_rules_engine
     return _api
