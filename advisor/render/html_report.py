@@ -86,17 +86,13 @@ def card_metrics(video: dict, baseline: Baseline | None, lang: Lang, labels: dic
     return rows
 
 
-def review_context(result, lang: Lang, *, levels: Levels | None = None) -> dict:
+def review_context(result, lang: Lang, *, levels: Levels) -> dict:
     """What templates/html/review.html.j2 sees: the JSON report, charts, colours, card numbers."""
     from advisor.model.metrics import FIELDS
     from advisor.jobs.review import review_json
     from advisor.jobs.summary import QUADRANT_LABELS
 
     report = review_json(result, lang)
-    if levels is None:
-        from advisor.input.ruleset import load_ruleset
-
-        levels = load_ruleset().levels
     colors = advice_colors(report)
     titles = advice_titles(report, lang)
     form, count = main_form(report)
@@ -137,7 +133,7 @@ def review_context(result, lang: Lang, *, levels: Levels | None = None) -> dict:
     }
 
 
-def review_html(result, lang: Lang, *, levels: Levels | None = None) -> str:
+def review_html(result, lang: Lang, *, levels: Levels) -> str:
     """The review as one self-contained HTML page (`advisor review --format html`).
 
     `levels` are the active named levels (the ruleset's, with the config's overrides), used to
