@@ -12,9 +12,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from advisor.engine import durable_import_error
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 HAN = re.compile(r"[\u4e00-\u9fff]")  # Chinese characters: is a text in zh?
+
+# durable_rules is not installed on Python 3.13+ (pyproject's marker); tests of it skip there.
+needs_durable = pytest.mark.skipif(durable_import_error() is not None,
+                                   reason=f"durable_rules does not import here: {durable_import_error()}")
+# Both engines as a parametrize list: "durable" skips itself where it does not import.
+BOTH_ENGINES = ["python", pytest.param("durable", marks=needs_durable)]
 
 
 def csv_data_rows(path) -> list[list[str]]:

@@ -14,7 +14,7 @@ from advisor.model.plan import Plan
 from advisor.input.ruleset import load_ruleset
 from advisor.input.yamlio import load_yaml
 
-from conftest import EXAMPLES, HAN, ROOT, run_cli
+from conftest import BOTH_ENGINES, EXAMPLES, HAN, ROOT, needs_durable, run_cli
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -59,7 +59,7 @@ def test_the_issues_heuristics_are_all_covered(ruleset):
 
 
 @pytest.mark.parametrize("heuristic", sorted(HEURISTIC_PLANS))
-@pytest.mark.parametrize("engine", ["python", "durable"])
+@pytest.mark.parametrize("engine", BOTH_ENGINES)
 def test_a_plan_fires_each_heuristic_and_another_does_not(ruleset, heuristic, engine):
     fires, quiet = HEURISTIC_PLANS[heuristic]
     hits = [i for i in items_of(ruleset, fires, engine=engine) if heuristic in i.heuristics]
@@ -185,6 +185,7 @@ def test_the_example_plans_load_and_check_as_described(ruleset):
     assert sum(1 for i in draft.items if i.missing == ["goal"]) >= 4
 
 
+@needs_durable
 def test_engines_agree_on_the_examples(ruleset):
     a = checklist_json(checklist([PLANS, PLAN_JSON], ruleset, lang="zh", engine="python"))
     b = checklist_json(checklist([PLANS, PLAN_JSON], ruleset, lang="zh", engine="durable"))

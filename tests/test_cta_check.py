@@ -12,12 +12,12 @@ from advisor.engine.evaluate import StageRunner
 from advisor.input.ruleset import load_ruleset
 from advisor.input.yamlio import load_yaml
 
-from conftest import ROOT, run_cli
+from conftest import BOTH_ENGINES, ROOT, needs_durable, run_cli
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
 CTA_RULES = {"cta-shaming", "cta-bribery", "cta-coercion", "cta-superstition", "cta-stacked-demands"}
-ENGINES = ("python", "durable")
+ENGINES = BOTH_ENGINES
 
 
 def run(*args, input=None):
@@ -112,6 +112,7 @@ def test_every_suggested_rewrite_passes_the_lint(ruleset):
                 assert checker.check(suggestion).clean, (loaded.id, lang, suggestion)
 
 
+@needs_durable
 def test_engines_agree(ruleset):
     texts = [c["text"] for c in cta_cases()]
     with CtaChecker(ruleset, engine="python") as py, CtaChecker(ruleset, engine="durable") as du:

@@ -1,8 +1,12 @@
 """The durable_rules evaluator, case by case: boundaries, failures, reloads, limits, firing.
 
 The generated comparison against the reference is in test_engine_differential.py; these are the
-cases listed in /work/shared/notes/durable_rules.md ("What the differential test ... should
-cover"), written out so a failure names the case.
+cases where durable_rules 2.0.28 is known to go wrong unless driven carefully, written out so a
+failure names the case: values exactly at and within 1e-9 of every threshold; ints against
+floats, bools, negatives, 2^40; floats in exponent range (1e-7, 2.5e20); missing values, None,
+NaN, ±inf; Chinese text, quotes and backslashes; derived facts and how often they fire;
+priority order; a failure injected mid-evaluation, then a check that no fact is left over; a
+reload between batches; rule sets past the engine's limits, rejected at compile time.
 """
 
 from __future__ import annotations

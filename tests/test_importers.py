@@ -303,7 +303,8 @@ def test_unusable_inputs(tmp_path):
     problem = error_of([write(tmp_path, "h.csv", "foo,bar\n1,2\n")])
     assert problem.line == 1 and "no recognisable column" in problem.message.en and "foo" in problem.message.en
     problem = error_of([write(tmp_path, "b.json", '[{"id": "a",}]')])
-    assert (problem.line, problem.col) == (1, 13) and "invalid JSON" in problem.message.en
+    # The position json reports: the trailing comma on Python 3.13+ (column 12), the `}` after it before.
+    assert (problem.line, problem.col) in ((1, 12), (1, 13)) and "invalid JSON" in problem.message.en
     assert "expected a list of videos" in error_of([write(tmp_path, "s.json", '"text"')]).message.en
     problem = error_of([write(tmp_path, "b.yaml", "- id: a\n  views: [1\n")])
     assert problem.file.endswith("b.yaml") and "YAML syntax error" in problem.message.en

@@ -225,7 +225,7 @@ def test_no_diagnosis_leaves_the_lead_to_the_cta_default(ruleset):
     assert cta["tracks"]["like"] and cta["tracks"]["heart"]
 
 
-def test_review_ctas_pass_the_cta_lint(export_review):
+def test_review_ctas_pass_the_cta_lint(export_review, ruleset):
     from advisor.jobs.cta_check import check_text
 
     checked = 0
@@ -235,7 +235,7 @@ def test_review_ctas_pass_the_cta_lint(export_review):
             assert cta["lint"] == {"clean": True, "findings": []}, cta
             # the same lint as `advisor cta check`, run here independently on every line
             for text in [*cta["tracks"].values(), cta["script"]]:
-                assert check_text(text).clean, text
+                assert check_text(text, ruleset).clean, text
                 checked += 1
     assert checked >= 3 * 2 * len(export_review.videos)
 

@@ -12,11 +12,10 @@ from advisor.core.i18n import T
 from advisor.jobs.notebook import append_entry, entry_from_ab
 from advisor.render.emit import emit
 from advisor.cli.common import guarded, print_problems, report_ignored_columns, settings
-from advisor.cli.main import cli
 from advisor.cli.options import format_option, profile_option, run_options
 
 
-@cli.command("ab")
+@click.command("ab")
 @click.argument("a")
 @click.argument("b")
 @click.option("--from", "source", type=click.Path(dir_okay=False), default=None,

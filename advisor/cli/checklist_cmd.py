@@ -9,11 +9,10 @@ import click
 from advisor.jobs.checklist import checklist
 from advisor.render.emit import emit
 from advisor.cli.common import guarded, print_problems, settings
-from advisor.cli.main import cli
 from advisor.cli.options import format_option, run_options
 
 
-@cli.command("checklist")
+@click.command("checklist")
 @click.argument("plans", nargs=-1, required=True)
 @format_option("text", "markdown", "json", "html")
 @run_options

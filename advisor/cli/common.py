@@ -4,8 +4,8 @@ Commands are thin: they turn options into a Settings, call a library function, r
 Every command goes through `settings()` and `Settings.ruleset()`, so --rules, --config,
 --account and advisor.yaml mean the same everywhere, and a broken config or rule folder stops
 the command before anything is evaluated.
-Bad input never shows a traceback: AdvisorError is printed as located problems on standard
-error with exit status 2.
+Bad input never shows a traceback: AdvisorError reaches click as a ProblemsError (a
+click.ClickException), printed as located problems on standard error with exit status 2.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from pathlib import Path
 
 import click
 
-from advisor.input.config import Config, check_account, load_config
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import Lang, T, detect_lang
+from advisor.input.config import Config, check_account, load_config
+from advisor.input.profiles import load_profiles, resolve_profile, shipped_profile_dirs
 from advisor.input.ruleset import RuleSet, collect_ruleset
+from advisor.jobs.lint import clarify
 
 ACCOUNT_META = "advisor.account"  # where the --account option leaves its value (see options.py)
-
-# The language of the last settings() call, so errors raised after it speak the configured language.
-_settings_lang: Lang | None = None
+SETTINGS_META = "advisor.settings"  # where settings() leaves the command's Settings, for error messages
 
 
 @dataclass
@@ -53,8 +53,6 @@ class Settings:
 
     def collect(self, extra_dirs=()) -> tuple[RuleSet, list[Problem]]:
         """Like ruleset(), but returns the problems (for `advisor rules check`)."""
-        from advisor.jobs.lint import clarify
-
         ruleset, problems = collect_ruleset([*self.rule_dirs, *extra_dirs])
         for levels, file in self.config.level_layers(self.account):
             ruleset.levels = ruleset.levels.merged(levels, override_min_history=False)
@@ -70,34 +68,32 @@ def settings(*, lang: str | None = None, config_path: str | None = None, rules_d
     Order of rule folders: the config's, the account's, then --rules. Raises AdvisorError
     (located) for a broken config, an unknown account, or a config profile that does not exist.
     """
-    global _settings_lang
+    ctx = click.get_current_context(silent=True)
     if account is None:
-        ctx = click.get_current_context(silent=True)
         account = ctx.meta.get(ACCOUNT_META) if ctx is not None else None
     config = load_config(config_path)
     check_account(config, account)
     acc = config.accounts.get(account) if account else None
     dirs = config.rule_dirs(account) + [Path(d) for d in rules_dirs]
-    chosen_lang = lang or (acc.lang if acc else None) or config.lang or detect_lang()
-    _settings_lang = chosen_lang
     chosen_profile = profile or (acc.profile if acc else None) or config.profile
-    if profile is None and chosen_profile is not None:
-        _check_config_profile(config, chosen_profile, dirs, ("accounts", account, "profile") if acc and acc.profile
-                              else ("profile",))
-    return Settings(
-        lang=chosen_lang,
+    st = Settings(
+        lang=lang or (acc.lang if acc else None) or config.lang or detect_lang(),
         config=config,
         rule_dirs=dirs,
         engine=engine or config.engine,
         profile=chosen_profile,
         account=account,
     )
+    if ctx is not None:
+        ctx.meta[SETTINGS_META] = st  # from here on, errors speak the configured language
+    if profile is None and chosen_profile is not None:
+        _check_config_profile(config, chosen_profile, dirs, ("accounts", account, "profile") if acc and acc.profile
+                              else ("profile",))
+    return st
 
 
 def _check_config_profile(config: Config, name: str, dirs: list[Path], path: tuple) -> None:
     """A profile named in advisor.yaml must exist (located at its line), before any import runs."""
-    from advisor.input.profiles import load_profiles, resolve_profile, shipped_profile_dirs
-
     candidate = Path(name)
     if not candidate.is_absolute() and config.file:
         relative = Path(config.file).parent / candidate
@@ -112,15 +108,16 @@ def _check_config_profile(config: Config, name: str, dirs: list[Path], path: tup
                             if p.file is None else p for p in exc.problems]) from None
 
 
-def early_lang() -> Lang:
-    """The language for errors: --lang in argv, else the configured one, else the locale."""
-    argv = sys.argv
-    for i, arg in enumerate(argv):
-        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in ("zh", "en"):
-            return argv[i + 1]  # type: ignore[return-value]
-        if arg.startswith("--lang=") and arg[7:] in ("zh", "en"):
-            return arg[7:]  # type: ignore[return-value]
-    return _settings_lang or detect_lang()
+def error_lang(option_lang: str | None = None) -> Lang:
+    """The language for errors: the command's Settings once settings() has made them, else its
+    --lang option, else the locale."""
+    ctx = click.get_current_context(silent=True)
+    st = ctx.meta.get(SETTINGS_META) if ctx is not None else None
+    if st is not None:
+        return st.lang
+    if option_lang in ("zh", "en"):
+        return option_lang  # type: ignore[return-value]
+    return detect_lang()
 
 
 def print_problems(problems: list[Problem], lang: Lang) -> None:
@@ -128,20 +125,36 @@ def print_problems(problems: list[Problem], lang: Lang) -> None:
         click.echo(problem.format(lang), err=True)
 
 
+class ProblemsError(click.ClickException):
+    """An AdvisorError on its way out through click: located problems, one per line, on standard
+    error, and exit status 2 (bad input, nothing done)."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem], lang: Lang):
+        super().__init__("\n".join(p.format(lang) for p in problems))
+        self.problems = problems
+        self.lang = lang
+
+    def show(self, file=None) -> None:
+        if file is None:
+            print_problems(self.problems, self.lang)
+            return
+        for problem in self.problems:
+            click.echo(problem.format(self.lang), file=file)
+
+
 def guarded(fn):
-    """Run a command; turn AdvisorError into located messages and exit status 2."""
+    """Run a command; AdvisorError becomes a ProblemsError (located messages, exit status 2)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        global _settings_lang
-        _settings_lang = None  # a previous command's language (tests run many in one process)
         try:
             return fn(*args, **kwargs)
         except AdvisorError as exc:
-            print_problems(exc.problems, early_lang())
-            sys.exit(2)
+            raise ProblemsError(exc.problems, error_lang(kwargs.get("lang"))) from None
         except KeyboardInterrupt:
-            click.echo(T(zh="已中断", en="interrupted").get(early_lang()), err=True)
+            click.echo(T(zh="已中断", en="interrupted").get(error_lang(kwargs.get("lang"))), err=True)
             sys.exit(130)
         except BrokenPipeError:
             # The reader went away (e.g. `advisor review ... | head`); nothing left to say.

@@ -13,7 +13,6 @@ from advisor.core.i18n import T
 from advisor.model.metrics import FORMS
 from advisor.render.emit import emit
 from advisor.cli.common import guarded, settings
-from advisor.cli.main import cli
 from advisor.cli.options import run_options
 
 
@@ -22,7 +21,7 @@ def _format_option(fn):
                         help="Output format. 输出格式。")(fn)
 
 
-@cli.group("cta", invoke_without_command=True)
+@click.group("cta", invoke_without_command=True)
 @click.option("--goal", type=click.Choice(list(GOALS)), default="both", show_default=True,
               help="What the video is for; decides which track leads. 互动目标,决定先说哪一轨。")
 @click.option("--form", type=click.Choice(list(FORMS)), default=None,

@@ -9,11 +9,10 @@ import click
 from advisor.jobs.goals import run_goals
 from advisor.render.emit import emit
 from advisor.cli.common import guarded, print_problems, report_ignored_columns, settings
-from advisor.cli.main import cli
 from advisor.cli.options import format_option, profile_option, run_options
 
 
-@cli.command("goals")
+@click.command("goals")
 @click.argument("goals_file", metavar="GOALS.yaml", type=click.Path(dir_okay=False))
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--history", type=click.Path(dir_okay=False), default=None,

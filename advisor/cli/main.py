@@ -1,4 +1,5 @@
-"""The `advisor` command group. Each command lives in its own module of this package."""
+"""The `advisor` command group. Each command lives in its own module of this package, as a
+plain click command or group; this module adds them to `cli` (the modules never import it)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import platform
 import click
 
 from advisor import __version__
+from advisor.cli import ab_cmd, checklist_cmd, cta_cmd, goals_cmd, review_cmd, rules_cmd, schema_cmd, tiers_cmd
 from advisor.engine import default_engine, durable_import_error
 
 
@@ -42,13 +44,14 @@ def cli():
     """
 
 
-def _register() -> None:
-    from advisor.cli import review_cmd, rules_cmd, schema_cmd  # noqa: F401  (each module adds its commands to `cli`)
-    from advisor.cli import ab_cmd, goals_cmd, tiers_cmd  # noqa: F401
-    from advisor.cli import checklist_cmd, cta_cmd  # noqa: F401
-
-
-_register()
+cli.add_command(review_cmd.review_command)
+cli.add_command(checklist_cmd.checklist_command)
+cli.add_command(cta_cmd.cta_group)
+cli.add_command(ab_cmd.ab_command)
+cli.add_command(goals_cmd.goals_command)
+cli.add_command(tiers_cmd.tiers_command)
+cli.add_command(rules_cmd.rules_group)
+cli.add_command(schema_cmd.schema_command)
 
 
 def main() -> None:

@@ -11,7 +11,6 @@ from advisor.core.i18n import T
 from advisor.jobs.review import review_paths
 from advisor.render.emit import emit
 from advisor.cli.common import guarded, print_problems, report_ignored_columns, settings
-from advisor.cli.main import cli
 from advisor.cli.options import format_option, profile_option, run_options
 
 
@@ -25,7 +24,7 @@ def use_color(output: str | None, stream=None) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
-@cli.command("review")
+@click.command("review")
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--history", type=click.Path(dir_okay=False), default=None,
               help="Earlier videos of the account, for percentile thresholds and the quadrant baseline. 账号历史数据。")

@@ -8,15 +8,23 @@ from pathlib import Path
 
 import click
 
+from advisor.cli.common import guarded, print_problems, settings
+from advisor.cli.options import config_option, lang_option, output_option, rules_option
 from advisor.core import paths as shipped_paths
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
-from advisor.core.i18n import T
-from advisor.cli.common import guarded, print_problems, settings
-from advisor.cli.main import cli
-from advisor.cli.options import config_option, lang_option, output_option, rules_option
+from advisor.core.i18n import LANGS, T
+from advisor.core.output import emit
+from advisor.engine import ENGINES, durable_import_error
+from advisor.input.ruleset import load_ruleset
+from advisor.jobs.lint import lint
+from advisor.jobs.ruledocs import docs_for, format_table, rule_rows, show_rule
+from advisor.jobs.ruletest import run_rule_tests
+from advisor.render.emit import emit as emit_report
+from advisor.model.catalog import heuristics
+from advisor.model.stages import STAGES
 
 
-@cli.group("rules")
+@click.group("rules")
 def rules_group():
     """Check, test, list and document rules. 检查、测试、列出和说明规则。"""
 
@@ -42,8 +50,6 @@ def check_command(paths, rules_dirs, config_path, lang):
     Example:
       advisor rules check examples/my-rules
     """
-    from advisor.jobs.lint import lint
-
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs)
     folders = [Path(p) for p in paths]
     missing = [f for f in [*st.rule_dirs, *folders] if not f.is_dir()]
@@ -102,11 +108,6 @@ def test_command(paths, rules_dirs, config_path, engine, fmt, verbose, lang, out
       advisor rules test
       advisor rules test examples/my-rules
     """
-    from advisor.engine import ENGINES, durable_import_error
-    from advisor.input.ruleset import load_ruleset
-    from advisor.jobs.ruletest import run_rule_tests
-    from advisor.render.emit import emit
-
     layers, targets = _split_test_paths(paths)
     st = settings(lang=lang, config_path=config_path, rules_dirs=[*rules_dirs, *map(str, layers)],
                   engine=None if engine == "all" else engine)
@@ -117,18 +118,12 @@ def test_command(paths, rules_dirs, config_path, engine, fmt, verbose, lang, out
     else:
         engines = (st.engine,)
     run = run_rule_tests(targets or None, ruleset=ruleset, shipped_ruleset=shipped, engines=engines)
-    emit(run, fmt, st.lang, output=output, verbose=verbose)
+    emit_report(run, fmt, st.lang, output=output, verbose=verbose)
     sys.exit(run.exit_code())
 
 
-def _stage_choices() -> list[str]:
-    from advisor.model.stages import STAGE_FIELDS
-
-    return list(STAGE_FIELDS)
-
-
 @rules_group.command("list")
-@click.option("--stage", type=click.Choice(_stage_choices()), default=None, help="Only rules of this stage. 只列该阶段。")
+@click.option("--stage", type=click.Choice(list(STAGES)), default=None, help="Only rules of this stage. 只列该阶段。")
 @click.option("--heuristic", default=None, help="Only rules encoding this heuristic, e.g. H10. 只列该启发式的规则。")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Output format. 输出格式。")
@@ -146,9 +141,6 @@ def list_command(stage, heuristic, fmt, rules_dirs, config_path, lang):
       advisor rules list --heuristic H10
       advisor rules list --stage review --rules examples/my-rules --lang zh
     """
-    from advisor.model.catalog import heuristics
-    from advisor.jobs.ruledocs import format_table, rule_rows
-
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs)
     if heuristic and heuristic.upper() not in heuristics():
         hint = did_you_mean(heuristic.upper(), heuristics())
@@ -179,8 +171,6 @@ def show_command(rule_id, rules_dirs, config_path, lang):
     Example:
       advisor rules show emotion-gap --lang zh
     """
-    from advisor.jobs.ruledocs import show_rule
-
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs)
     ruleset = st.ruleset()
     loaded = ruleset.get(rule_id)
@@ -209,10 +199,6 @@ def docs_command(rules_dirs, config_path, lang, output):
     Example:
       advisor rules docs --output docs/rules.md
     """
-    from advisor.core.i18n import LANGS
-    from advisor.core.output import emit
-    from advisor.jobs.ruledocs import docs_for
-
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs)
     text = docs_for(st.ruleset(), langs=(lang,) if lang else LANGS)
     emit(text, output)

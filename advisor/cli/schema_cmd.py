@@ -6,14 +6,14 @@ from pathlib import Path
 
 import click
 
-from advisor.core.i18n import T
-from advisor.jobs.schemas import SCHEMA_NAMES
 from advisor.cli.common import guarded, settings
-from advisor.cli.main import cli
 from advisor.cli.options import config_option, output_option, rules_option
+from advisor.core.i18n import T
+from advisor.core.output import emit
+from advisor.jobs.schemas import SCHEMA_NAMES, schema_text, write_schemas
 
 
-@cli.command("schema")
+@click.command("schema")
 @click.argument("name", type=click.Choice([*SCHEMA_NAMES, "all"]))
 @rules_option
 @config_option
@@ -34,9 +34,6 @@ def schema_command(name, rules_dirs, config_path, output, output_dir):
       advisor schema rules --rules examples/my-rules --output examples/my-rules/rules.schema.json
       advisor schema all --output-dir rules/schemas
     """
-    from advisor.core.output import emit
-    from advisor.jobs.schemas import schema_text, write_schemas
-
     st = settings(config_path=config_path, rules_dirs=rules_dirs)
     ruleset = st.ruleset()
     if name == "all":

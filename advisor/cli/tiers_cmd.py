@@ -9,11 +9,10 @@ import click
 from advisor.jobs.tiers import run_tiers
 from advisor.render.emit import emit
 from advisor.cli.common import guarded, print_problems, settings
-from advisor.cli.main import cli
 from advisor.cli.options import format_option, run_options
 
 
-@cli.command("tiers")
+@click.command("tiers")
 @click.argument("viewers", metavar="VIEWERS.csv")
 @click.option("--ids/--no-ids", default=True, show_default=True,
               help="List the viewer ids of each tier (--no-ids: counts only). 是否列出每层的观众ID。")

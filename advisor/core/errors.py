@@ -6,6 +6,7 @@ status 2 when nothing could be done (1 when a batch went on past some of them).
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 
 from advisor.core.i18n import Lang, T
@@ -67,8 +68,6 @@ class AdvisorError(Exception):
 
 def did_you_mean(word: str, choices, lang: Lang | None = None) -> T | None:
     """A 'did you mean' hint, or None when nothing is close enough."""
-    import difflib
-
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     if not close:
         return None

@@ -11,7 +11,7 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateSyntaxError, select_autoescape
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
 from advisor.core.errors import AdvisorError, Problem
@@ -126,8 +126,6 @@ def render_text(source: str, context: dict, lang: Lang) -> str:
 
 def render_template(folder: Path, name: str, context: dict, lang: Lang) -> str:
     """Render a template file from `folder`; a broken template becomes a located AdvisorError."""
-    from jinja2 import TemplateError, UndefinedError
-
     path = folder / name
     if path.is_file() and path.stat().st_size > MAX_TEMPLATE_BYTES:
         raise AdvisorError([Problem(T(zh=f"模板超过 {MAX_TEMPLATE_BYTES} 字节", en=f"template larger than {MAX_TEMPLATE_BYTES} bytes"), file=str(path))])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from advisor.engine.durable import DurableEvaluator
 from advisor.engine.program import Program
 from advisor.engine.reference import ReferenceEvaluator
 
@@ -20,7 +21,7 @@ ENGINES = ("durable", "python")
 def durable_import_error() -> str | None:
     """None when durable_rules imports here, else why not (shown by `advisor --version`)."""
     try:
-        import durable_rules_engine  # noqa: F401
+        import durable_rules_engine  # noqa: F401  # heavy/optional: imported when used
     except Exception as exc:  # ImportError, or the undefined-symbol error on 3.13+
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -36,7 +37,5 @@ def make_evaluator(program: Program, engine: str | None = None):
     if engine == "python":
         return ReferenceEvaluator(program)
     if engine == "durable":
-        from advisor.engine.durable import DurableEvaluator
-
         return DurableEvaluator(program)
     raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")

@@ -28,8 +28,9 @@ How a Program becomes durable rulesets
 - Values never reach the engine as themselves: each is replaced by its *rank* among the
   constants its field is compared with, and a value of another type, or NaN, by a *sentinel*
   rank below (LO) or above (HI) every constant. This removes, by construction, every encoding
-  pitfall measured in durable_rules 2.0.28 (/work/shared/notes/durable_rules.md); the details
-  are in advisor.engine.durable_encoding. `_Translator` ranks the constants and picks, for each
+  pitfall of durable_rules 2.0.28 (it rejects numbers in exponent notation and infinities, turns
+  NaN into null, coerces strings against numbers, clamps large integers and orders some strings
+  unlike Python); the list and the details are in advisor.engine.durable_encoding. `_Translator` ranks the constants and picks, for each
   leaf, the LO or HI copy of its field.
 - Every rule is ANDed with a kind marker `k == 1` (the engine's hidden state fact
   `{"sid", "id": "sid-...", "$s": 1}` matches a rule made only of `$nex` conditions, and under the
@@ -128,7 +129,7 @@ def _engine():
     (undefined symbol PyEval_CallObject); there advisor.engine uses the reference evaluator."""
     global _api
     if _api is None:
-        import durable_rules_engine
+        import durable_rules_engine  # heavy/optional: imported when used
 
         _api = durable_rules_engine
     return _api

@@ -4,12 +4,13 @@ Each fact value is replaced by its *rank* among the constants its field is compa
 sorted distinct constants c_0 < ... < c_{n-1}, constant c_j is the integer 2j+1; a value equal
 to c_j is 2j+1, a value strictly between c_{j-1} and c_j is 2j. Every comparison against a
 constant gives the same answer on the ranks as Python gives on the values, and durable only ever
-compares small integers. This removes, by construction, every encoding pitfall measured in
-durable_rules 2.0.28 (/work/shared/notes/durable_rules.md): exponent notation rejected (error
-204: 1e-05 was silently lost with plain json.dumps), inf rejected (202), NaN turned into null,
-integers clamped above 2^63, int-vs-double comparisons rounding above 2^53, strings coerced
-against numbers ("abc" > 5 is true), `true == 1`, prefix-ordered strings ("abc" < "abc!" is
-false), strings over 65,535 bytes compared wrongly, Chinese text, quotes and backslashes in JSON.
+compares small integers. This removes, by construction, every encoding pitfall of durable_rules
+2.0.28, each measured on that version: exponent notation rejected in facts and in thresholds
+alike (error 204; plain json.dumps writes 1e-05, and tiny heart rates are normal data), inf
+rejected (202), NaN turned into null, integers clamped above 2^63, int-vs-double comparisons
+rounding above 2^53, strings coerced against numbers ("abc" > 5 is true), `true == 1`,
+prefix-ordered strings ("abc" < "abc!" is false), strings over 65,535 bytes compared wrongly,
+Chinese text, quotes and backslashes in JSON.
 
 The reference's type rule (a string, a bool and a number never compare equal or ordered: the
 leaf is false, `!=` true) and NaN (every comparison false, `!=` true) are reproduced with a

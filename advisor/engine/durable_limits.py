@@ -1,8 +1,8 @@
 """durable_rules' limits, a model of its matching network to check them, and rule splitting.
 
 durable_rules 2.0.28 fails on rule sets past fixed-size tables in its C code, and not always
-with an error: some limits hang or segfault (/work/shared/notes/durable_rules.md, "Crashes and
-limits"). So every ruleset the evaluator (advisor.engine.durable) builds is checked here first,
+with an error: past some limits `assert_fact` or `create_ruleset` hangs holding the GIL, or the
+process segfaults (the measured limits are listed below). So every ruleset the evaluator (advisor.engine.durable) builds is checked here first,
 on engine expressions (advisor.engine.durable_expr), and rules are split and packed until each
 ruleset meets every limit; what cannot be made to fit is rejected with an AdvisorError naming
 the rules, before the engine sees anything.

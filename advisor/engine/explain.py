@@ -21,6 +21,7 @@ from advisor.model.metrics import FieldInfo
 from advisor.core.templating import format_value, render_text
 from advisor.model.rules_model import PRIORITY_RANK, AllCondition, AnyCondition, NotCondition, Rule
 from advisor.model.stages import STAGE_FIELDS
+import re
 
 MARGIN_CAP = 10.0
 # Below this weight of the account's own history (prior_videos 10: fewer than 20 videos), the
@@ -291,7 +292,6 @@ def _threshold_source(threshold, lang: Lang) -> str:
 
 
 def _matched(src: SourceCondition, fact: dict) -> str | None:
-    import re
 
     text = fact.get(src.metric)
     if not isinstance(text, str):

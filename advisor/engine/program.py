@@ -17,6 +17,7 @@ Semantics (both engines must agree, by test):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -77,8 +78,6 @@ class TextFeature:
     mode: str = "any"  # any: one pattern matches; all: every pattern matches
 
     def compute(self, fact: dict) -> bool | None:
-        import re
-
         text = fact.get(self.source)
         if not isinstance(text, str):
             return None

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.i18n import T
 from advisor.model.levels import LevelDef, Levels
+from advisor.model.stages import STAGE_FIELDS
 from advisor.input.yamlio import Locator, load_yaml, problems_from_validation_error
 
 CONFIG_NAME = "advisor.yaml"
@@ -150,8 +151,6 @@ def _check(config: Config) -> list[Problem]:
 
 
 def _check_level_metrics(config: Config, levels: LevelOverrides, base: tuple) -> list[Problem]:
-    from advisor.model.stages import STAGE_FIELDS
-
     known = list(dict.fromkeys(name for fields in STAGE_FIELDS.values() for name in fields))  # as ruleset allows
     out = []
     for metric in levels:

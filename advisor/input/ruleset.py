@@ -26,6 +26,7 @@ from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.i18n import T
 from advisor.model.levels import Levels
 from advisor.model.rules_model import Rule, RulePatch, is_tag
+from advisor.model.semantics import check_semantics as semantic_problems
 from advisor.model.stages import STAGE_FIELDS
 from advisor.input.yamlio import load_yaml, problems_from_validation_error
 
@@ -227,7 +228,5 @@ def collect_ruleset(user_folders=(), *, include_shipped: bool = True,
         rules = _layer(rules, entries, origin, problems)
     ruleset = RuleSet(rules, levels, [f for f, _ in folders], levels_files)
     if check_semantics:
-        from advisor.model.semantics import check_semantics as semantic_problems
-
         problems.extend(semantic_problems(ruleset))
     return ruleset, problems

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any, Callable, Iterable, Mapping, Union, get_args, get_origin
 
 import yaml
+from pydantic import BaseModel
 from yaml.nodes import ScalarNode
 
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
@@ -445,8 +446,6 @@ def _model_fields_at(model: Any, path: tuple) -> set[str]:
     Optional/Union/Annotated are flattened; list items and dict values are stepped into; path
     parts that match nothing (pydantic's union tags) are skipped.
     """
-    from pydantic import BaseModel
-
     def is_model(tp: Any) -> bool:
         return isinstance(tp, type) and issubclass(tp, BaseModel)
 

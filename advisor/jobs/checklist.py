@@ -29,6 +29,7 @@ from advisor.input.plans import LoadedPlan, load_plans  # noqa: F401  (load_plan
 from advisor.model.plan import PLAN_FIELDS, Plan
 from advisor.core.templating import render_text
 from advisor.model.rules_model import NUMERIC_OPS, PRIORITY_RANK, TEXT_OPS
+from advisor.engine import default_engine
 
 STATUSES = ("todo", "consider", "ok")
 STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
@@ -256,7 +257,6 @@ def check_plan(plan: Plan, runner: StageRunner, checker: CtaChecker, lang: Lang)
 def build_checklist(plans, ruleset, *, lang: Lang = "zh", engine: str | None = None,
                     problems: list[Problem] | None = None) -> Checklist:
     """Checklists for `plans` (Plan or LoadedPlan objects) with the plan- and cta-stage rules."""
-    from advisor.engine import default_engine
 
     out = []
     with StageRunner(ruleset, "plan", engine=engine) as runner, CtaChecker(ruleset, engine=engine) as checker:

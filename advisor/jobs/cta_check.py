@@ -142,11 +142,7 @@ def read_text_file(path: str) -> tuple[str, str]:
 class CtaChecker:
     """Checks many texts with one compiled rule set; use as a context manager."""
 
-    def __init__(self, ruleset=None, *, engine: str | None = None):
-        if ruleset is None:
-            from advisor.input.ruleset import load_ruleset
-
-            ruleset = load_ruleset()
+    def __init__(self, ruleset, *, engine: str | None = None):
         self.ruleset = ruleset
         self.runner = StageRunner(ruleset, "cta", engine=engine)
 
@@ -167,7 +163,7 @@ class CtaChecker:
         self.close()
 
 
-def check_text(text: str, ruleset=None, *, engine: str | None = None, source: str | None = None) -> CheckResult:
+def check_text(text: str, ruleset, *, engine: str | None = None, source: str | None = None) -> CheckResult:
     """Lint one CTA text against the cta-stage rules (shipped ones when `ruleset` is None)."""
     with CtaChecker(ruleset, engine=engine) as checker:
         return checker.check(text, source=source)

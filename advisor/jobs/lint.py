@@ -37,6 +37,9 @@ from advisor.core.templating import environment, format_value
 from advisor.model.rules_model import (AllCondition, AnyCondition, MetricCondition, NotCondition, SignalCondition,
                           leaf_conditions)
 from advisor.input.yamlio import load_yaml
+from advisor.engine.explain import OP_WORDS
+from advisor.input.profiles import load_profiles
+from advisor.jobs.ruledocs import display_path
 
 FORM_KEYS = ("default",) + FORMS
 NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "==", "in": "not_in", "not_in": "in",
@@ -199,8 +202,6 @@ def _feasible(atoms) -> bool:
 
 
 def _op(op: str, lang: Lang) -> str:
-    from advisor.engine.explain import OP_WORDS
-
     return OP_WORDS[op].get(lang) if op in OP_WORDS else op
 
 
@@ -299,8 +300,6 @@ def duplicates(rules) -> list[Problem]:
         if first is None:
             seen[key] = loaded
             continue
-        from advisor.jobs.ruledocs import display_path
-
         line, _ = first.position()
         where = f"{display_path(first.file)}:{line}" if line else display_path(first.file)
         out.append(loaded.problem(T(
@@ -374,8 +373,6 @@ def _can_fire(rules, reach: set[str] | None) -> dict[str, bool]:
 
 
 def unreachable(ruleset, profile_dirs=None) -> list[Problem]:
-    from advisor.input.profiles import load_profiles
-
     dirs = profile_dirs if profile_dirs is not None else ruleset.profile_dirs()
     try:
         profiles = load_profiles(dirs)

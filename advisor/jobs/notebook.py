@@ -20,6 +20,7 @@ from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import Lang, T
 from advisor.core.output import write_atomic
 from advisor.input.sources import decode_utf8, read_file
+from advisor.input.yamlio import load_yaml
 
 MARKDOWN_EXTS = (".md", ".markdown")
 YAML_EXTS = (".yaml", ".yml")
@@ -185,8 +186,6 @@ def _append_markdown(old: str, entry: NotebookEntry, lang: Lang) -> str:
 
 
 def _append_yaml(path: Path, old: str, entry: NotebookEntry) -> str:
-    from advisor.input.yamlio import load_yaml
-
     if old.strip():
         before, locator = load_yaml(old, filename=str(path), max_bytes=MAX_NOTEBOOK_BYTES)
         if before is not None and not isinstance(before, list):

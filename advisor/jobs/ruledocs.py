@@ -25,7 +25,9 @@ from advisor.core.i18n import LANGS, Lang, T
 from advisor.model.levels import FORM_LABELS, Levels
 from advisor.model.metrics import FORMS
 from advisor.core.paths import shipped_rules
-from advisor.model.rules_model import AllCondition, AnyCondition, MetricCondition, NotCondition, SignalCondition
+from advisor.model.rules_model import (AllCondition, AnyCondition, MetricCondition, NotCondition, SignalCondition,
+                                       leaf_conditions)
+from advisor.jobs.ruletest import _behind, discover, load_test_file, run_case
 
 MAX_PATTERNS_SHOWN = 4  # regular expressions are for the rule file; a sentence names a few
 
@@ -247,8 +249,6 @@ def show_rule(loaded, ruleset, lang: Lang) -> str:
 
 
 def _signal_sources(rule, ruleset) -> list[tuple[str, list[str]]]:
-    from advisor.model.rules_model import leaf_conditions
-
     out = []
     for _, cond in leaf_conditions(rule.when):
         if isinstance(cond, SignalCondition):
@@ -271,8 +271,6 @@ def find_examples(ruleset, cases, engine: str = "python") -> dict[str, dict[str,
     """Per rule id: an example case that fires it ('fires') and one that does not ('not'),
     taken from the rule tests and checked by running them (the reference engine, for
     reproducible docs)."""
-    from advisor.jobs.ruletest import _behind, run_case
-
     out: dict[str, dict[str, Example]] = {}
     for case in cases:
         wanted = [(rid, "fires") for rid in case.fire] + [(rid, "not") for rid in case.not_fire]
@@ -444,8 +442,6 @@ def _rule_section(loaded, ruleset, catalogue, examples, langs) -> list[str]:
 
 def docs_for(ruleset, test_paths=None, langs=LANGS) -> str:
     """The catalogue for `ruleset`, examples from `test_paths` (default: the rule set's tests/)."""
-    from advisor.jobs.ruletest import discover, load_test_file
-
     files, _ = discover(test_paths if test_paths else ruleset.test_dirs())
     cases = []
     for path in files:

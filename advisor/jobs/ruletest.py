@@ -1,9 +1,10 @@
 """Rule tests (`advisor rules test`): example inputs and the rules that must, or must not, fire.
 
 A test file is a YAML list of cases in a rule folder's tests/ (the format is in docs/design.md,
-"Rule tests"). Each case gives one input of a *fact kind* (`video` for review rules, `plan`
-for plan rules, `text` for cta rules; other stages register their own with
-`register_fact_kind`), optionally the account's `history`, and what to expect:
+"Rule tests"). Each case gives one input of a *fact kind*, optionally the account's `history`,
+and what to expect. There is a fact kind per stage of the registry (advisor.model.stages.STAGES),
+keyed by the stage's `test_key`: `video` for review rules, `plan` for plan rules, `text` for cta
+rules, and for the other stages a mapping of the stage's fields under the stage's name:
 
     - name: a well-watched video with few hearts shows the emotional gap
       video: {form: short_video, views: 10000, likes: 300, hearts: 20, comments: 40,
@@ -33,12 +34,18 @@ from jinja2 import TemplateError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
+from advisor.core.i18n import Lang, T
+from advisor.core.paths import shipped_rules
+from advisor.core.templating import render_text
 from advisor.engine.evaluate import StageRunner
 from advisor.engine.explain import Miss, Outcome, explain, final_fact, outcomes, text_context
-from advisor.core.i18n import Lang, T
-from advisor.model.levels import Baseline
-from advisor.core.templating import render_text
+from advisor.input.profiles import CANONICAL, parse_value
+from advisor.input.values import PARSERS, ValueProblem, parse_rate
 from advisor.input.yamlio import load_yaml, problems_from_validation_error
+from advisor.model.levels import Baseline
+from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics
+from advisor.model.plan import Plan
+from advisor.model.stages import STAGE_FIELDS, STAGES, StageSpec
 
 TEST_SUFFIXES = (".yaml", ".yml")
 MAX_CASES_PER_FILE = 5_000
@@ -79,10 +86,6 @@ def register_fact_kind(kind: FactKind) -> None:
 def _video_fact(value) -> dict:
     """A video as written in a test: canonical fields (values as exported are fine: "45%", "1.2万"),
     and optionally derived rates given directly when their counts are not."""
-    from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics
-    from advisor.input.profiles import CANONICAL, parse_value
-    from advisor.input.values import ValueProblem, parse_rate
-
     if not isinstance(value, dict):
         raise InputProblems([((), T(zh="video 应为键值映射(字段: 值)", en="video must be a mapping (field: value)"))])
     data = dict(value)
@@ -129,8 +132,6 @@ def _video_fact(value) -> dict:
 
 
 def _plan_fact(value) -> dict:
-    from advisor.model.plan import Plan
-
     if not isinstance(value, dict):
         raise InputProblems([((), T(zh="plan 应为键值映射(字段: 值)", en="plan must be a mapping (field: value)"))])
     data = dict(value)
@@ -142,18 +143,6 @@ def _text_fact(value) -> dict:
     if not isinstance(value, str) or not value.strip():
         raise InputProblems([((), T(zh="text 应为一段非空文字(号召文案)", en="text must be a non-empty call-to-action text"))])
     return {"text": value}
-
-
-def _builtin_kinds() -> None:
-    from advisor.model.metrics import VideoMetrics
-    from advisor.model.plan import Plan
-
-    register_fact_kind(FactKind("video", "review", T(zh="视频数据", en="a video's metrics"), _video_fact,
-                                model=VideoMetrics, history=True))
-    register_fact_kind(FactKind("plan", "plan", T(zh="视频计划", en="a planned video"), _plan_fact, model=Plan))
-    register_fact_kind(FactKind("text", "cta", T(zh="号召文案", en="a call-to-action text"), _text_fact,
-                                schema=lambda: {"type": "string", "minLength": 1,
-                                                "description": "A call-to-action text, for cta rules."}))
 
 
 class _CaseBase(BaseModel):
@@ -178,9 +167,6 @@ def _case_model() -> type[BaseModel]:
 
 def _generic_fact(stage: str):
     """A fact for a stage without a registered kind: its field names, values as written."""
-    from advisor.model.stages import STAGE_FIELDS
-    from advisor.input.values import PARSERS, ValueProblem
-
     def build(value) -> dict:
         fields = STAGE_FIELDS[stage]
         if not isinstance(value, dict):
@@ -212,22 +198,32 @@ def _generic_fact(stage: str):
     return build
 
 
-def case_model() -> type[BaseModel]:
-    """The case model; every stage without a registered fact kind gets a generic one, keyed by
-    the stage's name, whose input is a mapping of that stage's fields."""
-    from advisor.model.stages import STAGE_FIELDS
+# The stages whose case input is not a plain mapping of the stage's fields: their builder, the
+# label of their case key (in `advisor schema tests`) and, for an input without a fact model, its schema.
+_BUILDERS: dict[str, tuple[Callable[[Any], dict], T, Optional[Callable[[], dict]]]] = {
+    "review": (_video_fact, T(zh="视频数据", en="a video's metrics"), None),
+    "plan": (_plan_fact, T(zh="视频计划", en="a planned video"), None),
+    "cta": (_text_fact, T(zh="号召文案", en="a call-to-action text"),
+            lambda: {"type": "string", "minLength": 1, "description": "A call-to-action text, for cta rules."}),
+}
 
-    if not FACT_KINDS:
-        _builtin_kinds()
-    covered = {kind.stage for kind in FACT_KINDS.values()}
-    for stage in STAGE_FIELDS:
-        if stage not in covered and stage not in FACT_KINDS:
-            register_fact_kind(FactKind(stage, stage, T(zh=f"{stage} 阶段的数据", en=f"{stage} facts"),
-                                        _generic_fact(stage),
-                                        schema=lambda stage=stage: {
-                                            "type": "object",
-                                            "propertyNames": {"enum": list(STAGE_FIELDS[stage])},
-                                            "description": f"Fields of the {stage} stage."}))
+
+def stage_fact_kind(spec: StageSpec) -> FactKind:
+    """The fact kind of a stage of the registry: keyed by its `test_key`; a stage without a
+    builder of its own takes a mapping of its fields (the generic builder)."""
+    if spec.name in _BUILDERS:
+        build, label, schema = _BUILDERS[spec.name]
+    else:
+        build, label = _generic_fact(spec.name), T(zh=f"{spec.name} 阶段的数据", en=f"{spec.name} facts")
+        schema = (lambda stage=spec.name: {"type": "object", "propertyNames": {"enum": list(STAGE_FIELDS[stage])},
+                                           "description": f"Fields of the {stage} stage."})
+    return FactKind(spec.test_key, spec.name, label, build, model=spec.fact_model, schema=schema,
+                    history=spec.history)
+
+
+def case_model() -> type[BaseModel]:
+    """The case model: the fixed keys plus one optional key per fact kind (one per stage of the
+    registry, keyed by its `test_key`, and any registered with register_fact_kind)."""
     return _case_model()
 
 
@@ -477,8 +473,6 @@ def _supporting(compiled, fired: list[str], fact: dict, rule_id: str) -> list[Ou
 
 def _advice(findings, fact: dict, stage: str, ruleset, fired: list[str], lang: Lang) -> str:
     """Everything the advice says for this input, in `lang`: titles, explanations, actions, suggestions."""
-    from advisor.model.stages import STAGE_FIELDS
-
     fields = STAGE_FIELDS.get(stage, {})
     parts: list[str] = []
     for f in findings:
@@ -619,8 +613,6 @@ def run_rule_tests(paths=None, *, ruleset, shipped_ruleset=None, engines=(None,)
     as shipped) when it is given; all others against `ruleset`. `engines`: each case runs on
     each engine (None: the default one) and passes only when it passes on all.
     """
-    from advisor.core.paths import shipped_rules
-
     run = TestRun(engines=[e or "default" for e in engines])
     files, run.problems = discover(paths if paths else ruleset.test_dirs())
     shipped_dir = shipped_rules()
@@ -657,4 +649,5 @@ def run_json(run: TestRun, lang: Lang) -> dict:
     }
 
 
-_builtin_kinds()
+for _spec in STAGES.values():
+    register_fact_kind(stage_fact_kind(_spec))

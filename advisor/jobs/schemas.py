@@ -17,13 +17,16 @@ import copy
 import json
 from pathlib import Path
 
-from advisor.model.catalog import heuristic_ids
+from advisor.core.output import write_atomic
 from advisor.input.config import Config
-from advisor.model.levels import Levels
-from advisor.model.metrics import FIELDS, FORMS, NUMERIC_KINDS, VideoMetrics
-from advisor.model.plan import Plan
 from advisor.input.profiles import CANONICAL, Profile
+from advisor.input.ruleset import RuleSet
+from advisor.jobs.ruletest import FACT_KINDS, case_model
+from advisor.model.catalog import heuristic_ids
+from advisor.model.levels import Levels
+from advisor.model.metrics import DERIVED, FIELDS, FORMS, NUMERIC_KINDS
 from advisor.model.rules_model import Rule, RulePatch
+from advisor.model.stages import STAGES
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_NAMES = ("rules", "levels", "profile", "plan", "metrics", "config", "tests")
@@ -91,9 +94,8 @@ def _level_names(levels: Levels | None) -> list[str]:
 
 
 def _stage_fields() -> dict[str, dict]:
-    from advisor.model.stages import STAGE_FIELDS
-
-    return STAGE_FIELDS
+    """Every stage of the registry and the fields its rules may test, in the registry's order."""
+    return {name: spec.fields for name, spec in STAGES.items()}
 
 
 def _root(title: str, description: str, body: dict, defs: dict) -> dict:
@@ -179,10 +181,16 @@ def profile_schema() -> dict:
     return _root("advisor platform profile", "Which export columns are which fields (profiles/*.yaml).", profile, defs)
 
 
+# The models of the plan and review stages' facts (a plan file, a metrics file), from the registry.
+PLAN_MODEL = STAGES["plan"].fact_model
+VIDEO_MODEL = STAGES["review"].fact_model
+
+
 def plan_schema() -> dict:
-    plan, defs = _split(Plan)
-    defs["Plan"] = plan
-    body = {"anyOf": [{"$ref": "#/$defs/Plan"}, {"type": "array", "items": {"$ref": "#/$defs/Plan"}}]}
+    plan, defs = _split(PLAN_MODEL)
+    defs[PLAN_MODEL.__name__] = plan
+    ref = {"$ref": f"#/$defs/{PLAN_MODEL.__name__}"}
+    body = {"anyOf": [ref, {"type": "array", "items": ref}]}
     return _root("advisor video plan", "One planned video, or a list of them.", body, defs)
 
 
@@ -200,9 +208,9 @@ def _as_exported(video: dict) -> dict:
 
 
 def metrics_schema() -> dict:
-    video, defs = _split(VideoMetrics)
-    defs["VideoMetrics"] = _as_exported(video)
-    ref = {"$ref": "#/$defs/VideoMetrics"}
+    video, defs = _split(VIDEO_MODEL)
+    defs[VIDEO_MODEL.__name__] = _as_exported(video)
+    ref = {"$ref": f"#/$defs/{VIDEO_MODEL.__name__}"}
     body = {"anyOf": [ref, {"type": "array", "items": ref},
                       {"type": "object", "properties": {"videos": {"type": "array", "items": ref}},
                        "required": ["videos"]}]}
@@ -222,20 +230,16 @@ def config_schema() -> dict:
 
 
 def tests_schema() -> dict:
-    from advisor.jobs.ruletest import FACT_KINDS, case_model
-
     case, defs = _split(case_model())
     for key, kind in FACT_KINDS.items():
         if kind.model is not None:
             inner, more = _split(kind.model)
             defs.update(more)
-            inner = _as_exported(inner) if kind.model is VideoMetrics else inner
+            inner = _as_exported(inner) if kind.model is VIDEO_MODEL else inner
             inner["required"] = [r for r in inner.get("required", []) if r != "id"]  # a test may leave id out
             defs[kind.model.__name__] = inner
             # Derived rates may be given directly in a test video.
-            if kind.model is VideoMetrics:
-                from advisor.model.metrics import DERIVED
-
+            if kind.model is VIDEO_MODEL:
                 inner["properties"].update({name: {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string"}],
                                                    "description": d.description.en} for name, d in DERIVED.items()})
             case["properties"][key] = {"$ref": f"#/$defs/{kind.model.__name__}", "description": kind.label.en}
@@ -249,13 +253,10 @@ def tests_schema() -> dict:
     return _root("advisor rule tests", "Rule test cases (tests/*.yaml in a rule folder).", body, defs)
 
 
-def schema(name: str, ruleset=None) -> dict:
-    """The JSON Schema `name` (one of SCHEMA_NAMES); level names come from `ruleset` when given."""
+def schema(name: str, ruleset: RuleSet) -> dict:
+    """The JSON Schema `name` (one of SCHEMA_NAMES); level names come from the caller's `ruleset`
+    (the rules in use: shipped, user folders and advisor.yaml's levels)."""
     if name == "rules":
-        if ruleset is None:
-            from advisor.input.ruleset import load_ruleset
-
-            ruleset = load_ruleset(check_semantics=False)
         return rules_schema(ruleset.levels)
     builders = {"levels": levels_schema, "profile": profile_schema, "plan": plan_schema,
                 "metrics": metrics_schema, "config": config_schema, "tests": tests_schema}
@@ -264,14 +265,12 @@ def schema(name: str, ruleset=None) -> dict:
     return builders[name]()
 
 
-def schema_text(name: str, ruleset=None) -> str:
+def schema_text(name: str, ruleset: RuleSet) -> str:
     return json.dumps(schema(name, ruleset), ensure_ascii=False, indent=2) + "\n"
 
 
-def write_schemas(folder: Path, ruleset=None) -> list[Path]:
+def write_schemas(folder: Path, ruleset: RuleSet) -> list[Path]:
     """Write every schema into `folder` as <name>.schema.json (atomically); returns the paths."""
-    from advisor.core.output import write_atomic
-
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name in SCHEMA_NAMES:

@@ -22,6 +22,7 @@ from advisor.core.i18n import Lang, T
 from advisor.model.levels import FORM_LABELS, percentile
 from advisor.model.metrics import metric_view
 from advisor.model.rules_model import PRIORITY_RANK
+from advisor.model.metrics import FIELDS
 
 MIN_BASELINE = 5  # videos of a form with both rates before their medians mean anything
 TOP_N = 3
@@ -211,7 +212,6 @@ def summarize(reviews, history: list[dict] | None = None, history_label: str | N
 
 def _title(first, lang: Lang) -> str:
     """A rule's title as rendered for the first video it fired on (titles may use metrics)."""
-    from advisor.model.metrics import FIELDS
 
     finding, fact = first
     return finding.render("title", fact, FIELDS, lang)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,9 +28,15 @@ from advisor.core.i18n import Lang, T
 from advisor.model.metrics import FieldInfo
 from advisor.model.stage_fields import SEGMENT_FIELDS
 from advisor.input.sources import read_bytes
+from advisor.input.ruleset import RuleSet
+from advisor.input.profiles import norm_header
+from advisor.input.importers import decode, read_table
+from advisor.input.values import EXPECT_COUNT, ValueProblem, parse_count, parse_id
+from advisor.engine import default_engine
+from advisor.engine.evaluate import StageRunner
+from advisor.model.levels import Baseline
+from advisor.engine.explain import FACT_KIND
 
-if TYPE_CHECKING:  # the evaluator imports advisor.model.stages, which imports this module's fields
-    from advisor.input.ruleset import RuleSet
 
 STAGE = "segment"
 MAX_BYTES = 50_000_000
@@ -93,7 +99,6 @@ class ViewersFile:
 
 
 def _norm(name: str) -> str:
-    from advisor.input.profiles import norm_header
 
     return norm_header(name)
 
@@ -107,8 +112,6 @@ def load_viewers(path: str | Path, *, stdin=None) -> ViewersFile:
     Raises AdvisorError when the file cannot be used at all (not found, no header, a required
     column missing).
     """
-    from advisor.input.importers import decode, read_table
-    from advisor.input.values import EXPECT_COUNT, ValueProblem, parse_count, parse_id
 
     data, name = read_bytes(path, max_bytes=MAX_BYTES, stdin=stdin)
     table = read_table(decode(data, name)[0], name)
@@ -266,11 +269,8 @@ def tier_fact(name: str, members: list[Viewer], everyone: list[Viewer]) -> dict:
     return {k: v for k, v in fact.items() if v is not None}
 
 
-def assign_tiers(viewers_file: ViewersFile, ruleset: "RuleSet", *, engine: str | None = None) -> TiersResult:
+def assign_tiers(viewers_file: ViewersFile, ruleset: RuleSet, *, engine: str | None = None) -> TiersResult:
     """Sort viewers into tiers with the segment rules, then advise on each tier."""
-    from advisor.engine import default_engine
-    from advisor.engine.evaluate import StageRunner
-    from advisor.model.levels import Baseline
 
     viewers = viewers_file.viewers
     facts = [v.to_fact() for v in viewers]
@@ -297,7 +297,6 @@ def assign_tiers(viewers_file: ViewersFile, ruleset: "RuleSet", *, engine: str |
 
 
 def _thresholds(compiled, signal_of: dict[str, str]) -> dict[str, list[ThresholdLine]]:
-    from advisor.engine.explain import FACT_KIND
 
     out: dict[str, list[ThresholdLine]] = {}
     for rule_id, signal in signal_of.items():
@@ -369,7 +368,7 @@ def tiers_json(result: TiersResult, lang: Lang, *, ids: bool = True) -> dict:
     }
 
 
-def run_tiers(path: str | Path, ruleset: "RuleSet", *, engine: str | None = None, stdin=None) -> TiersResult:
+def run_tiers(path: str | Path, ruleset: RuleSet, *, engine: str | None = None, stdin=None) -> TiersResult:
     """`advisor tiers` as a function: read the viewers table and sort it into tiers."""
     viewers_file = load_viewers(path, stdin=stdin)
     if not viewers_file.viewers:

@@ -16,17 +16,18 @@ from advisor.model.catalog import heuristics
 from advisor.model.strata import StratifyError, stratify
 from advisor.core.errors import Problem, did_you_mean
 from advisor.core.i18n import T
-from advisor.model.metrics import NUMERIC_KINDS, VideoMetrics
-from advisor.model.plan import Plan
+from advisor.model.metrics import NUMERIC_KINDS
 from advisor.core.templating import environment, syntax_problem
 from advisor.model.rules_model import NUMERIC_OPS, TEXT_OPS, MetricCondition, SignalCondition, leaf_conditions
+from advisor.model.stages import STAGE_FIELDS, STAGES
 
 # Names a rule's texts may use besides the stage's fields.
 TEXT_GLOBALS = {"thresholds", "sources", "lang"}
 
 
 def _enum_values(stage: str, name: str) -> tuple | None:
-    model = {"review": VideoMetrics, "plan": Plan}.get(stage)
+    spec = STAGES.get(stage)
+    model = spec.fact_model if spec is not None else None
     if model is None or name not in model.model_fields:
         return None
     annotation = model.model_fields[name].annotation
@@ -43,8 +44,6 @@ def _with_hint(msg: T, hint: T | None) -> T:
 
 
 def check_semantics(ruleset) -> list[Problem]:
-    from advisor.model.stages import STAGE_FIELDS
-
     problems: list[Problem] = []
     catalogue = heuristics()
     for loaded in ruleset.rules:

@@ -23,6 +23,7 @@ from advisor.core.i18n import Lang, T
 from advisor.model.levels import Baseline, Levels, resolve
 from advisor.model.metrics import METRICS, metric_view
 from advisor.core.templating import make_filters
+from advisor.model.levels import FORM_LABELS
 
 # The system's CJK-capable fonts, the same stack as the page (no web font is fetched).
 FONT_STACK = ('"PingFang SC", "Hiragino Sans GB", "Noto Sans CJK SC", "Source Han Sans SC", '
@@ -326,7 +327,6 @@ def likes_hearts_chart(report: dict, lang: Lang, colors: dict[str, str] | None =
     """Like rate (x) against heart rate (y), one dot per video, the baseline medians as lines."""
     import pygal
 
-    from advisor.model.levels import FORM_LABELS
 
     colors = colors or advice_colors(report)
     titles = advice_titles(report, lang)

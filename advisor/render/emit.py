@@ -97,7 +97,7 @@ FORMATS: dict[str, Callable[[ReportKind, Any, Lang, dict], str]] = {
 
 REPORTS: dict[type, ReportKind] = {
     Review: ReportKind("review", lambda r, lang: review_json(r, lang), report_context,
-                       html=lambda r, lang: html_report.review_html(r, lang)),
+                       html=lambda r, lang: html_report.review_html(r, lang, levels=r.ruleset.levels)),
     Checklist: ReportKind("checklist", lambda r, lang: checklist_json(r), lambda r, lang, color: checklist_context(r),
                           html=lambda r, lang: html_report.checklist_html(r),
                           template_names={"text.j2": "checklist.txt.j2", "markdown.md.j2": "checklist.md.j2"}),

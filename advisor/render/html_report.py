@@ -17,13 +17,13 @@ from advisor.render.charts import (FONT_STACK, NO_ADVICE, Chart, advice_colors, 
 from advisor.core.i18n import Lang, T
 from advisor.core.paths import shipped_templates
 from advisor.core.templating import make_filters, render_template
-from advisor.input.ruleset import load_ruleset
 from advisor.jobs.checklist import checklist_json
 from advisor.jobs.review_report import review_json
 from advisor.jobs.summary import QUADRANT_LABELS
 from advisor.model.levels import FORM_LABELS, Baseline, Levels
 from advisor.model.metrics import FIELDS, METRICS, metric_view, view_rows
 from advisor.render.checklist_view import labels as checklist_labels, template_plan
+from advisor.core.templating import format_value
 
 REVIEW_TEMPLATE = "review.html.j2"
 CHECKLIST_TEMPLATE = "checklist.html.j2"
@@ -75,8 +75,6 @@ def _capital(text: str) -> str:
 
 def card_metrics(video: dict, baseline: Baseline | None, lang: Lang, labels: dict) -> list[dict]:
     """The rows of a card's numbers table: the video's value, the baseline median, the gap."""
-    from advisor.core.templating import format_value
-    from advisor.model.metrics import FIELDS, METRICS, metric_view, view_rows
 
     rows = []
     for metric in CARD_METRICS:
@@ -91,11 +89,9 @@ def card_metrics(video: dict, baseline: Baseline | None, lang: Lang, labels: dic
     return rows
 
 
-def review_context(result, lang: Lang, *, levels: Levels | None = None) -> dict:
+def review_context(result, lang: Lang, *, levels: Levels) -> dict:
     """What templates/html/review.html.j2 sees: the JSON report, charts, colours, card numbers."""
     report = review_json(result, lang)
-    if levels is None:
-        levels = result.ruleset.levels if result.ruleset is not None else load_ruleset().levels
     colors = advice_colors(report)
     titles = advice_titles(report, lang)
     form, count = main_form(report)
@@ -137,7 +133,7 @@ def review_context(result, lang: Lang, *, levels: Levels | None = None) -> dict:
     }
 
 
-def review_html(result, lang: Lang, *, levels: Levels | None = None) -> str:
+def review_html(result, lang: Lang, *, levels: Levels) -> str:
     """The review as one self-contained HTML page (`advisor review --format html`).
 
     `levels` are the active named levels (the ruleset's, with the config's overrides), used to
