@@ -22,7 +22,11 @@ from advisor.model.rules_model import MetricCondition, leaf_conditions
 class StageRunner:
     """Evaluates one stage's active rules; use as a context manager."""
 
-    def __init__(self, ruleset: RuleSet, stage: str, *, baseline: Baseline | None = None, engine: str | None = None):
+    def __init__(self, ruleset: RuleSet, stage: str, *, baseline: Baseline | None = None, engine: str | None = None,
+                 extra_levels=()):
+        """extra_levels: (metric, level) pairs to judge besides those the rules test (the review's
+        summary places videos by like and heart levels), in the same false-discovery family, so a
+        card and the summary never disagree about a video."""
         self.ruleset = ruleset
         self.stage = stage
         self.baseline = baseline
@@ -32,7 +36,9 @@ class StageRunner:
         self._by_form: dict[str | None, tuple[Compiled, object]] = {}
         # The (metric, level) pairs the active rules test: only those are judged.
         self._levelled = sorted({(c.metric, c.level) for r in self.loaded for _, c in leaf_conditions(r.rule.when)
-                                 if isinstance(c, MetricCondition) and c.level is not None})
+                                 if isinstance(c, MetricCondition) and c.level is not None}
+                                | {(m, lv) for m, lv in extra_levels
+                                   if m in ruleset.levels.metrics and lv in ruleset.levels.metrics[m]})
         self._typicals: dict[str | None, list[Threshold]] = {}
 
     def _for_form(self, form: str | None):

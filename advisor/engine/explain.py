@@ -276,7 +276,32 @@ def text_context(fact: dict, fields, conditions, lang: Lang) -> dict:
     ctx = {name: fact.get(name) for name in fields}
     ctx["thresholds"] = {c.metric: c.value for c in levelled}
     ctx["sources"] = {c.metric: _threshold_source(c.threshold, lang) for c in levelled}
+    ctx["strength"] = strength(fact, levelled)
     return ctx
+
+
+STRONG_RATIO = 2.0  # a gap of at least 2x (or 1/2) the typical video's value reads as strong
+
+
+def strength(fact: dict, levelled) -> str | None:
+    """How large the gaps behind a finding are, for its words: 'strong' when every typical-range
+    level it rests on is at least STRONG_RATIO from the typical video (half or double), else
+    'moderate'; None when it rests on no typical-range level. A title can then say "no one
+    keeps talking" for a collapse and "less talk than usual" for a credible but modest gap."""
+    judgements = fact.get(JUDGEMENTS) or {}
+    ratios = []
+    for c in levelled:
+        if c.threshold.kind != "typical":
+            continue
+        j = judgements.get(c.threshold.feature)
+        if j is None or not j.at_level:
+            continue
+        ratio = j.ratio()
+        if ratio:
+            ratios.append(ratio)
+    if not ratios:
+        return None
+    return "strong" if all(abs(math.log(r)) >= math.log(STRONG_RATIO) for r in ratios) else "moderate"
 
 
 def because(held: list[Outcome], lang: Lang) -> str:

@@ -21,7 +21,7 @@ from advisor.input.importers import ImportResult, load_videos
 from advisor.input.ruleset import RuleSet
 from advisor.input.sources import STDIN, read_bytes
 from advisor.jobs.review_cta import CTA_FOCUS, GOAL_FOR_LEAD, CtaPlan, CtaWriter, cta_plan  # noqa: F401 (re-exported)
-from advisor.jobs.summary import Summary, summarize
+from advisor.jobs.summary import SUMMARY_LEVELS, Summary, summarize
 from advisor.model.levels import Baseline
 from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics, metric_view
 
@@ -100,7 +100,7 @@ def review(videos: list[VideoMetrics], ruleset: RuleSet, *, history: list[VideoM
     facts = [video.to_fact() for video in videos]
     baseline = make_baseline(videos, history, history_label=history_label, facts=facts)
     reviewed = []
-    with StageRunner(ruleset, "review", baseline=baseline, engine=engine) as runner:
+    with StageRunner(ruleset, "review", baseline=baseline, engine=engine, extra_levels=SUMMARY_LEVELS) as runner:
         runner.prepare(facts)  # every video x metric judged together (false-discovery control)
         for i, (video, fact) in enumerate(zip(videos, facts)):
             fired, findings, misses = runner.run(fact, with_misses=explain_all)
@@ -114,7 +114,8 @@ def review(videos: list[VideoMetrics], ruleset: RuleSet, *, history: list[VideoM
             vr.cta_blocks = {lang: writer.block(vr.cta, vr.video.form, lang) for lang in langs}
     hist_facts = [v.to_fact() for v in history] if history else None
     return Review(reviewed, list(problems or []), baseline, engine or default_engine(), list(files or []),
-                  summarize(reviewed, hist_facts, history_label), history_label, rules, explain_all, ruleset)
+                  summarize(reviewed, hist_facts, history_label, runner=runner), history_label, rules, explain_all,
+                  ruleset)
 
 
 def review_paths(paths, ruleset: RuleSet, *, history: str | None = None, profile=None, engine: str | None = None,

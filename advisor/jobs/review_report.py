@@ -9,6 +9,7 @@ runs the engine.
 from __future__ import annotations
 
 from advisor.core.i18n import Lang
+from advisor.jobs.summary import standing
 from advisor.jobs.review import KEY_METRICS, Review, VideoReview
 from advisor.model.metrics import FIELDS
 
@@ -22,6 +23,7 @@ def video_json(vr: VideoReview, result: Review, lang: Lang) -> dict:
         "source": vr.source,
         "metrics": {m: vr.fact.get(m) for m in KEY_METRICS},
         "quadrant": result.summary.per_video_quadrant.get(vr.video.id) if result.summary else None,
+        "standing": standing(vr.fact, lang),  # "likes high · hearts typical", as the levels judged it
         "findings": [f.to_json(vr.fact, FIELDS, lang, tidy_values=True) for f in vr.findings],
         "fired": list(vr.fired),
         "signals": vr.signals(result.rules),

@@ -1,45 +1,48 @@
 """The account summary of a review: what a batch of videos says at a glance.
 
-- medians: the account's like rate, heart rate, follow-up rate and completion side by side
-  (H05: the signals are read together, never as one number);
-- quadrants: each video placed by its like rate and heart rate against the baseline medians
-  (high = at or above the median), so the operator sees how many videos are likes-led,
-  hearts-led, strong on both or weak on both;
+- medians and typical ranges: the account's like rate, heart rate, follow-up rate and
+  completion side by side (H05: the signals are read together, never as one number), each with
+  the range most of the account's videos fall in;
+- quadrants: each video placed by its like rate and heart rate, each judged high, typical or
+  low the way the rules judge them (advisor.model.levels, the typical mode: credibly outside the
+  account's range given the video's views, under false-discovery control). A video is "likes
+  ahead" only when its likes stand out against its hearts, not when it is 1.10% against a
+  1.09% median; videos on the typical range for both are placed as such;
 - recurring advice: how often each rule fired across the batch;
 - the videos with the most to learn from (see `learning_score` and `most_to_learn`).
 
-The baseline of the quadrants is the --history file when given, else the batch itself, per
-content form, and only when it holds at least MIN_BASELINE videos with both rates; otherwise
-there is none and the videos are listed as unplaced, rather than placed against a median of
-two or three numbers.
+The baseline is the --history file when given, else the batch itself, per content form.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from advisor.core.i18n import Lang, T
-from advisor.model.levels import FORM_LABELS, percentile
-from advisor.model.metrics import metric_view
+from advisor.model.levels import COUNT_MODELS, FORM_LABELS, level_feature, percentile, sig
+from advisor.model.metrics import FIELDS, metric_view
 from advisor.model.rules_model import PRIORITY_RANK
-from advisor.model.metrics import FIELDS
 
-MIN_BASELINE = 5  # videos of a form with both rates before their medians mean anything
 TOP_N = 3
 
 # Rates reported side by side (H05): the registry's summary view. Counts are summed instead.
 MEDIAN_METRICS = metric_view("summary")
+# The levels the quadrants read; the review judges them with the rules' levels (one family).
+SUMMARY_LEVELS = (("like_rate", "high"), ("like_rate", "low"), ("heart_rate", "high"), ("heart_rate", "low"))
 
 # Priority weights of the learning score: a high-priority finding teaches most.
 PRIORITY_WEIGHT = {"high": 3.0, "medium": 2.0, "low": 1.0}
 MARGIN_WEIGHT_CAP = 1.0
+REACH_RANGE = (0.5, 1.5)  # the reach factor's bounds: a tenth of the median views .. ten times
 
-QUADRANTS = ("both_high", "likes_led", "hearts_led", "both_low")
+QUADRANTS = ("both_high", "likes_led", "hearts_led", "both_low", "typical")
 QUADRANT_LABELS: dict[str, T] = {
     "both_high": T(zh="点赞高 · 小红心高", en="likes high · hearts high"),
-    "likes_led": T(zh="点赞高 · 小红心低", en="likes high · hearts low"),
-    "hearts_led": T(zh="点赞低 · 小红心高", en="likes low · hearts high"),
+    "likes_led": T(zh="点赞领先小红心", en="likes ahead of hearts"),
+    "hearts_led": T(zh="小红心领先点赞", en="hearts ahead of likes"),
     "both_low": T(zh="点赞低 · 小红心低", en="likes low · hearts low"),
+    "typical": T(zh="点赞、小红心都在常规范围", en="likes and hearts both in the usual range"),
     "unplaced": T(zh="无法归类", en="not placed"),
 }
 QUADRANT_MEANING: dict[str, T] = {
@@ -47,29 +50,37 @@ QUADRANT_MEANING: dict[str, T] = {
     "likes_led": T(zh="靠点赞扩散:适合拉新,关系还没建立", en="carried by likes: good for reach, no relationship yet"),
     "hearts_led": T(zh="靠小红心:核心观众认可,扩散有限", en="carried by hearts: the core approves, reach is limited"),
     "both_low": T(zh="两种信号都弱:先看完播和选题", en="both signals weak: look at completion and the topic first"),
-    "unplaced": T(zh="缺点赞或小红心数据,或没有足够的基准", en="no like or heart data, or no baseline to compare with"),
+    "typical": T(zh="和平时差不多:没有需要单独复盘的信号", en="like most of your videos: no signal to act on by itself"),
+    "unplaced": T(zh="缺点赞或小红心数据", en="no like or heart data"),
 }
+STATE_WORDS = {"high": T(zh="高", en="high"), "typical": T(zh="一般", en="typical"), "low": T(zh="低", en="low")}
 
 
 @dataclass
 class SummaryBaseline:
-    """Where the quadrants' medians come from."""
+    """Where the quadrants' ranges come from: per form, the typical range of each summary rate."""
 
-    kind: str  # "history" | "batch" | "none"
+    kind: str  # "history" | "batch"
     label: T
     n: int  # videos in the baseline
     medians: dict[tuple[str | None, str], float] = field(default_factory=dict)  # (form, metric) -> median
-    forms: dict[str | None, int] = field(default_factory=dict)  # form -> videos usable for quadrants
+    forms: dict[str | None, int] = field(default_factory=dict)  # form -> videos of the batch
+    ranges: dict[tuple[str | None, str], dict] = field(default_factory=dict)  # (form, metric) -> range JSON
+    band: tuple[float, float] = (10, 90)  # the percentiles of the account's videos a range spans
 
     def median(self, metric: str, form: str | None) -> float | None:
         return self.medians.get((form, metric))
 
     def to_json(self, lang: Lang) -> dict:
         return {"kind": self.kind, "label": self.label.get(lang), "videos": self.n,
-                "min_videos": MIN_BASELINE,
                 "medians": [{"form": form or "default", "like_rate": self.medians.get((form, "like_rate")),
                              "heart_rate": self.medians.get((form, "heart_rate")), "videos": count}
-                            for form, count in sorted(self.forms.items(), key=lambda kv: str(kv[0]))]}
+                            for form, count in sorted(self.forms.items(), key=lambda kv: str(kv[0]))],
+                "ranges": [{"form": form or "default", "form_label": FORM_LABELS[form or "default"].get(lang),
+                            "band": list(self.band), "videos": count,
+                            "metrics": {metric: r for (f, metric), r in self.ranges.items() if f == form}}
+                           for form, count in sorted(self.forms.items(), key=lambda kv: str(kv[0]))
+                           if any(f == form for f, _ in self.ranges)]}
 
 
 def _median(values: list[float]) -> float | None:
@@ -81,9 +92,9 @@ def _rate(fact: dict, name: str) -> float | None:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def make_baseline(facts: list[dict], history: list[dict] | None = None,
-                  history_label: str | None = None) -> SummaryBaseline:
-    """Medians of like and heart rate per form: from the history when given, else the batch."""
+def make_baseline(facts: list[dict], history: list[dict] | None = None, history_label: str | None = None,
+                  runner=None) -> SummaryBaseline:
+    """Medians of like and heart rate per form, and (from the review's runner) the typical ranges."""
     if history:
         kind, source = "history", history
         label = T(zh=f"历史文件 {history_label}", en=f"history file {history_label}") if history_label \
@@ -91,44 +102,78 @@ def make_baseline(facts: list[dict], history: list[dict] | None = None,
     else:
         kind, source = "batch", facts
         label = T(zh="本批视频", en="this batch")
-    by_form: dict[str | None, list[dict]] = {}
-    for fact in source:
-        if _rate(fact, "like_rate") is not None and _rate(fact, "heart_rate") is not None:
-            by_form.setdefault(fact.get("form"), []).append(fact)
-    usable = {form: group for form, group in by_form.items() if len(group) >= MIN_BASELINE}
-    if not usable:
-        have = max((len(g) for g in by_form.values()), default=0)
-        return SummaryBaseline("none", T(
-            zh=f"无基准:{label.zh}只有 {have} 条同体裁且有点赞和小红心的视频,少于 {MIN_BASELINE} 条",
-            en=f"none: {label.en} has {have} videos of one form with likes and hearts, fewer than {MIN_BASELINE}"),
-            len(source))
+    forms: dict[str | None, int] = {}
+    for fact in facts:
+        forms[fact.get("form")] = forms.get(fact.get("form"), 0) + 1
     medians = {}
-    for form, group in usable.items():
+    for form in forms:
+        group = [f for f in source if f.get("form") == form]
         for metric in ("like_rate", "heart_rate"):
-            medians[(form, metric)] = _median([f[metric] for f in group])
-    return SummaryBaseline(kind, label, len(source), medians, {f: len(g) for f, g in usable.items()})
+            values = [v for v in (_rate(f, metric) for f in group) if v is not None]
+            if values:
+                medians[(form, metric)] = _median(values)
+    ranges = {}
+    if runner is not None:
+        for form in forms:
+            for th in runner.typicals(form):
+                if th.metric in MEDIAN_METRICS and (form, th.metric) not in ranges:
+                    low, high = th.band()
+                    ranges[(form, th.metric)] = {"low": sig(low), "high": sig(high), "typical": sig(th.center()),
+                                                 "videos": th.typical.n_videos, "weight": round(th.typical.weight, 4)}
+    band = runner.ruleset.levels.typical.band if runner is not None else (10, 90)
+    return SummaryBaseline(kind, label, len(source), medians, forms, ranges, tuple(band))
 
 
-def quadrant(fact: dict, baseline: SummaryBaseline) -> str:
-    """Which likes-vs-hearts quadrant a video falls in (at or above the median counts as high)."""
-    like, heart = _rate(fact, "like_rate"), _rate(fact, "heart_rate")
-    form = fact.get("form")
-    like_m, heart_m = baseline.median("like_rate", form), baseline.median("heart_rate", form)
-    if like is None or heart is None or like_m is None or heart_m is None:
+def level_state(fact: dict, metric: str) -> str | None:
+    """'high', 'low' or 'typical' as the review judged the video, None when it was not judged."""
+    high, low = fact.get(level_feature(metric, "high")), fact.get(level_feature(metric, "low"))
+    if high is None and low is None:
+        return None
+    return "high" if high else "low" if low else "typical"
+
+
+_QUADRANT = {("high", "high"): "both_high", ("low", "low"): "both_low", ("typical", "typical"): "typical",
+             ("high", "typical"): "likes_led", ("high", "low"): "likes_led", ("typical", "low"): "likes_led",
+             ("typical", "high"): "hearts_led", ("low", "high"): "hearts_led", ("low", "typical"): "hearts_led"}
+
+
+def quadrant(fact: dict, baseline: SummaryBaseline | None = None) -> str:
+    """Where a video stands on likes against hearts, from the review's own level judgements."""
+    like, heart = level_state(fact, "like_rate"), level_state(fact, "heart_rate")
+    if like is None or heart is None:
         return "unplaced"
-    return {(True, True): "both_high", (True, False): "likes_led",
-            (False, True): "hearts_led", (False, False): "both_low"}[(like >= like_m, heart >= heart_m)]
+    return _QUADRANT[(like, heart)]
 
 
-def learning_score(findings) -> float:
-    """How much a video has to teach: Σ over its findings of weight(priority) × (1 + margin).
+def standing(fact: dict, lang: Lang) -> str | None:
+    """'likes high · hearts typical': the video's own states, for its card."""
+    like, heart = level_state(fact, "like_rate"), level_state(fact, "heart_rate")
+    if like is None or heart is None:
+        return None
+    return T(zh=f"点赞{STATE_WORDS[like].zh} · 小红心{STATE_WORDS[heart].zh}",
+             en=f"likes {STATE_WORDS[like].en} · hearts {STATE_WORDS[heart].en}").get(lang)
 
-    The priority says how much a finding matters; the margin (how far past their thresholds
-    the values are, relative to the thresholds) says how clear-cut the case is, capped at 1 so
-    one extreme ratio cannot outweigh a second finding. Good news (a loyal core) teaches as
-    much as a problem, so every finding counts.
+
+def learning_score(findings, views: float | None = None, typical_views: float | None = None) -> float:
+    """How much a video has to teach: Σ over its findings of weight(priority) × (1 + evidence),
+    times its reach.
+
+    The priority says how much a finding matters; the evidence (for typical-range levels: the
+    size of the gap, |log| of value over typical, times its certainty; for other levels how far
+    past the threshold) says how clear-cut the case is, capped at 1 so one extreme ratio cannot
+    outweigh a second finding. Reach: a lesson drawn from many viewers is worth more,
+    1 + ½ log10(views / the batch's median views), kept within REACH_RANGE. Good news (a loyal
+    core) teaches as much as a problem, so every finding counts.
     """
-    return sum(PRIORITY_WEIGHT[f.rule.priority] * (1 + min(f.margin, MARGIN_WEIGHT_CAP)) for f in findings)
+    base = sum(PRIORITY_WEIGHT[f.rule.priority] * (1 + min(f.margin, MARGIN_WEIGHT_CAP)) for f in findings)
+    return base * reach(views, typical_views)
+
+
+def reach(views: float | None, typical_views: float | None) -> float:
+    if not views or not typical_views or views <= 0 or typical_views <= 0:
+        return 1.0
+    lo, hi = REACH_RANGE
+    return min(max(1 + 0.5 * math.log10(views / typical_views), lo), hi)
 
 
 def most_to_learn(reviews, n: int = TOP_N) -> list[tuple[float, object]]:
@@ -137,7 +182,8 @@ def most_to_learn(reviews, n: int = TOP_N) -> list[tuple[float, object]]:
 
     Ties go to the video with more views (its numbers rest on more viewers), then the id.
     """
-    scored = [(learning_score(vr.findings), vr) for vr in reviews if vr.findings]
+    typical_views = _median([v for v in (_rate(vr.fact, "views") for vr in reviews) if v])
+    scored = [(learning_score(vr.findings, vr.fact.get("views"), typical_views), vr) for vr in reviews if vr.findings]
     scored.sort(key=lambda sv: (-sv[0], -(sv[1].fact.get("views") or 0), sv[1].video.id))
     picked, leads = [], set()
     for score, vr in scored:
@@ -177,10 +223,14 @@ class Summary:
         }
 
 
-def summarize(reviews, history: list[dict] | None = None, history_label: str | None = None) -> Summary:
-    """The account summary of reviewed videos (advisor.jobs.review.VideoReview objects)."""
+def summarize(reviews, history: list[dict] | None = None, history_label: str | None = None, *,
+              runner=None) -> Summary:
+    """The account summary of reviewed videos (advisor.jobs.review.VideoReview objects).
+
+    runner: the review's StageRunner, whose typical ranges the summary reports.
+    """
     facts = [vr.fact for vr in reviews]
-    baseline = make_baseline(facts, history, history_label)
+    baseline = make_baseline(facts, history, history_label, runner)
     medians = {m: _median([v for v in (_rate(f, m) for f in facts) if v is not None]) for m in MEDIAN_METRICS}
     totals = {name: sum(f.get(name, 0) for f in facts)
               for name in metric_view("totals")
@@ -191,8 +241,9 @@ def summarize(reviews, history: list[dict] | None = None, history_label: str | N
         q = quadrant(vr.fact, baseline)
         quadrants[q].append(vr.video.id)
         per_video[vr.video.id] = q
-    if not quadrants["unplaced"]:
-        del quadrants["unplaced"]
+    for q in ("typical", "unplaced"):  # said only when some video is there
+        if not quadrants[q]:
+            del quadrants[q]
 
     counts: dict[str, dict] = {}
     for vr in reviews:

@@ -22,7 +22,8 @@ from advisor.model.rules_model import NUMERIC_OPS, TEXT_OPS, MetricCondition, Si
 from advisor.model.stages import STAGE_FIELDS, STAGES
 
 # Names a rule's texts may use besides the stage's fields.
-TEXT_GLOBALS = {"thresholds", "sources", "lang"}
+# strength: "strong" | "moderate" | None, how large the typical-range gaps behind a finding are.
+TEXT_GLOBALS = {"thresholds", "sources", "lang", "strength"}
 
 
 def _enum_values(stage: str, name: str) -> tuple | None:
