@@ -33,8 +33,11 @@ def use_color(output: str | None, stream=None) -> bool:
 @run_options
 @click.option("--explain-all", is_flag=True,
               help="Also say why every other rule did not fire (the failed condition or missing data). 同时说明未触发的规则。")
+@click.option("--top", "top", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Digest: the account summary and only the N videos with the most to learn from, each distinct "
+                   "call to action once. 摘要:只列最值得复盘的 N 条视频。")
 @guarded
-def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, engine, output, explain_all):
+def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, engine, output, explain_all, top):
     """Review posted videos: what the numbers say and what to do next.
 
     复盘已发布视频:数据说明了什么,下一步做什么。
@@ -47,11 +50,12 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
       advisor review examples/wechat_channels_export.csv --lang zh
       advisor review examples/wechat_channels_export.csv --format markdown -o review.md
       advisor review examples/wechat_channels_export.csv --format html -o report.html
+      advisor review examples/wechat_channels_export.csv --top 3
       cat video.json | advisor review - --format json --explain-all
     """
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine, profile=profile)
     result = review_paths(paths, st.ruleset(), history=history, profile=st.profile, engine=st.engine,
-                          explain_all=explain_all, langs=(st.lang,))
+                          explain_all=explain_all, langs=(st.lang,), top=top)
     report_ignored_columns(result.files, st.lang)
     if not result.videos:
         print_problems(result.problems, st.lang)

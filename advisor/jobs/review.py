@@ -60,6 +60,7 @@ class Review:
     rules: dict = field(default_factory=dict)  # rule id -> Rule (the active review rules)
     explain_all: bool = False
     ruleset: RuleSet | None = field(default=None, repr=False)  # the rules reviewed with (levels for the charts)
+    top: int | None = None  # a digest: only the `top` videos with the most to learn from are reported
 
     @property
     def status(self) -> int:
@@ -90,9 +91,9 @@ def review(videos: list[VideoMetrics], ruleset: RuleSet, *, history: list[VideoM
            history_label: str | None = None, engine: str | None = None, explain_all: bool = False,
            problems: list[Problem] | None = None, files: list | None = None,
            sources: list[str | None] | None = None, absent: list[dict] | None = None,
-           langs: tuple[Lang, ...] = LANGS) -> Review:
+           langs: tuple[Lang, ...] = LANGS, top: int | None = None) -> Review:
     """Review videos with the ruleset's review rules: findings ranked, CTA lead chosen and the CTA
-    written (in each of `langs`) and linted, summary.
+    written (in each of `langs`) and linted, summary. top: report a digest of that many videos.
 
     sources / absent (one per video, optional): the file each video came from and the metrics
     that file has no data for, so explanations can say "the export has none".
@@ -114,12 +115,12 @@ def review(videos: list[VideoMetrics], ruleset: RuleSet, *, history: list[VideoM
             vr.cta_blocks = {lang: writer.block(vr.cta, vr.video.form, lang) for lang in langs}
     hist_facts = [v.to_fact() for v in history] if history else None
     return Review(reviewed, list(problems or []), baseline, engine or default_engine(), list(files or []),
-                  summarize(reviewed, hist_facts, history_label, runner=runner), history_label, rules, explain_all,
-                  ruleset)
+                  summarize(reviewed, hist_facts, history_label, runner=runner, top=top), history_label, rules,
+                  explain_all, ruleset, top)
 
 
 def review_paths(paths, ruleset: RuleSet, *, history: str | None = None, profile=None, engine: str | None = None,
-                 explain_all: bool = False, stdin=None, langs: tuple[Lang, ...] = LANGS) -> Review:
+                 explain_all: bool = False, stdin=None, langs: tuple[Lang, ...] = LANGS, top: int | None = None) -> Review:
     """Import the files (`-` = standard input), review every good row, list every bad one.
 
     A file that cannot be read at all is listed and the others are still reviewed; only when
@@ -136,7 +137,7 @@ def review_paths(paths, ruleset: RuleSet, *, history: str | None = None, profile
     sources, absent = video_sources(imported)
     return review(imported.videos, ruleset, history=hist, history_label=history, engine=engine,
                   explain_all=explain_all, problems=problems, files=imported.files, sources=sources, absent=absent,
-                  langs=langs)
+                  langs=langs, top=top)
 
 
 def import_batch(paths: list, ruleset: RuleSet, *, profile=None, stdin=None):

@@ -8,6 +8,8 @@ runs the engine.
 
 from __future__ import annotations
 
+import json
+
 from advisor.core.i18n import Lang
 from advisor.jobs.summary import standing
 from advisor.jobs.review import KEY_METRICS, Review, VideoReview
@@ -50,8 +52,32 @@ def review_json(result: Review, lang: Lang) -> dict:
                     "files": [file_json(f) for f in result.files]})
     if result.history:
         summary["history"] = result.history
-    videos = [video_json(vr, result, lang) for vr in result.videos]
-    return {"videos": videos, "summary": summary, "errors": [p.to_json(lang) for p in result.problems]}
+    shown = result.videos
+    if result.top is not None:
+        # A digest: the videos with the most to learn from, in that order; the rest are counted.
+        order = [t["id"] for t in result.summary.top] if result.summary else []
+        by_id = {vr.video.id: vr for vr in result.videos}
+        shown = [by_id[i] for i in order if i in by_id]
+        summary["digest"] = {"top": result.top, "shown": len(shown), "omitted": len(result.videos) - len(shown),
+                             "with_findings": sum(1 for vr in result.videos if vr.findings),
+                             "quiet": sum(1 for vr in result.videos if not vr.findings)}
+    videos = [video_json(vr, result, lang) for vr in shown]
+    report = {"videos": videos, "summary": summary, "errors": [p.to_json(lang) for p in result.problems]}
+    if result.top is not None:
+        report["ctas"] = cta_groups(videos)
+    return report
+
+
+def cta_groups(videos: list[dict]) -> list[dict]:
+    """Each distinct next-video CTA once, with the videos it is for (a digest prints it once)."""
+    groups: dict[str, dict] = {}
+    for position, v in enumerate(videos, start=1):
+        block = {k: val for k, val in v["cta"].items() if k != "reason"}
+        key = json.dumps(block, sort_keys=True, ensure_ascii=False)
+        group = groups.setdefault(key, {"cta": block, "videos": [], "positions": []})
+        group["videos"].append(v["id"])
+        group["positions"].append(position)
+    return list(groups.values())
 
 
 def file_json(info) -> dict:

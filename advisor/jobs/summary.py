@@ -224,7 +224,7 @@ class Summary:
 
 
 def summarize(reviews, history: list[dict] | None = None, history_label: str | None = None, *,
-              runner=None) -> Summary:
+              runner=None, top: int | None = None) -> Summary:
     """The account summary of reviewed videos (advisor.jobs.review.VideoReview objects).
 
     runner: the review's StageRunner, whose typical ranges the summary reports.
@@ -257,7 +257,7 @@ def summarize(reviews, history: list[dict] | None = None, history_label: str | N
 
     top = [{"id": vr.video.id, "title": vr.video.title, "score": round(score, 3),
             "findings": [f.rule.id for f in vr.findings], "quadrant": per_video[vr.video.id]}
-           for score, vr in most_to_learn(reviews)]
+           for score, vr in most_to_learn(reviews, top or TOP_N)]
     return Summary(len(reviews), baseline, medians, totals, quadrants, recurring, top, per_video)
 
 
