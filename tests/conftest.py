@@ -65,3 +65,17 @@ def clean_env(monkeypatch, tmp_path):
     for name in ("NO_COLOR", "ADVISOR_ACCOUNT", "LC_ALL", "LC_MESSAGES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "en_US.UTF-8")
+
+
+def ruleset_in_mode(mode: str, folder=None):
+    """The shipped rules with a user levels layer setting `default_mode: MODE` (typical,
+    percentile or absolute), as an account's rule folder would; written to `folder` (a fresh
+    temporary folder when None)."""
+    import tempfile
+
+    from advisor.input.ruleset import load_ruleset
+
+    folder = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix=f"levels-{mode}-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "levels.yaml").write_text(f"default_mode: {mode}\n", encoding="utf-8")
+    return load_ruleset([folder])

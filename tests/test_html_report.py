@@ -20,7 +20,7 @@ from advisor.core.templating import format_value, make_filters
 from advisor.jobs.review import review_paths
 from advisor.jobs.review_report import review_json
 
-from conftest import EXAMPLES, HAN, ROOT, csv_data_rows, run_cli
+from conftest import EXAMPLES, HAN, ROOT, csv_data_rows, ruleset_in_mode, run_cli
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -301,26 +301,74 @@ def test_quadrant_lines_are_the_baseline_medians(docs, reports):
         assert pct(m["like_rate"], 2) in notes and pct(m["heart_rate"], 2) in notes
 
 
-def test_h10_and_h11_regions_hold_exactly_the_videos_those_rules_flag(result, reports, ruleset, docs):
-    """With no retention data (the WeChat export has none) completion alone decides, so a video
-    lies in the H10 (H11) region exactly when emotion-gap (depth-gap) fired on it."""
-    report = reports["en"]
+def test_h10_and_h11_regions_hold_exactly_the_videos_those_rules_flag(tmp_path_factory):
+    """In the percentile mode, with no retention data (the WeChat export has none) completion
+    alone decides, so a video lies in the H10 (H11) region exactly when emotion-gap (depth-gap)
+    fired on it."""
+    ruleset = ruleset_in_mode("percentile", tmp_path_factory.mktemp("percentile"))
+    result = review_paths([str(EXPORT)], ruleset, engine="python")
+    report = review_json(result, "en")
+    doc = parse(review_html(result, "en", levels=ruleset.levels))
     form, _ = main_form(report)
     regions = {r.rule_id: r for r in gap_regions(ruleset.levels, result.baseline, form, "en")}
     assert set(regions) == {"emotion-gap", "depth-gap"}
     for vr in result.videos:
         x, y = vr.fact["completion_rate"], vr.fact["heart_rate"]
         for rule_id, region in regions.items():
-            x0, x1 = region.x
-            y0, y1 = region.y
-            inside = (x0 is None or x >= x0) and (x1 is None or x < x1) and (y0 is None or y >= y0) \
-                and (y1 is None or y < y1)
-            assert inside == (rule_id in vr.fired), (vr.video.id, rule_id)
+            assert in_region(region, x, y) == (rule_id in vr.fired), (vr.video.id, rule_id)
     assert any("emotion-gap" in vr.fired for vr in result.videos)  # the sample shows both regions
     assert any("depth-gap" in vr.fired for vr in result.videos)
-    notes = docs["en"].find("figure", data_chart="completion-hearts").find("ul").text()
+    notes = doc.find("figure", data_chart="completion-hearts").find("ul").text()
     assert "H10" in notes and "H11" in notes
     assert all(r.source in notes for r in regions.values())  # where the thresholds come from
+
+
+def in_region(region, x, y) -> bool:
+    x0, x1 = region.x
+    y0, y1 = region.y
+    return (x0 is None or x >= x0) and (x1 is None or x < x1) and (y0 is None or y >= y0) and (y1 is None or y < y1)
+
+
+TYPICAL_BATCH = "".join(
+    f"- {{id: plain{i}, form: short_video, views: {10000 + 1000 * i}, likes: {280 + 10 * i}, hearts: {70 + 5 * i},"
+    f" comments: 40, shares: 30, completion_rate: {0.2 + 0.01 * i}}}\n" for i in range(8)) + (
+    "- {id: watched-no-hearts, form: short_video, views: 50000, likes: 1500, hearts: 50, comments: 200, shares: 100,"
+    " completion_rate: 0.6}\n"
+    "- {id: hearts-not-watched, form: short_video, views: 50000, likes: 1500, hearts: 1500, comments: 200,"
+    " shares: 100, completion_rate: 0.05}\n"
+    "- {id: near-no-hearts, form: short_video, views: 400, likes: 12, hearts: 0, comments: 4, shares: 2,"
+    " completion_rate: 0.55}\n")
+
+
+def test_in_the_typical_mode_the_regions_are_the_flag_edges_and_hold_every_flagged_video(ruleset, tmp_path):
+    """In the typical mode the shaded edges are the typical range widened by the margin: every
+    flagged video lies inside its region, and a video inside it is flagged only when its views
+    make the gap credible."""
+    result, html = review_yaml(tmp_path, ruleset, TYPICAL_BATCH)
+    report = review_json(result, "en")
+    form, _ = main_form(report)
+    regions = {r.rule_id: r for r in gap_regions(ruleset.levels, result.baseline, form, "en")}
+    assert set(regions) == {"emotion-gap", "depth-gap"}
+    n = len(result.videos)
+    where = f"the typical range of {n} short videos; short history, so partly the defaults"
+    assert all(r.source == f"completion: {where}; heart rate: {where}" for r in regions.values()), \
+        [r.source for r in regions.values()]
+    fired = {vr.video.id: vr.fired for vr in result.videos}
+    assert "emotion-gap" in fired["watched-no-hearts"] and "depth-gap" in fired["hearts-not-watched"]
+    inside_not_flagged = 0
+    for vr in result.videos:
+        x, y = vr.fact["completion_rate"], vr.fact["heart_rate"]
+        for rule_id, region in regions.items():
+            if rule_id in vr.fired:
+                assert in_region(region, x, y), (vr.video.id, rule_id)
+            elif in_region(region, x, y):
+                # Beyond both edges as measured, but not credibly so on one of them.
+                judgements = vr.fact["_judgements"].values()
+                assert any(not j.at_level for j in judgements), (vr.video.id, rule_id)
+                inside_not_flagged += 1
+    assert inside_not_flagged >= 1  # the 400-view video: no hearts, but too few views to be sure
+    notes = parse(html).find("figure", data_chart="completion-hearts").find("ul").text()
+    assert all(r.source in notes for r in regions.values())
 
 
 # --- a self-contained page -------------------------------------------------------------------------

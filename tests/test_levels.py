@@ -63,3 +63,16 @@ def test_merge_replaces_level_by_level():
     merged = base.merged(other, override_min_history=False)
     assert set(merged.metrics["completion_rate"]) == {"high", "low"}
     assert merged.metrics["completion_rate"]["high"].absolute["default"] == 0.3
+
+
+def test_a_rate_given_without_its_counts_is_read_with_the_views():
+    # Regression: the typical mode read per-view rates only from their counts, so a rate given
+    # directly (heart_rate with the views, no hearts) could never be judged.
+    from advisor.model.levels import COUNT_MODELS
+
+    heart = COUNT_MODELS["heart_rate"]
+    assert heart.counts({"views": 1000, "hearts": 12}) == (12.0, 1000.0)
+    assert heart.counts({"views": 1000, "heart_rate": 0.012}) == pytest.approx((12.0, 1000.0))
+    assert heart.counts({"views": 1000, "hearts": 12, "heart_rate": 0.5}) == (12.0, 1000.0)  # counts win
+    assert heart.counts({"heart_rate": 0.012}) is None  # no views: nothing to weigh it by
+    assert heart.counts({"views": 1000}) is None

@@ -17,7 +17,7 @@ from advisor.render.emit import render as render_review
 from advisor.model.rules_model import PRIORITY_RANK
 from advisor.input.ruleset import load_ruleset
 
-from conftest import EXAMPLES, csv_data_rows
+from conftest import EXAMPLES, csv_data_rows, ruleset_in_mode
 
 EXPORT = EXAMPLES / "wechat_channels_export.csv"
 BAD_ROWS = EXAMPLES / "wechat_channels_bad_rows.csv"
@@ -29,6 +29,13 @@ OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 @pytest.fixture(scope="module")
 def export_review(ruleset):
     return review_paths([str(EXPORT)], ruleset, engine="python", explain_all=True)
+
+
+@pytest.fixture(scope="module")
+def percentile_review(tmp_path_factory):
+    """The export reviewed with `default_mode: percentile`: levels are the batch's P70 / P30."""
+    rules = ruleset_in_mode("percentile", tmp_path_factory.mktemp("percentile"))
+    return review_paths([str(EXPORT)], rules, engine="python", explain_all=True)
 
 
 def one(ruleset, explain_all=False, history=None, **fields):
@@ -49,10 +56,30 @@ def test_every_row_of_the_export_is_reviewed(export_review):
     assert [vr.video.id for vr in export_review.videos] == [r[1] for r in rows]
 
 
-def test_the_export_gets_advice_of_every_kind_its_numbers_support(export_review):
-    fired = {f.rule.id for vr in export_review.videos for f in vr.findings}
-    # The 视频号助手 sample covers the main diagnoses.
+def test_the_export_gets_advice_of_every_kind_its_numbers_support(percentile_review):
+    fired = {f.rule.id for vr in percentile_review.videos for f in vr.findings}
+    # Against the batch's own percentiles, the 视频号助手 sample covers the main diagnoses.
     assert {"short-lived-heat", "loyal-core", "emotion-gap", "depth-gap"} <= fired
+
+
+def test_in_the_typical_mode_only_credible_gaps_give_advice(export_review):
+    # The sample account's videos vary a lot, so against its own typical range only the
+    # runaway like rates stand out: likes without hearts, and likes as an exploration lever.
+    fired = {f.rule.id for vr in export_review.videos for f in vr.findings}
+    assert {"likes-alone-mislead", "likes-for-exploration"} <= fired
+    # ... and much less fires than against the percentiles, where 30% of videos are always "high".
+    assert sum(len(vr.findings) for vr in export_review.videos) < 30
+    levelled = 0
+    for v in review_json(export_review, "en")["videos"]:
+        for f in v["findings"]:
+            for c in f["conditions"]:
+                if c.get("level") and not c.get("negated") and c["value"] is not None:
+                    assert c["threshold_source"]["kind"] == "typical", c
+                    assert c["at_level"] is True and c["certainty"] >= 0.9, c
+                    low, high = c["typical_range"]
+                    assert c["value"] > high if c["op"] in (">", ">=") else c["value"] < low, c
+                    levelled += 1
+    assert levelled >= 10
 
 
 def test_findings_are_ranked_by_priority_then_margin(export_review):
@@ -82,14 +109,29 @@ def test_each_condition_holds_with_its_value_threshold_and_source(export_review)
     assert checked > 20
 
 
-def test_thresholds_come_from_the_batch_percentiles(export_review):
-    n = len(export_review.videos)
-    sources = {c["source"] for v in review_json(export_review, "en")["videos"]
+def test_thresholds_come_from_the_batch_percentiles(percentile_review):
+    n = len(percentile_review.videos)
+    sources = {c["source"] for v in review_json(percentile_review, "en")["videos"]
                for f in v["findings"] for c in f["conditions"] if c.get("level")}
     assert sources and all(re.fullmatch(rf"P[37]0 of {n} short videos", s) for s in sources), sources
 
 
-def test_missing_retention_is_said_and_completion_decides(export_review):
+def test_typical_ranges_come_from_the_batch(export_review):
+    n = len(export_review.videos)
+    conditions = [c for v in review_json(export_review, "en")["videos"]
+                  for f in v["findings"] for c in f["conditions"] if c.get("level")]
+    sources = {c["source"] for c in conditions}
+    assert sources == {f"the typical range of {n} short videos"}, sources
+    assert all(c["threshold_source"]["n"] == n for c in conditions)
+    # The batch, not the defaults, sets the range: the sample's like rates sit higher and wider
+    # than the defaults' 1.50%-4.00% for short videos.
+    like = next(c for c in conditions if c["metric"] == "like_rate")
+    assert like["typical_range"] != [0.015, 0.04] and like["typical_range"][1] > 0.04
+
+
+def test_missing_retention_is_said_and_completion_decides(percentile_review):
+    # The export has no retention column; against its percentiles some videos show an emotion gap.
+    export_review = percentile_review
     gaps = [(vr, f) for vr in export_review.videos for f in vr.findings if f.rule.id == "emotion-gap"]
     assert gaps
     vr, finding = gaps[0]
@@ -169,11 +211,13 @@ def test_standard_input_is_read_once_even_when_a_batch_is_retried(ruleset, tmp_p
 
 
 @pytest.mark.parametrize("heuristic, fires, quiet", [
-    ("H03", dict(views=10000, likes=800, hearts=30, comments=10, shares=10, completion_rate=0.2),
-     dict(views=10000, likes=800, hearts=30, comments=60, shares=40, completion_rate=0.2)),
-    ("H04", dict(views=10000, likes=300, hearts=200, comments=100, shares=60, completion_rate=0.35),
+    # With no history the typical range is the defaults' (e.g. short-video like rate 1.5%-4%);
+    # each firing case is clearly beyond it given its views, each quiet one clearly not.
+    ("H03", dict(views=20000, likes=1600, hearts=300, comments=10, shares=10, completion_rate=0.2),
+     dict(views=20000, likes=1600, hearts=300, comments=120, shares=80, completion_rate=0.2)),
+    ("H04", dict(views=10000, likes=300, hearts=200, comments=150, shares=100, completion_rate=0.35),
      dict(views=10000, likes=300, hearts=200, comments=30, shares=20, completion_rate=0.35)),
-    ("H05", dict(views=20000, likes=1000, hearts=60, comments=100, shares=60, completion_rate=0.25),
+    ("H05", dict(views=20000, likes=1600, hearts=60, comments=100, shares=60, completion_rate=0.25),
      dict(views=20000, likes=300, hearts=100, comments=100, shares=60, completion_rate=0.25)),
     ("H10", dict(views=10000, likes=300, hearts=20, comments=40, shares=20, completion_rate=0.45),
      dict(views=10000, likes=300, hearts=20, comments=40, shares=20, completion_rate=0.45, retention_rate=0.2)),
@@ -206,7 +250,7 @@ def test_an_emotional_gap_leads_the_next_cta_with_the_heart(ruleset):
 
 
 def test_short_lived_heat_asks_for_comments_and_a_return_visit(ruleset):
-    result, vr = one(ruleset, views=10000, likes=800, hearts=30, comments=10, shares=10, completion_rate=0.2)
+    result, vr = one(ruleset, views=20000, likes=1600, hearts=300, comments=10, shares=10, completion_rate=0.2)
     assert vr.findings[0].rule.id == "short-lived-heat"
     for lang in ("zh", "en"):
         cta = review_json(result, lang)["videos"][0]["cta"]
@@ -353,7 +397,10 @@ def test_a_condition_under_not_is_explained_as_the_comparison_that_held(ruleset)
     heart = by_metric["heart_rate"]
     assert heart["op"] == "<" and heart["negated"] is True  # `not: heart_rate high` (>=)
     assert heart["value"] < heart["threshold"]
-    assert "heart rate 0.30% is not ≥ 1.20%" in finding["explanation"]
+    assert heart["at_level"] is False and heart["result"] is False
+    # The video is its own (one-video) history, so the range leans on the defaults.
+    assert "heart rate 0.30%; this account's 1 short videos (a short history, partly the defaults) usually sit " \
+           "between 0.47% and 1.08%, and this one is below it" in finding["explanation"]
     # it fired because short-lived heat did not: that signal is listed as absent, not as held
     assert finding["signals"] == [] and finding["without_signals"] == ["short_lived_heat"]
     assert "short-lived-heat" not in vr.fired

@@ -12,7 +12,7 @@ from advisor.jobs.ruletest import (FACT_KINDS, is_under, FactKind, case_model, l
                               run_rule_tests)
 from advisor.core.i18n import T
 
-from conftest import run_cli
+from conftest import ruleset_in_mode, run_cli
 
 FIX = Path(__file__).parent / "fixtures" / "ruletest"
 
@@ -35,11 +35,14 @@ def test_a_missed_rule_names_the_deciding_value_and_threshold(ruleset):
     assert result.status == "fail"
     [missed] = [f for f in result.failures if f.kind == "not_fired"]
     low = resolve(ruleset.levels, "heart_rate", "low", "short_video", None)
+    assert low.kind == "typical"
+    band = " and ".join(f"{v * 100:.2f}%" for v in low.band())  # no history: the defaults, 0.50%-1.20%
     message = missed.message("en")
-    # "emotion-gap did not fire: heart rate 1.20% is not < 0.50% (default for short videos)"
-    assert message.startswith("emotion-gap did not fire: heart rate 1.20% is not < ")
-    assert f"{low.value * 100:.2f}%" in message and "default for short videos" in message
-    assert "小红心率 1.20% 不满足 <" in missed.message("zh")
+    # "emotion-gap did not fire: heart rate 3.00%; with no history to compare, by the defaults
+    #  short videos usually sit between 0.50% and 1.20%, and this one is above it"
+    assert message == ("emotion-gap did not fire: heart rate 3.00%; with no history to compare, by the defaults "
+                       f"short videos usually sit between {band}, and this one is above it")
+    assert "小红心率 3.00%,没有历史可比,按默认参考,短视频一般在 0.50%–1.20% 之间,这条高于这个范围" in missed.message("zh")
 
 
 def test_an_unexpected_firing_lists_the_conditions_that_held(ruleset):
@@ -47,7 +50,8 @@ def test_an_unexpected_firing_lists_the_conditions_that_held(ruleset):
     result = run_case(cases[0], ruleset, "python")
     [fired] = [f for f in result.failures if f.kind == "fired"]
     assert fired.rule_id == "answer-heart-givers"
-    assert fired.message("en").startswith("answer-heart-givers fired, but should not: heart rate 1.20% ≥ ")
+    assert fired.message("en").startswith("answer-heart-givers fired, but should not: heart rate 3.00%; ")
+    assert fired.message("en").endswith("with 10,000 views, the gap is not chance (99% sure)")
     assert all(o.result for o in fired.held)
 
 
@@ -67,7 +71,8 @@ def test_a_signal_blocker_explains_why_the_signal_rule_did_not_fire(ruleset):
     [missed] = result.failures
     text = missed.message("en")
     assert "signal 'watched_through' does not hold" in text
-    assert "watched-through did not fire either: completion rate 20.00% is not ≥" in text
+    assert "watched-through did not fire either: completion rate 20.00%; with no history to compare, by the " \
+           "defaults short videos usually sit between 15.00% and 30.00%, and this one is within it" in text
 
 
 def test_cli_failure_report_is_an_expected_got_diff_and_exits_1():
@@ -146,7 +151,8 @@ def test_a_rule_folder_as_path_is_laid_over_and_its_tests_run():
     assert "user.yaml: 1 passed, 1 failed" in result.output
 
 
-def test_history_turns_levels_into_percentiles(ruleset, tmp_path):
+def test_history_turns_levels_into_percentiles(tmp_path):
+    ruleset = ruleset_in_mode("percentile", tmp_path / "percentile")
     history = [{"id": f"h{i}", "form": "short_video", "views": 1000, "hearts": 10 + i, "likes": 30,
                 "comments": 5, "shares": 5, "completion_rate": 0.5} for i in range(12)]
     case_file = tmp_path / "t.yaml"
@@ -208,3 +214,45 @@ def test_engine_all_runs_each_case_on_every_engine():
     engines = json.loads(result.output)["summary"]["engines"]
     assert "python" in engines
     assert ("durable" in engines) == (durable_import_error() is None)
+
+
+def test_history_shifts_the_typical_range(ruleset, tmp_path):
+    # An account whose short videos get ~0.2% hearts: 1.0% is inside the defaults' 0.50%-1.20%,
+    # but against this account's own range it is credibly high.
+    history = [{"id": f"h{i}", "form": "short_video", "views": 10000, "hearts": 18 + i, "likes": 300,
+                "comments": 40, "shares": 20, "completion_rate": 0.25} for i in range(12)]
+    video = {"form": "short_video", "views": 50000, "hearts": 500, "likes": 1500, "comments": 200, "shares": 100,
+             "completion_rate": 0.25}
+    case_file = tmp_path / "t.yaml"
+    case_file.write_text(json.dumps([
+        {"name": "1% hearts is high for an account that usually gets 0.2%", "video": video, "history": history,
+         "fire": ["answer-heart-givers"]},
+        {"name": "1% hearts is ordinary by the defaults", "video": video, "not_fire": ["answer-heart-givers"]},
+    ]), encoding="utf-8")
+    cases, problems = load_test_file(case_file)
+    assert not problems
+    with_history, alone = (run_case(case, ruleset, "python") for case in cases)
+    assert with_history.status == "pass", [f.message("en") for f in with_history.failures]
+    assert alone.status == "pass", [f.message("en") for f in alone.failures]
+    sentences = " ".join(o.sentence("en") for o in with_history.held["answer-heart-givers"])
+    assert "heart rate 1.00%; this account's 12 short videos (a short history, partly the defaults) usually sit " \
+           "between 0.30% and 0.55%; with 50,000 views, the gap is not chance (99% sure)" in sentences
+
+
+def test_a_derived_rate_given_directly_with_the_views_is_judged(ruleset, tmp_path):
+    # Regression: the typical mode read a rate only from its counts, so `heart_rate` given
+    # directly (with the views) was "not in the data" and no level on it could hold.
+    case_file = tmp_path / "t.yaml"
+    case_file.write_text(json.dumps([
+        {"name": "0.2% hearts of 10,000 views", "fire": ["emotion-gap"],
+         "video": {"form": "short_video", "views": 10000, "heart_rate": 0.002, "completion_rate": 0.45}},
+        {"name": "1.0% hearts of 10,000 views", "not_fire": ["emotion-gap"],
+         "video": {"form": "short_video", "views": 10000, "heart_rate": 0.01, "completion_rate": 0.45}},
+    ]), encoding="utf-8")
+    cases, problems = load_test_file(case_file)
+    assert not problems
+    low, ordinary = (run_case(case, ruleset, "python") for case in cases)
+    assert low.status == "pass", [f.message("en") for f in low.failures]
+    assert ordinary.status == "pass", [f.message("en") for f in ordinary.failures]
+    heart = next(o for o in low.held["emotion-gap"] if o.source.metric == "heart_rate")
+    assert heart.judgement().gap.x == 20 and heart.judgement().gap.n == 10000

@@ -174,6 +174,12 @@ class Outcome:
                             en=f"; it looks {word.en} that range, but {basis} that is not certain yet ({sure} sure)").get(lang)
         if th.typical.low <= j.gap.rate <= th.typical.high:
             return head + T(zh=",这条在范围之内", en=", and this one is within it").get(lang)
+        # Beyond the range on the other side (a "high" level asked of a rate far below the range):
+        # that is no ordinary variation, just not the side this level is about.
+        if side == "high" and j.gap.rate < j.gap.lo_edge:
+            return head + T(zh=",这条低于这个范围", en=", and this one is below it").get(lang)
+        if side == "low" and j.gap.rate > j.gap.hi_edge:
+            return head + T(zh=",这条高于这个范围", en=", and this one is above it").get(lang)
         return head + T(zh=",这条离范围不远,属于正常波动", en=", and this one is close enough to be ordinary variation").get(lang)
 
     def _choice(self, name: str, shown: str, target: str, lang: Lang) -> str:

@@ -153,13 +153,20 @@ class CountModel:
         return share / (1 - share) if self.share else share
 
 
-def _sum_over(numerator: tuple[str, ...], denominator: str):
+def _sum_over(numerator: tuple[str, ...], denominator: str, rate_name: str):
     def counts(fact: dict):
         n = fact.get(denominator)
-        parts = [fact.get(name) for name in numerator]
-        if not _number(n) or n <= 0 or not all(_number(v) and v >= 0 for v in parts):
+        if not _number(n) or n <= 0:
             return None
-        return float(sum(parts)), float(n)
+        parts = [fact.get(name) for name in numerator]
+        if all(_number(v) and v >= 0 for v in parts):
+            return float(sum(parts)), float(n)
+        # The rate given directly (a rule test's `heart_rate: 0.2%` with the views, or a source
+        # that exports the rate, not the counts): the events it stands for, as for exported rates.
+        rate = fact.get(rate_name)
+        if _number(rate) and 0 <= rate <= 1:
+            return float(rate) * float(n), float(n)
+        return None
     return counts
 
 
@@ -190,7 +197,7 @@ def _count_models() -> dict[str, CountModel]:
     models: dict[str, CountModel] = {}
     for name, spec in DERIVED.items():
         if spec.denominator == "views":
-            models[name] = CountModel(_sum_over(spec.numerator, spec.denominator))
+            models[name] = CountModel(_sum_over(spec.numerator, spec.denominator, name))
         elif len(spec.numerator) == 1:
             models[name] = CountModel(_share_of(spec.numerator[0], spec.denominator), share=True)
     for name, info in FIELDS.items():
