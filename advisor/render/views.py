@@ -18,9 +18,13 @@ from advisor.jobs.tiers import TIER_LABELS, TIERS, TiersResult, tiers_json
 
 # --- ab -------------------------------------------------------------------------------------------
 
-AB_METHODS = {"z": T(zh="双比例 z 检验(合并方差,双侧)", en="two-proportion z-test (pooled, two-sided)"),
-              "bayes": T(zh="贝叶斯:B 优于 A 的概率(Beta(1,1) 先验)",
-                         en="Bayesian probability that B beats A (Beta(1,1) priors)")}
+AB_METHODS = {"video": T(zh="以视频为单位:各组视频的 logit 均值之比,计入视频之间的正常波动(双侧)",
+                         en="per video: arms' mean logits compared, counting the normal variation between videos (two-sided)"),
+              "z": T(zh="以播放为单位的双比例 z 检验(合并方差,双侧;只适用于平台对同一条视频的分流测试)",
+                   en="per view: two-proportion z-test (pooled, two-sided; only for one video split-tested by the platform)"),
+              "bayes": T(zh="以播放为单位的贝叶斯:B 优于 A 的概率(Beta(1,1) 先验;只适用于平台对同一条视频的分流测试)",
+                         en="per view: Bayesian probability that B beats A (Beta(1,1) priors; only for one video "
+                            "split-tested by the platform)")}
 
 
 def ab_context(result: ABResult, lang: Lang, **_) -> dict:
