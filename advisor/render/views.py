@@ -58,8 +58,11 @@ def goals_context(result: GoalsResult, lang: Lang, **_) -> dict:
                 "target_text": shown["target_text"], "change_text": shown["change_text"],
                 "reached": sum(1 for m in r.videos if m.reached),
                 "checked": sum(1 for m in r.videos if m.reached is not None),
-                "progress": f"{r.progress:.0%}" if r.progress is not None else None,
-                "series": [f"{p.week.label} {show(r.metric, p.value, lang)}" + {True: " ✓", False: " ✗", None: ""}[p.met]
+                "progress": shown["progress_text"] or None,
+                "verdict": r.verdict, "verdict_text": shown["verdict_text"],
+                "change_range_text": shown["change_range_text"],
+                "series": [f"{p.week.label} {show(r.metric, p.value, lang)}"
+                           + ({"flat": " –", "on_track": " ↗"}.get(p.verdict) or {True: " ✓", False: " ✗", None: ""}[p.met])
                            for p in r.series],
                 "companion": None,
             })
