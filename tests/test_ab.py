@@ -30,7 +30,8 @@ def _video(path):
 
 
 def test_json_keeps_the_issue_contract_and_recomputes_from_the_files():
-    code, out = run("ab", *DECIDES, "--format", "json", "--engine", "python")
+    # per view (--method z): the one recipe video the platform showed with two endings
+    code, out = run("ab", *DECIDES, "--format", "json", "--engine", "python", "--method", "z")
     assert code == 0
     data = json.loads(out)
     a, b = _video(DECIDES[0]), _video(DECIDES[1])
@@ -56,7 +57,7 @@ def test_json_keeps_the_issue_contract_and_recomputes_from_the_files():
 
 
 def test_too_few_views_names_no_winner_and_sets_views_needed():
-    code, out = run("ab", *TOO_SMALL, "--format", "json", "--engine", "python")
+    code, out = run("ab", *TOO_SMALL, "--format", "json", "--engine", "python", "--method", "z")
     assert code == 0
     data = json.loads(out)
     assert data["wins"] == {"a": [], "b": []}
@@ -73,12 +74,12 @@ def test_too_few_views_names_no_winner_and_sets_views_needed():
 
 
 def test_text_report_says_who_wins_on_which_signal_in_both_languages():
-    code, out = run("ab", *DECIDES, "--engine", "python", "--lang", "en")
+    code, out = run("ab", *DECIDES, "--engine", "python", "--lang", "en", "--method", "z")
     assert code == 0
     assert "Heart rate: B (cta_wording_b) wins" in out
     assert "Like rate: A (cta_wording_a) wins" in out
     assert "neither is simply better" in out
-    code, out = run("ab", *TOO_SMALL, "--engine", "python", "--lang", "zh")
+    code, out = run("ab", *TOO_SMALL, "--engine", "python", "--lang", "zh", "--method", "z")
     assert code == 0
     assert "数据还不够" in out and "还需" in out and "胜出" not in out
 
@@ -154,13 +155,14 @@ def test_markdown_notebook_is_appended_never_overwritten(tmp_path):
     note = tmp_path / "运营笔记.md"
     note.write_text("# My notes\n\nhand-written line\n", encoding="utf-8")
     before = note.read_text(encoding="utf-8")
-    code, _ = run("ab", *DECIDES, "--engine", "python", "--note", str(note), "--what", "ending CTA wording")
+    code, _ = run("ab", *DECIDES, "--engine", "python", "--note", str(note), "--what", "ending CTA wording",
+                  "--method", "z")
     assert code == 0
     first = note.read_text(encoding="utf-8")
     assert first.startswith(before.rstrip("\n"))
     assert "## " in first and "ending CTA wording" in first
     assert "for heart rate, use B (cta_wording_b)" in first and "confidence" in first
-    code, _ = run("ab", *TOO_SMALL, "--engine", "python", "--note", str(note), "--lang", "zh")
+    code, _ = run("ab", *TOO_SMALL, "--engine", "python", "--note", str(note), "--lang", "zh", "--method", "z")
     second = note.read_text(encoding="utf-8")
     assert second.startswith(first.rstrip("\n")) and second.count("\n## ") == 2
     assert "暂无可复用的结论" in second
@@ -169,9 +171,10 @@ def test_markdown_notebook_is_appended_never_overwritten(tmp_path):
 def test_yaml_notebook_is_a_validated_list_that_grows(tmp_path, ruleset):
     note = tmp_path / "notes.yaml"
     note.write_text("# kept comment\n", encoding="utf-8")
-    result = run_ab(*DECIDES, ruleset, engine="python")
+    result = run_ab(*DECIDES, ruleset, engine="python", method="z")
     append_entry(note, entry_from_ab(result, "CTA wording", "en"), "en")
-    append_entry(note, entry_from_ab(run_ab(*TOO_SMALL, ruleset, engine="python"), "CTA position", "en"), "en")
+    append_entry(note, entry_from_ab(run_ab(*TOO_SMALL, ruleset, engine="python", method="z"), "CTA position", "en"),
+                 "en")
     text = note.read_text(encoding="utf-8")
     assert text.startswith("# kept comment\n")
     data, _ = load_yaml(note)

@@ -411,6 +411,8 @@ class WeekPoint:
     value: float | None
     level: float | None = None  # the target level against the week before
     met: bool | None = None  # None: no verdict (no value, or nothing to compare with)
+    verdict: str | None = None  # judge() against the week before (week targets)
+    change: "WeekChange | None" = None
 
 
 @dataclass
@@ -436,6 +438,9 @@ class TargetResult:
     series: list[WeekPoint]
     videos: list[VideoMove]
     companion: dict | None = None  # {metric, baseline, current, change_rel, ok}
+    verdict: str = "no_baseline"  # the one verdict (VERDICTS): text, Markdown, JSON and the rules all read it
+    change_range: "WeekChange | None" = None  # this week's change with its range (week targets)
+    progress_range: tuple[float, float] | None = None  # only when the change is credible
     fact: dict = field(default_factory=dict)
     findings: list = field(default_factory=list)
 
@@ -465,11 +470,156 @@ def _progress(target: Target, baseline: float | None, current: float | None, lev
     return 1.0 if met else 0.0
 
 
+# --- week over week with the video as the unit ------------------------------------------------------
+
+Verdict = Literal["met", "on_track", "flat", "off_track", "no_baseline", "not_measurable"]
+VERDICTS: tuple[str, ...] = ("met", "on_track", "flat", "off_track", "no_baseline", "not_measurable")
+CHANGE_LEVEL = 0.90  # the range of a week-over-week change: a 90% interval
+
+
+@dataclass(frozen=True)
+class Noise:
+    """How much one account's videos differ by themselves, for one metric (fitted on its weeks).
+
+    pooled rates: tau, the between-video spread of the logit (advisor.stats.typical.fit_typical);
+    per-video means: sd, the within-week standard deviation of the per-video values; sums: sd of
+    log(1 + value) per video. df: degrees of freedom of sd (None: tau, see rate_change).
+    """
+
+    tau: float | None = None
+    sd: float | None = None
+    df: int | None = None
+
+
+def video_pairs(metric: GoalMetric, videos: list[VideoMetrics]) -> list[tuple[float, float]]:
+    """(numerator, denominator) per video of a pooled rate, for those with the data."""
+    *numerator, denominator = metric.fields
+    out = []
+    for v in videos:
+        if all(getattr(v, f) is not None for f in metric.fields) and getattr(v, denominator):
+            out.append((float(sum(getattr(v, f) for f in numerator)), float(getattr(v, denominator))))
+    return out
+
+
+def _per_video(metric: GoalMetric, videos: list[VideoMetrics]) -> list[float]:
+    values = [x for x in (aggregate(metric, [v]) for v in videos) if x is not None]
+    return [math.log1p(max(x, 0.0)) for x in values] if metric.agg == "sum" else values
+
+
+def fit_noise(metric: GoalMetric, weeks: list[Week]) -> Noise:
+    """The account's own between-video variation for `metric`, from every week given."""
+    if metric.agg == "pooled":
+        from advisor.stats.typical import fit_typical
+
+        fit = fit_typical([p for w in weeks for p in video_pairs(metric, w.videos)])
+        return Noise(tau=fit.tau if fit is not None else None)
+    ss, n, groups = 0.0, 0, 0
+    for w in weeks:
+        values = _per_video(metric, w.videos)
+        if values:
+            mean = sum(values) / len(values)
+            ss += sum((x - mean) ** 2 for x in values)
+            n += len(values)
+            groups += 1
+    df = n - groups
+    return Noise(sd=math.sqrt(ss / df), df=df) if df >= 1 else Noise()
+
+
+@dataclass(frozen=True)
+class WeekChange:
+    """This week against the baseline week: the change in the metric's units (rates as a fraction,
+    0.002 = 0.2 pp; sums and means as the value) with its CHANGE_LEVEL range, and whether the
+    range lies wholly above 0 ('up'), below ('down'), or spans it ('flat': normal variation)."""
+
+    low: float
+    high: float
+    direction: Literal["up", "down", "flat"]
+    level: float = CHANGE_LEVEL
+
+
+def week_change(metric: GoalMetric, before: list[VideoMetrics], after: list[VideoMetrics], baseline: float,
+                current: float, noise: Noise) -> WeekChange | None:
+    """The change from `before` to `after` with its range, the video as the unit; None when it cannot be told."""
+    from scipy.special import stdtrit
+
+    if metric.agg == "pooled":
+        from advisor.stats.experiment import rate_change
+
+        a, b = video_pairs(metric, before), video_pairs(metric, after)
+        if not a or not b:
+            return None
+        rc = rate_change(a, b, tau=noise.tau, tau_source="history" if noise.tau is not None else None,
+                         level=CHANGE_LEVEL)
+
+        def moved(ratio: float) -> float:  # the baseline's odds times the ratio, back to a rate, minus the baseline
+            odds = baseline / (1 - baseline) * ratio if baseline < 1 else math.inf
+            return (odds / (1 + odds) if math.isfinite(odds) else 1.0) - baseline
+
+        return WeekChange(moved(rc.interval[0]), moved(rc.interval[1]), rc.verdict)
+    if noise.sd is None:
+        return None
+    a, b = _per_video(metric, before), _per_video(metric, after)
+    if not a or not b:
+        return None
+    half = float(stdtrit(noise.df, 1 - (1 - CHANGE_LEVEL) / 2)) * noise.sd * math.sqrt(1 / len(a) + 1 / len(b))
+    if metric.agg == "sum":
+        # the week's total against last week's, the per-video spread on the log scale around the observed ratio
+        if baseline <= 0:
+            return None
+        ratio = current / baseline
+        lo, hi = baseline * (ratio * math.exp(-half) - 1), baseline * (ratio * math.exp(half) - 1)
+    else:
+        lo, hi = current - baseline - half, current - baseline + half
+    return WeekChange(lo, hi, "up" if lo > 0 else "down" if hi < 0 else "flat")
+
+
+def judge(target: Target, baseline: float | None, current: float | None, level: float | None,
+          change: WeekChange | None) -> Verdict:
+    """The ONE verdict of a week target. met: at the target level, and (for a change target) the
+    change is credible; on_track: credibly moving toward it, not there yet; flat: the change is
+    within normal variation between videos; off_track: credibly moving away (or below a level with
+    nothing to compare); no_baseline: nothing to judge against. A target that asks only to hold
+    (change 0%) is met unless it credibly moved the wrong way."""
+    if current is None or level is None:
+        return "no_baseline"
+    wanted = 1 if target.direction == "up" else -1
+    toward = None if change is None else {"up": 1, "down": -1, "flat": 0}[change.direction] * wanted
+    at_level = target.meets(current, level)
+    if target.at_least is not None or target.at_most is not None:  # a fixed level: reaching it is enough
+        if at_level:
+            return "met"
+        return "off_track" if toward is None or toward < 0 else "on_track" if toward > 0 else "flat"
+    gap = (level - baseline) * wanted if baseline is not None else 0.0
+    if toward is None:
+        toward = 0  # no range: nothing credible either way
+    if gap <= 0:  # hold the line
+        return "off_track" if toward < 0 else "met"
+    if toward < 0:
+        return "off_track"
+    if toward == 0:
+        return "flat"
+    return "met" if at_level else "on_track"
+
+
+def progress_range(target: Target, baseline: float | None, level: float | None,
+                   change: WeekChange | None, verdict: str) -> tuple[float, float] | None:
+    """How far toward the target the change got, as a range (1 = reached); only for a credible move toward it."""
+    if verdict not in ("met", "on_track") or change is None or baseline is None or level is None:
+        return None
+    gap = level - baseline
+    if gap == 0 or change.direction == "flat":
+        return None
+    lo, hi = sorted((change.low / gap, change.high / gap))
+    return max(lo, 0.0), hi
+
+
 def evaluate_target(target: Target, weeks: list[Week], current_index: int, all_videos: list[VideoMetrics]) -> TargetResult:
     metric = GOAL_METRICS[target.metric]
     value_of = (lambda vids: per_video_mean(metric, vids)) if target.per == "video" else (lambda vids: aggregate(metric, vids))
+    noise = fit_noise(metric, weeks[: current_index + 1]) if metric.agg != "external" else Noise()
     series: list[WeekPoint] = []
     previous: float | None = None
+    previous_week: Week | None = None
     for week in weeks[: current_index + 1]:
         value = value_of(week.videos)
         point = WeekPoint(week, value)
@@ -480,9 +630,13 @@ def evaluate_target(target: Target, weeks: list[Week], current_index: int, all_v
                 checks = [target.meets(x, level) for x in (aggregate(metric, [v]) for v in week.videos) if x is not None]
                 point.met = all(checks) if checks else None
             elif value is not None:
-                point.met = target.meets(value, level)
+                change = (week_change(metric, previous_week.videos, week.videos, previous, value, noise)
+                          if previous_week is not None and previous is not None else None)
+                point.change = change
+                point.verdict = judge(target, previous, value, level, change)
+                point.met = point.verdict == "met"
         if value is not None:
-            previous = value
+            previous, previous_week = value, week
         series.append(point)
     current_week = weeks[current_index] if weeks else None
     baseline_week = next((p.week for p in reversed(series[:-1]) if p.value is not None), None)
@@ -504,13 +658,25 @@ def evaluate_target(target: Target, weeks: list[Week], current_index: int, all_v
         reached = None if value is None or video_level is None else target.meets(value, video_level)
         moves.append(VideoMove(video, value, moved, reached))
 
-    if target.per == "video":
+    change = None
+    progress_bounds = None
+    if not is_measurable:
+        verdict = "not_measurable"
+        met = progress = None
+    elif target.per == "video":
         checks = [m.reached for m in moves if m.reached is not None]
         met = (all(checks) if checks else None) if level is not None else None
         progress = (sum(checks) / len(checks)) if checks else None
+        verdict = ("no_baseline" if met is None else "met" if met
+                   else "on_track" if progress is not None and progress >= 0.5 else "off_track")
     else:
-        met = target.meets(current, level) if current is not None and level is not None else None
-        progress = _progress(target, baseline, current, level, met)
+        point = series[-1] if series else None
+        change = point.change if point is not None and point.week is current_week else None
+        verdict = judge(target, baseline, current, level, change)
+        met = None if verdict == "no_baseline" else verdict == "met"
+        progress_bounds = progress_range(target, baseline, level, change, verdict)
+        # A point progress only when the change is credible; otherwise the week reads flat, not "148%".
+        progress = _progress(target, baseline, current, level, met) if progress_bounds is not None else None
 
     companion = None
     if target.while_ is not None:
@@ -523,7 +689,8 @@ def evaluate_target(target: Target, weeks: list[Week], current_index: int, all_v
         companion = {"metric": cm.name, "direction": target.while_.direction, "baseline": cb, "current": cc,
                      "change_rel": (cc / cb - 1) if cb and cc is not None else None, "ok": ok}
     return TargetResult(target, metric, is_measurable, current_week, baseline_week, baseline, current, level, met,
-                        progress, series, moves, companion)
+                        progress, series, moves, companion, verdict=verdict, change_range=change,
+                        progress_range=progress_bounds)
 
 
 def target_fact(r: TargetResult) -> dict:
@@ -538,7 +705,12 @@ def target_fact(r: TargetResult) -> dict:
         "per": r.target.per, "direction": r.target.direction, "measurable": r.measurable,
         "baseline": r.baseline, "current": r.current, "target": r.level, "change": change,
         "change_rel": (r.current / r.baseline - 1) if r.baseline and r.current is not None else None,
-        "progress": r.progress, "met": r.met,
+        "progress": r.progress, "met": r.met, "verdict": r.verdict,
+        "change_low": r.change_range.low if r.change_range else None,
+        "change_high": r.change_range.high if r.change_range else None,
+        "change_credible": None if r.change_range is None else r.change_range.direction != "flat",
+        "progress_low": r.progress_range[0] if r.progress_range else None,
+        "progress_high": r.progress_range[1] if r.progress_range else None,
         "direction_ok": None if change is None else change * (1 if r.target.direction == "up" else -1) > 0,
         "weeks": sum(1 for p in r.series if p.value is not None),
         "weeks_missed": r.weeks_missed, "weeks_met": sum(1 for p in r.series if p.met),
@@ -564,8 +736,9 @@ def goal_set_fact(goals: GoalsFile, targets: list[Target], results: list[TargetR
         "relationship_targets": families.count("relationship"),
         "retention_targets": families.count("retention"),
         "measurable_targets": sum(1 for r in results if r.measurable),
-        "met_targets": sum(1 for r in results if r.met),
-        "unmet_targets": sum(1 for r in results if r.met is False),
+        "met_targets": sum(1 for r in results if r.verdict == "met"),
+        "unmet_targets": sum(1 for r in results if r.verdict in ("on_track", "flat", "off_track")),
+        "flat_targets": sum(1 for r in results if r.verdict == "flat"),
         "weeks": max((sum(1 for p in r.series if p.value is not None) for r in results), default=0),
     }
     return {k: v for k, v in fact.items() if v is not None}
@@ -592,6 +765,44 @@ def show_change(metric: GoalMetric, baseline: float | None, current: float | Non
     return f"{current / baseline - 1:+.1%}"
 
 
+VERDICT_LABELS = {
+    "met": T(zh="✓ 已达成", en="✓ met"),
+    "on_track": T(zh="↗ 在推进,尚未达成", en="↗ on track, not met yet"),
+    "flat": T(zh="– 持平,在正常波动内", en="– flat, within normal variation"),
+    "off_track": T(zh="✗ 未达成,方向不对", en="✗ off track"),
+    "no_baseline": T(zh="– 无法判断(没有基线)", en="– no verdict (no baseline)"),
+    "not_measurable": T(zh="– 无法衡量", en="– not measurable"),
+}
+
+
+def show_change_range(metric: GoalMetric, baseline: float | None, change: "WeekChange | None", lang: Lang) -> str:
+    """The change's range: -0.40 – +0.60 pp for rates, relative for the rest; '' without one."""
+    if change is None or baseline is None:
+        return ""
+    if metric.kind == "rate":
+        unit = "个百分点" if lang == "zh" else " pp"
+        text = f"{change.low * 100:+.2f} – {change.high * 100:+.2f}{unit}"
+    elif baseline:
+        text = f"{change.low / baseline:+.1%} – {change.high / baseline:+.1%}"
+    else:
+        text = f"{change.low:+g} – {change.high:+g}"
+    return T(zh=f"{change.level:.0%} 区间 {text}", en=f"{change.level:.0%} range {text}").get(lang)
+
+
+def show_progress(r: "TargetResult", lang: Lang) -> str:
+    """Progress only where it means something: a range for a credible week change, a count of videos per video."""
+    if r.target.per == "video":
+        checks = [m.reached for m in r.videos if m.reached is not None]
+        if not checks:
+            return ""
+        return T(zh=f"{len(checks)} 条中 {sum(checks)} 条达到目标值",
+                 en=f"{sum(checks)} of {len(checks)} videos at the target").get(lang)
+    if r.progress_range is None:
+        return ""
+    lo, hi = r.progress_range
+    return T(zh=f"进度 {lo:.0%}–{hi:.0%}", en=f"progress {lo:.0%}–{hi:.0%}").get(lang)
+
+
 def video_name(video: VideoMetrics, limit: int = 18) -> str:
     name = video.title or video.id
     return name if len(name) <= limit else name[: limit - 1] + "…"
@@ -607,7 +818,7 @@ def display_fields(fact: dict, r: TargetResult | None, lang: Lang, goals: GoalsF
     metric = GOAL_METRICS.get(fact.get("metric") or "")
     if metric is None:
         for key in ("metric_label", "target_label", "baseline_text", "current_text", "target_text", "change_text",
-                    "needs_text", "companion_label", "moved_list", "not_moved_list", "week_label"):
+                    "change_range_text", "progress_text", "verdict_text", "needs_text", "companion_label", "moved_list", "not_moved_list", "week_label"):
             out[key] = out.get(key) or ""
         return out
     sep = "、" if lang == "zh" else ", "
@@ -617,6 +828,9 @@ def display_fields(fact: dict, r: TargetResult | None, lang: Lang, goals: GoalsF
     out["current_text"] = show(metric, fact.get("current"), lang)
     out["target_text"] = show(metric, fact.get("target"), lang)
     out["change_text"] = show_change(metric, fact.get("baseline"), fact.get("current"), lang)
+    out["change_range_text"] = show_change_range(metric, fact.get("baseline"), r.change_range if r else None, lang)
+    out["progress_text"] = show_progress(r, lang) if r else ""
+    out["verdict_text"] = VERDICT_LABELS[fact["verdict"]].get(lang) if fact.get("verdict") in VERDICT_LABELS else ""
     out["needs_text"] = metric.source.get(lang)
     comp = r.companion if r else None
     out["companion_label"] = GOAL_METRICS[comp["metric"]].label.get(lang) if comp else ""
@@ -712,9 +926,18 @@ def target_json(r: TargetResult, result: GoalsResult, lang: Lang) -> dict:
         "change_text": shown["change_text"],
         "progress": _num(r.progress, 4),
         "met": r.met,
+        "verdict": r.verdict,
+        "verdict_text": VERDICT_LABELS[r.verdict].get(lang),
+        "change_range": None if r.change_range is None else {
+            "low": _num(r.change_range.low), "high": _num(r.change_range.high), "level": r.change_range.level,
+            "direction": r.change_range.direction},
+        "change_range_text": shown["change_range_text"],
+        "progress_range": None if r.progress_range is None else [_num(x, 4) for x in r.progress_range],
+        "progress_text": shown["progress_text"],
         "weeks_missed": r.weeks_missed,
         "series": [{"week": p.week.label, "start": p.week.start.isoformat(), "videos": len(p.week.videos),
-                    "value": _num(p.value), "target": _num(p.level), "met": p.met} for p in r.series],
+                    "value": _num(p.value), "target": _num(p.level), "met": p.met, "verdict": p.verdict}
+                   for p in r.series],
         "videos": {
             "moved": [_move_json(m) for m in r.videos if m.moved],
             "not_moved": [_move_json(m) for m in r.videos if m.moved is False],
@@ -750,7 +973,9 @@ def goals_json(result: GoalsResult, lang: Lang) -> dict:
         "next_week": [f.to_json(shown, GOAL_FIELDS, lang) for f in result.set_findings],
         "undated": [v.id for v in result.undated],
         "summary": {"targets": len(result.results), "measurable": result.set_fact.get("measurable_targets", 0),
-                    "met": result.set_fact.get("met_targets", 0), "engine": result.engine},
+                    "met": result.set_fact.get("met_targets", 0),
+                    "verdicts": {v: sum(1 for r in result.results if r.verdict == v) for v in VERDICTS},
+                    "engine": result.engine},
         "errors": [p.to_json(lang) for p in result.problems],
     }
 

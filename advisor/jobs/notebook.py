@@ -46,7 +46,8 @@ class SignalNote(_Strict):
     lift: Optional[float] = Field(None, description="How much higher the winner's rate is, relative (0.6 = 60%).")
     confidence: Optional[float] = None
     p_value: Optional[float] = Field(None, description="Two-sided p-value of the z-test.")
-    views_needed: Optional[int] = Field(None, description="More views (A + B) needed when undecided.")
+    views_needed: Optional[int] = Field(None, description="More views (A + B) needed when undecided (per-view methods).")
+    videos_needed: Optional[int] = Field(None, description="Videos per variant needed when undecided (method video).")
 
 
 class NotebookEntry(_Strict):
@@ -73,7 +74,8 @@ def entry_from_ab(result, what: str | None, lang: Lang, date: dt.date | None = N
             metric=c.signal.name, verdict=r.verdict, a=round(r.rate_a, 6), b=round(r.rate_b, 6),
             diff_pp=round(r.diff * 100, 4), lift=None if lift is None else round(lift, 4),
             confidence=None if r.confidence is None else round(r.confidence, 6),
-            p_value=None if r.p_value is None else float(f"{r.p_value:.3g}"), views_needed=r.views_needed))
+            p_value=None if r.p_value is None else float(f"{r.p_value:.3g}"), views_needed=r.views_needed,
+            videos_needed=c.arms.videos_needed if c.arms is not None and r.winner is None and r.verdict != "tie" else None))
     what = what or T(zh=f"{result.a.label} 对比 {result.b.label}", en=f"{result.a.label} vs {result.b.label}").get(lang)
     return NotebookEntry(
         date=date or dt.date.today(), what=what,
@@ -105,6 +107,8 @@ def template_text(result, lang: Lang) -> str:
             continue
         if r.verdict == "tie":
             state = T(zh="两组差不多", en="no real difference")
+        elif c.arms is not None:
+            state = T(zh=f"每组约需 {c.arms.videos_needed} 条视频", en=f"about {c.arms.videos_needed} videos per variant needed")
         elif r.views_needed is not None:
             state = T(zh=f"约还需 {r.views_needed:,} 次播放", en=f"about {r.views_needed:,} more views needed")
         else:
@@ -149,7 +153,8 @@ def _read(path: Path) -> str:
                                           en="the notebook must be UTF-8; it was left unchanged"))
 
 
-METHOD_WORDS = {"z": T(zh="双比例 z 检验", en="two-proportion z-test"),
+METHOD_WORDS = {"video": T(zh="以视频为单位的比较", en="per-video comparison"),
+                "z": T(zh="双比例 z 检验", en="two-proportion z-test"),
                 "bayes": T(zh="贝叶斯(B 优于 A 的概率)", en="Bayesian (probability B beats A)")}
 
 
@@ -181,6 +186,8 @@ def _append_markdown(old: str, entry: NotebookEntry, lang: Lang) -> str:
                    "undecided": T(zh="未定", en="undecided").get(lang)}[r.verdict]
         conf = f", {T(zh='置信度', en='confidence').get(lang)} {show_confidence(r.confidence)}" if r.confidence is not None else ""
         more = f", {T(zh='还需播放', en='more views needed').get(lang)} {r.views_needed:,}" if r.views_needed else ""
+        if r.videos_needed:
+            more = f", {T(zh='每组约需视频', en='videos needed per variant').get(lang)} {r.videos_needed}"
         lines.append(f"- {r.metric}: {verdict} (A {r.a:.2%} · B {r.b:.2%}, {r.diff_pp:+.2f} pp{conf}{more})")
     return _separated(old) + head + "\n".join(lines) + "\n"
 

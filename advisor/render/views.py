@@ -18,9 +18,13 @@ from advisor.jobs.tiers import TIER_LABELS, TIERS, TiersResult, tiers_json
 
 # --- ab -------------------------------------------------------------------------------------------
 
-AB_METHODS = {"z": T(zh="双比例 z 检验(合并方差,双侧)", en="two-proportion z-test (pooled, two-sided)"),
-              "bayes": T(zh="贝叶斯:B 优于 A 的概率(Beta(1,1) 先验)",
-                         en="Bayesian probability that B beats A (Beta(1,1) priors)")}
+AB_METHODS = {"video": T(zh="以视频为单位:各组视频的 logit 均值之比,计入视频之间的正常波动(双侧)",
+                         en="per video: arms' mean logits compared, counting the normal variation between videos (two-sided)"),
+              "z": T(zh="以播放为单位的双比例 z 检验(合并方差,双侧;只适用于平台对同一条视频的分流测试)",
+                   en="per view: two-proportion z-test (pooled, two-sided; only for one video split-tested by the platform)"),
+              "bayes": T(zh="以播放为单位的贝叶斯:B 优于 A 的概率(Beta(1,1) 先验;只适用于平台对同一条视频的分流测试)",
+                         en="per view: Bayesian probability that B beats A (Beta(1,1) priors; only for one video "
+                            "split-tested by the platform)")}
 
 
 def ab_context(result: ABResult, lang: Lang, **_) -> dict:
@@ -54,8 +58,11 @@ def goals_context(result: GoalsResult, lang: Lang, **_) -> dict:
                 "target_text": shown["target_text"], "change_text": shown["change_text"],
                 "reached": sum(1 for m in r.videos if m.reached),
                 "checked": sum(1 for m in r.videos if m.reached is not None),
-                "progress": f"{r.progress:.0%}" if r.progress is not None else None,
-                "series": [f"{p.week.label} {show(r.metric, p.value, lang)}" + {True: " ✓", False: " ✗", None: ""}[p.met]
+                "progress": shown["progress_text"] or None,
+                "verdict": r.verdict, "verdict_text": shown["verdict_text"],
+                "change_range_text": shown["change_range_text"],
+                "series": [f"{p.week.label} {show(r.metric, p.value, lang)}"
+                           + ({"flat": " –", "on_track": " ↗"}.get(p.verdict) or {True: " ✓", False: " ✗", None: ""}[p.met])
                            for p in r.series],
                 "companion": None,
             })
