@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 from advisor.stats import experiment as arms_stats
 from advisor.stats import proportions as stats
@@ -30,9 +30,12 @@ from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.i18n import Lang, T
 from advisor.model.metrics import FieldInfo, MetricSpec, VideoMetrics, metric_view
 from advisor.model.stage_fields import EXPERIMENT_FIELDS
+from advisor.input.ruleset import RuleSet
+from advisor.stats.typical import fit_typical
+from advisor.input.importers import load_videos
+from advisor.engine import default_engine
+from advisor.engine.evaluate import StageRunner
 
-if TYPE_CHECKING:  # the evaluator imports advisor.model.stages, which imports this module's fields
-    from advisor.input.ruleset import RuleSet
 
 STAGE = "experiment"
 
@@ -103,7 +106,6 @@ def video_counts(video: VideoMetrics, signal: Signal) -> tuple[int, int] | None:
 
 def history_taus(videos: list[VideoMetrics]) -> dict[str, float]:
     """The account's between-video spread tau per signal, fitted on its past videos (fit_typical)."""
-    from advisor.stats.typical import fit_typical
 
     taus = {}
     for name, signal in SIGNALS.items():
@@ -121,7 +123,6 @@ def pick_variants(a: str, b: str, *, source: str | None = None, profile=None, pr
     Returns (A, B, problems of the rows not imported, importers.FileInfo per file read).
     Raises AdvisorError when a variant cannot be found or holds no video.
     """
-    from advisor.input.importers import load_videos
 
     if source is not None:
         imported = load_videos([source], profile=profile, profile_dirs=profile_dirs, stdin=stdin)
@@ -282,7 +283,7 @@ class ABResult:
         return 1 if self.problems else 0
 
 
-def compare_variants(a: Variant, b: Variant, ruleset: "RuleSet", *, method: str = DEFAULT_METHOD,
+def compare_variants(a: Variant, b: Variant, ruleset: RuleSet, *, method: str = DEFAULT_METHOD,
                      alpha: float = stats.ALPHA, power: float = stats.POWER, min_lift: float | None = None,
                      taus: Mapping[str, float] | None = None, history: str | None = None,
                      default_tau: float = DEFAULT_TAU, engine: str | None = None,
@@ -293,8 +294,6 @@ def compare_variants(a: Variant, b: Variant, ruleset: "RuleSet", *, method: str 
     on its history) when given, else from the arms, else default_tau. z / bayes: per view.
     min_lift None: the method's default (MIN_LIFTS).
     """
-    from advisor.engine import default_engine
-    from advisor.engine.evaluate import StageRunner
 
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; one of {METHODS}")
@@ -591,7 +590,7 @@ def conclusion(result: ABResult, lang: Lang) -> str:
     return text
 
 
-def run_ab(a: str, b: str, ruleset: "RuleSet", *, source: str | None = None, profile=None,
+def run_ab(a: str, b: str, ruleset: RuleSet, *, source: str | None = None, profile=None,
            method: str = DEFAULT_METHOD, alpha: float = stats.ALPHA, power: float = stats.POWER,
            min_lift: float | None = None, history: str | None = None, default_tau: float = DEFAULT_TAU,
            engine: str | None = None, stdin=None) -> ABResult:
@@ -600,7 +599,6 @@ def run_ab(a: str, b: str, ruleset: "RuleSet", *, source: str | None = None, pro
     history: an export of the account's past videos; with method video, each signal's
     between-video spread tau is fitted on it (tau_source 'history').
     """
-    from advisor.input.importers import load_videos
 
     va, vb, problems, files = pick_variants(a, b, source=source, profile=profile,
                                             profile_dirs=ruleset.profile_dirs(), stdin=stdin)

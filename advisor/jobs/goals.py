@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Mapping, Optional
+from typing import Literal, Mapping, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -34,9 +34,16 @@ from advisor.model.metrics import FieldInfo, MetricSpec, VideoMetrics, metric_vi
 from advisor.model.stage_fields import GOAL_FIELDS
 from advisor.model.plan import AccountStage
 from advisor.core.templating import format_value
+from advisor.input.ruleset import RuleSet
+from advisor.input.profiles import GENERIC, load_profiles
+from advisor.input.profiles import export_header
+from advisor.input.yamlio import load_yaml, problems_from_validation_error
+from advisor.stats.typical import fit_typical
+from advisor.stats.experiment import rate_change
+from advisor.engine import default_engine
+from advisor.engine.evaluate import StageRunner
+from advisor.input.importers import load_videos
 
-if TYPE_CHECKING:  # the evaluator imports advisor.model.stages, which imports this module's fields
-    from advisor.input.ruleset import RuleSet
 
 STAGE = "goal"
 Per = Literal["week", "video"]
@@ -96,7 +103,6 @@ class GoalMetric:
 
 @lru_cache(maxsize=None)
 def _profiles() -> tuple:
-    from advisor.input.profiles import GENERIC, load_profiles
 
     profiles = load_profiles()
     return profiles.get(REFERENCE_PROFILE), profiles.get(GENERIC)
@@ -106,7 +112,6 @@ def data_hint(spec: MetricSpec) -> T:
     """Where a metric's data would come from: the reference export's column, else what to add."""
     if spec.source is not None:  # an external metric says it itself
         return spec.source
-    from advisor.input.profiles import export_header
 
     reference, generic = _profiles()
     field_name = spec.fields[0] if spec.fields else spec.key
@@ -300,7 +305,6 @@ DEFAULT_TARGETS: dict[str, list[Target]] = {
 
 def load_goals(path: str | Path) -> GoalsFile:
     """Read and validate GOALS.yaml; AdvisorError with located problems otherwise."""
-    from advisor.input.yamlio import load_yaml, problems_from_validation_error
 
     data, locator = load_yaml(Path(path) if not isinstance(path, Path) else path, max_bytes=200_000, max_depth=12,
                               max_nodes=20_000)
@@ -509,7 +513,6 @@ def _per_video(metric: GoalMetric, videos: list[VideoMetrics]) -> list[float]:
 def fit_noise(metric: GoalMetric, weeks: list[Week]) -> Noise:
     """The account's own between-video variation for `metric`, from every week given."""
     if metric.agg == "pooled":
-        from advisor.stats.typical import fit_typical
 
         fit = fit_typical([p for w in weeks for p in video_pairs(metric, w.videos)])
         return Noise(tau=fit.tau if fit is not None else None)
@@ -540,10 +543,8 @@ class WeekChange:
 def week_change(metric: GoalMetric, before: list[VideoMetrics], after: list[VideoMetrics], baseline: float,
                 current: float, noise: Noise) -> WeekChange | None:
     """The change from `before` to `after` with its range, the video as the unit; None when it cannot be told."""
-    from scipy.special import stdtrit
 
     if metric.agg == "pooled":
-        from advisor.stats.experiment import rate_change
 
         a, b = video_pairs(metric, before), video_pairs(metric, after)
         if not a or not b:
@@ -561,6 +562,8 @@ def week_change(metric: GoalMetric, before: list[VideoMetrics], after: list[Vide
     a, b = _per_video(metric, before), _per_video(metric, after)
     if not a or not b:
         return None
+    from scipy.special import stdtrit  # heavy/optional: imported when used (start-up time)
+
     half = float(stdtrit(noise.df, 1 - (1 - CHANGE_LEVEL) / 2)) * noise.sd * math.sqrt(1 / len(a) + 1 / len(b))
     if metric.agg == "sum":
         # the week's total against last week's, the per-video spread on the log scale around the observed ratio
@@ -870,12 +873,10 @@ class GoalsResult:
         return 1 if self.problems else 0
 
 
-def evaluate_goals(goals: GoalsFile, videos: list[VideoMetrics], ruleset: "RuleSet", *, week: str | None = None,
+def evaluate_goals(goals: GoalsFile, videos: list[VideoMetrics], ruleset: RuleSet, *, week: str | None = None,
                    engine: str | None = None, problems: list[Problem] | None = None, files: list | None = None,
                    goals_file: str | None = None) -> GoalsResult:
     """Each target's baseline, current value, progress and movers, and the goal rules' advice."""
-    from advisor.engine import default_engine
-    from advisor.engine.evaluate import StageRunner
 
     from_defaults = not goals.targets
     targets = list(goals.targets) if goals.targets else list(DEFAULT_TARGETS[goals.account_stage])
@@ -980,14 +981,13 @@ def goals_json(result: GoalsResult, lang: Lang) -> dict:
     }
 
 
-def run_goals(goals_path: str | Path, paths, ruleset: "RuleSet", *, history: str | None = None,
+def run_goals(goals_path: str | Path, paths, ruleset: RuleSet, *, history: str | None = None,
               week: str | None = None, profile=None, engine: str | None = None, stdin=None) -> GoalsResult:
     """`advisor goals` as a function: read the goals file and the videos, evaluate every target.
 
     Videos of `history` (an older export) are added as earlier weeks; a video in both keeps the
     newer export's numbers.
     """
-    from advisor.input.importers import load_videos
 
     goals = load_goals(goals_path)
     imported = load_videos(list(paths), profile=profile, profile_dirs=ruleset.profile_dirs(), stdin=stdin)
