@@ -37,3 +37,11 @@ def test_with_mode_changes_only_the_judgement(ruleset):
     assert old.levels.default_mode == "absolute"
     assert ruleset.levels.default_mode == "typical"  # the shipped rule set is left as it was
     assert [r.id for r in old.rules] == [r.id for r in ruleset.rules]
+
+
+def test_ab_figures_keep_aa_quiet_and_find_a_real_lift(ruleset):
+    figures = calibration.ab_figures(ruleset, experiments=40, seed=300, engine="python")
+    assert figures.comparisons > 0 and figures.experiments == 40
+    assert figures.aa_rate <= 0.05
+    assert figures.aa_rate_per_view >= 0.3  # the per-view test, on the same arms, is not
+    assert figures.power >= 0.8

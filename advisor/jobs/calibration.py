@@ -10,7 +10,8 @@ that promise is measured here, on accounts drawn from a known model (advisor.sta
   that metric): the review should judge that metric high / low on that video, and the video
   should lead "most to learn from".
 
-The A/B side (the video as the unit) is measured by advisor.jobs.ab on the same simulations.
+- A/B (advisor.jobs.ab, the video as the unit): how often an A/A test with 3 videos per arm
+  names a winner, and how often a real 2x heart lift with 6 videos per arm is found.
 benchmarks/calibration.py prints these figures; tests/test_calibration.py asserts the goals.
 """
 
@@ -19,10 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from advisor.input.ruleset import RuleSet
+from advisor.jobs.ab import Variant, compare_variants, history_taus
 from advisor.jobs.review import Review, review
 from advisor.model.levels import level_feature
 from advisor.model.metrics import VideoMetrics
-from advisor.stats.simulate import quiet_series, with_outliers
+from advisor.stats.simulate import ab_arms, quiet_series, with_outliers
 
 # A simulated metric and the review metric whose levels judge it. Follows have no levels in the
 # shipped rules; comments and shares are judged together as the follow-up rate.
@@ -112,3 +114,57 @@ def with_mode(ruleset: RuleSet, mode: str) -> RuleSet:
         for name, spec in list(defs.items()):
             defs[name] = spec.model_copy(update={"mode": None})
     return RuleSet(list(ruleset.rules), levels, list(ruleset.folders), list(ruleset.levels_files))
+
+
+@dataclass
+class ABFigures:
+    comparisons: int = 0
+    aa_winners: int = 0
+    comparisons_per_view: int = 0
+    aa_winners_per_view: int = 0
+    experiments: int = 0
+    lift_found: int = 0
+
+    @property
+    def aa_rate(self) -> float:
+        return self.aa_winners / self.comparisons if self.comparisons else 0.0
+
+    @property
+    def aa_rate_per_view(self) -> float:
+        return self.aa_winners_per_view / self.comparisons_per_view if self.comparisons_per_view else 0.0
+
+    @property
+    def power(self) -> float:
+        return self.lift_found / self.experiments if self.experiments else 0.0
+
+
+def _variant(key: str, videos: list[dict]) -> Variant:
+    return Variant(key, key.upper(), "simulated", [VideoMetrics.model_validate(v) for v in videos])
+
+
+def ab_figures(ruleset: RuleSet, *, experiments: int = 200, seed: int = 0, engine: str | None = None) -> ABFigures:
+    """`advisor ab` (advisor.jobs.ab.compare_variants) on simulated experiments.
+
+    A/A: two arms of 3 videos from one account; every signal compared counts. Power: a real 2x
+    heart lift with 6 videos per arm, the account's history (40 other videos) giving the spread
+    between videos. The old per-view z-test runs on the same A/A arms for contrast.
+    """
+    out = ABFigures()
+    for k in range(experiments):
+        a, b = ab_arms(3, seed + k)
+        for method in ("video", "z"):
+            result = compare_variants(_variant("a", a), _variant("b", b), ruleset, method=method, engine=engine)
+            named = sum(1 for c in result.comparisons if c.result.winner is not None)
+            if method == "video":
+                out.comparisons += len(result.comparisons)
+                out.aa_winners += named
+            else:
+                out.comparisons_per_view += len(result.comparisons)
+                out.aa_winners_per_view += named
+        a, b = ab_arms(6, seed + 100_000 + k, lift=2.0, metric="hearts")
+        taus = history_taus([VideoMetrics.model_validate(v) for v in quiet_series(40, seed + 200_000 + k)])
+        result = compare_variants(_variant("a", a), _variant("b", b), ruleset, engine=engine, taus=taus)
+        hearts = next(c for c in result.comparisons if c.signal.name == "heart_rate")
+        out.experiments += 1
+        out.lift_found += hearts.result.winner == "b"
+    return out
