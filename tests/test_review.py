@@ -398,9 +398,9 @@ def test_a_condition_under_not_is_explained_as_the_comparison_that_held(ruleset)
     assert heart["op"] == "<" and heart["negated"] is True  # `not: heart_rate high` (>=)
     assert heart["value"] < heart["threshold"]
     assert heart["at_level"] is False and heart["result"] is False
-    # The video is its own (one-video) history, so the range leans on the defaults.
-    assert "heart rate 0.30%; this account's 1 short videos (a short history, partly the defaults) usually sit " \
-           "between 0.47% and 1.08%, and this one is below it" in finding["explanation"]
+    # One video is no history: it is judged against the defaults, not against itself.
+    assert "heart rate 0.30%; with no history to compare, by the defaults short videos usually sit " \
+           "between 0.50% and 1.20%, and this one is below it" in finding["explanation"]
     # it fired because short-lived heat did not: that signal is listed as absent, not as held
     assert finding["signals"] == [] and finding["without_signals"] == ["short_lived_heat"]
     assert "short-lived-heat" not in vr.fired

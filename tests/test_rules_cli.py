@@ -59,9 +59,14 @@ def test_show_reads_a_level_rule_in_plain_language():
     result = run_cli("rules", "show", "answer-heart-givers", "--lang", "en")
     assert result.exit_code == 0
     high = shipped.levels.metrics["heart_rate"]["high"]
+    low = shipped.levels.metrics["heart_rate"]["low"]
+    band = shipped.levels.typical.band
     out = result.output
-    assert f"high heart rate (≥ P{high.percentile:g} of the account; with fewer than {shipped.levels.min_history} videos " \
-           f"of history ≥ {high.absolute['default'] * 100:.2f}%" in out
+    # The typical mode in words: credibly above the account's range; the defaults' range without history.
+    assert f"high heart rate (credibly above the account's typical range for the form (P{band[0]:g}–P{band[1]:g} " \
+           f"of its videos, plus a margin; at least {shipped.levels.typical.certainty:.0%} sure given the video's " \
+           f"views); with no history, the default range {low.absolute['default'] * 100:.2f}%–" \
+           f"{high.absolute['default'] * 100:.2f}%" in out
     h19 = heuristics()["H19"]
     assert h19.title.en in out and h19.description.en in out
     assert "origin: shipped (rules/review.yaml:" in out

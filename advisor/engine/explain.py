@@ -261,6 +261,9 @@ def _typical_where(th, lang: Lang) -> str:
     t = th.typical
     if t.n_videos == 0:
         return T(zh=f"没有历史可比,按默认参考,{form}", en=f"with no history to compare, by the defaults {form}").get(lang)
+    if t.n_videos == 1:  # "1 short videos" reads wrong; one video is also the shortest history
+        return T(zh=f"本账号 1 条{form}(历史不多,部分参考默认值)",
+                 en="this account's one video of this form and the defaults").get(lang)
     if t.weight < SHORT_HISTORY_WEIGHT:
         return T(zh=f"本账号 {t.n_videos} 条{form}(历史不多,部分参考默认值)",
                  en=f"this account's {t.n_videos} {form} (a short history, partly the defaults)").get(lang)

@@ -84,7 +84,12 @@ def make_baseline(videos: list[VideoMetrics], history: list[VideoMetrics] | None
     if history:
         return Baseline([v.to_fact() for v in history],
                         T(zh=f"历史文件 {history_label}", en=f"history file {history_label}"))
-    return Baseline(facts if facts is not None else [v.to_fact() for v in videos], T(zh="本批视频", en="this batch"))
+    batch = facts if facts is not None else [v.to_fact() for v in videos]
+    if len(batch) < 2:
+        # One video is no account history: judged against itself it would pull the range its
+        # own way. It is judged by the defaults instead (and the explanation says so).
+        return Baseline([], T(zh="默认范围", en="the defaults"))
+    return Baseline(batch, T(zh="本批视频", en="this batch"))
 
 
 def review(videos: list[VideoMetrics], ruleset: RuleSet, *, history: list[VideoMetrics] | None = None,

@@ -46,11 +46,40 @@ def _level_words(levels: Levels, metric: str, level: str, lang: Lang, stage: str
     if others:
         sep = "," if lang == "zh" else ", "
         absolute += sep + sep.join(f"{FORM_LABELS[f].get(lang)} {show(metric, v, lang, stage)}" for f, v in others)
-    if spec.percentile is None:
+    mode = levels.mode(metric, level)
+    if mode == "typical":
+        return _typical_words(levels, metric, spec, lang, stage)
+    if mode == "absolute" or spec.percentile is None:
         return absolute
     return T(zh=f"{op} 账号的 P{spec.percentile:g};历史不足 {levels.min_history} 条时 {absolute}",
              en=f"{op} P{spec.percentile:g} of the account; with fewer than {levels.min_history} videos of history {absolute}"
              ).get(lang)
+
+
+def _typical_words(levels: Levels, metric: str, spec, lang: Lang, stage: str | None) -> str:
+    """'credibly above the account's typical range (...); with no history, the default range
+    0.50%-1.20%, long videos 0.40%-1.00%' for a typical-mode level."""
+    settings = levels.typical
+    defs = levels.metrics[metric]
+    ups = [d for d in defs.values() if d.op in (">", ">=")]
+    downs = [d for d in defs.values() if d.op in ("<", "<=")]
+    side = T(zh="高于", en="above") if spec.op in (">", ">=") else T(zh="低于", en="below")
+    head = T(zh=f"可信地{side.zh}本账号同体裁视频的一般范围(P{settings.band[0]:g}–P{settings.band[1]:g},"
+                f"再留一段余量;按这条的播放量,把握至少 {settings.certainty:.0%})",
+             en=f"credibly {side.en} the account's typical range for the form (P{settings.band[0]:g}–"
+                f"P{settings.band[1]:g} of its videos, plus a margin; at least {settings.certainty:.0%} sure "
+                f"given the video's views)").get(lang)
+    if not ups or not downs:
+        return head
+    def band(form):
+        low = max(d.absolute.get(form, d.absolute["default"]) for d in downs)
+        high = min(d.absolute.get(form, d.absolute["default"]) for d in ups)
+        return f"{show(metric, low, lang, stage)}–{show(metric, high, lang, stage)}"
+    default = band("default")
+    others = [(form, band(form)) for form in FORMS if band(form) != default]
+    sep = "," if lang == "zh" else ", "
+    ranges = default + "".join(f"{sep}{FORM_LABELS[f].get(lang)} {b}" for f, b in others)
+    return head + T(zh=f";没有历史时按默认范围 {ranges}", en=f"; with no history, the default range {ranges}").get(lang)
 
 
 def _level_name(levels: Levels, metric: str, level: str, lang: Lang, stage: str | None = None) -> str:

@@ -336,6 +336,9 @@ class Threshold:
             t = self.typical
             if t.n_videos == 0:
                 return T(zh="{form}的默认参考范围", en="the default range for {form}").format(lang, form=form_label)
+            if t.n_videos == 1:
+                return T(zh="本账号 1 条{form}和默认值的一般范围", en="the typical range of one video and the defaults"
+                         ).format(lang, form=form_label)
             if t.weight < 2 / 3:  # fewer than 2 x prior_videos videos (20 by default)
                 return T(zh="本账号 {n} 条{form}的一般范围(历史不多,部分参考默认值)",
                          en="the typical range of {n} {form}; short history, so partly the defaults").format(
