@@ -9,6 +9,9 @@ percentile judgement fails the first goal (so the test can tell the two apart).
 from __future__ import annotations
 
 from advisor.jobs import calibration
+from advisor.jobs.review import review_paths
+
+from conftest import EXAMPLES
 
 
 def test_a_quiet_account_stays_quiet(ruleset):
@@ -45,3 +48,15 @@ def test_ab_figures_keep_aa_quiet_and_find_a_real_lift(ruleset):
     assert figures.aa_rate <= 0.05
     assert figures.aa_rate_per_view >= 0.3  # the per-view test, on the same arms, is not
     assert figures.power >= 0.8
+
+
+def test_the_steady_example_finds_its_four_stories_and_nothing_else(ruleset):
+    """examples/steady_account_export.csv: 30 videos of one steady account with four planted
+    stories (examples/make_steady_account.py). The review must name exactly those four."""
+    result = review_paths([str(EXAMPLES / "steady_account_export.csv")], ruleset, engine="python")
+    flagged = {vr.video.id: {f.rule_id for f in vr.findings} for vr in result.videos if vr.findings}
+    assert set(flagged) == {"export/steady008", "export/steady014", "export/steady021", "export/steady026"}
+    assert "short-lived-heat" in flagged["export/steady008"]
+    assert "loyal-core" in flagged["export/steady014"]
+    assert "left-earlier-than-usual" in flagged["export/steady021"]
+    assert "emotion-gap" in flagged["export/steady026"]
