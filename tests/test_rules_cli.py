@@ -103,3 +103,15 @@ def test_every_rules_command_has_a_runnable_example_in_its_help():
         result = run_cli("rules", name, "--help")
         assert result.exit_code == 0
         assert "Example" in result.output and f"advisor rules {name}" in result.output
+
+
+def test_list_goes_through_the_one_report_path_in_every_format():
+    text = run_cli("rules", "list", "--stage", "review", "--lang", "en").output
+    assert text.splitlines()[0].split()[:3] == ["id", "stage", "priority"]
+    md = run_cli("rules", "list", "--stage", "review", "--format", "markdown", "--lang", "en").output
+    assert md.startswith("| id | stage |") and "| `loyal-core` |" in md
+    data = json.loads(run_cli("rules", "list", "--stage", "review", "--format", "json").output)
+    assert {r["id"] for r in data["rules"]} >= {"loyal-core", "loyal-but-shallow"}
+    assert all(r["stage"] == "review" for r in data["rules"])
+    none = run_cli("rules", "list", "--stage", "cta", "--heuristic", "H01", "--lang", "zh").output
+    assert none.strip() == "没有符合条件的规则"

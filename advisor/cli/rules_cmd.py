@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from advisor.core.output import emit
 from advisor.engine import ENGINES, durable_import_error
 from advisor.input.ruleset import load_ruleset
 from advisor.jobs.lint import lint
-from advisor.jobs.ruledocs import docs_for, format_table, rule_rows, show_rule
+from advisor.jobs.ruledocs import docs_for, list_rules, show_rule
 from advisor.jobs.ruletest import run_rule_tests
 from advisor.render.emit import emit as emit_report
 from advisor.model.catalog import heuristics
@@ -125,7 +124,7 @@ def test_command(paths, rules_dirs, config_path, engine, fmt, verbose, lang, out
 @rules_group.command("list")
 @click.option("--stage", type=click.Choice(list(STAGES)), default=None, help="Only rules of this stage. 只列该阶段。")
 @click.option("--heuristic", default=None, help="Only rules encoding this heuristic, e.g. H10. 只列该启发式的规则。")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
               help="Output format. 输出格式。")
 @rules_option
 @config_option
@@ -147,13 +146,7 @@ def list_command(stage, heuristic, fmt, rules_dirs, config_path, lang):
         raise AdvisorError([Problem(T(zh=f"未知的启发式编号 {heuristic}(应为 H01-H20)" + (f";{hint.zh}" if hint else ""),
                                       en=f"unknown heuristic ID {heuristic} (expected H01-H20)" + (f"; {hint.en}" if hint else "")),
                                     file="--heuristic", field="--heuristic")])
-    rows = rule_rows(st.ruleset(), stage=stage, heuristic=heuristic, lang=st.lang)
-    if fmt == "json":
-        click.echo(json.dumps({"rules": rows}, ensure_ascii=False, indent=2))
-    elif rows:
-        click.echo(format_table(rows, st.lang))
-    else:
-        click.echo(T(zh="没有符合条件的规则", en="no rules match").get(st.lang))
+    emit_report(list_rules(st.ruleset(), stage=stage, heuristic=heuristic, lang=st.lang), fmt, st.lang)
 
 
 @rules_group.command("show")

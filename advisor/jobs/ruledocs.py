@@ -13,7 +13,6 @@ rule tests and evaluated, so the examples can never drift from the rules.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,31 +200,18 @@ def rule_rows(ruleset, *, stage: str | None = None, heuristic: str | None = None
     return rows
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+@dataclass
+class RuleList:
+    """`advisor rules list`: the rules in use, as rows (the report dict is {"rules": rows})."""
+
+    rows: list[dict]
+
+    def to_json(self) -> dict:
+        return {"rules": self.rows}
 
 
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
-
-
-def format_table(rows: list[dict], lang: Lang) -> str:
-    heads = [T(zh="id", en="id"), T(zh="阶段", en="stage"), T(zh="优先级", en="priority"),
-             T(zh="启发式", en="heuristics"), T(zh="标题", en="title"), T(zh="启用", en="enabled"),
-             T(zh="来源", en="origin")]
-    yes, no = T(zh="是", en="yes").get(lang), T(zh="否", en="no").get(lang)
-    table = [[h.get(lang) for h in heads]]
-    for r in rows:
-        origin = T(zh="内置", en="shipped").get(lang) if r["origin"] == "shipped" else r["origin"]
-        table.append([r["id"], r["stage"], r["priority"], ",".join(r["heuristics"]), r["title"],
-                      yes if r["enabled"] else no, origin])
-    widths = [max(_width(row[i]) for row in table) for i in range(len(heads))]
-    lines = []
-    for n, row in enumerate(table):
-        lines.append("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+def list_rules(ruleset, *, stage: str | None = None, heuristic: str | None = None, lang: Lang = "en") -> RuleList:
+    return RuleList(rule_rows(ruleset, stage=stage, heuristic=heuristic, lang=lang))
 
 
 def show_rule(loaded, ruleset, lang: Lang) -> str:

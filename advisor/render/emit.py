@@ -35,6 +35,7 @@ from advisor.jobs.cta_check import CheckResult
 from advisor.jobs.goals import GoalsResult, goals_json
 from advisor.jobs.review import Review
 from advisor.jobs.review_report import review_json
+from advisor.jobs.ruledocs import RuleList
 from advisor.jobs.ruletest import TestRun, run_json
 from advisor.jobs.tiers import TiersResult, tiers_json
 from advisor.render import html_report, views
@@ -109,6 +110,7 @@ REPORTS: dict[type, ReportKind] = {
     CtaSet: ReportKind("cta_report", lambda r, lang: cta_set_json(r), views.cta_context, ending=""),
     TestRun: ReportKind("ruletest", lambda r, lang, verbose=False: run_json(r, lang), views.ruletest_context,
                         ending=""),
+    RuleList: ReportKind("rule_list", lambda r, lang: r.to_json(), views.rule_list_context, ending=""),
 }
 
 

@@ -8,6 +8,8 @@ already words for its JSON (A/B verdicts), labels. Layout and wording are in the
 
 from __future__ import annotations
 
+import unicodedata
+
 from advisor.core.i18n import Lang, T
 from advisor.jobs.ab import ABResult, ab_json, verdict_sentence
 from advisor.jobs.cta import TRACK_NAMES, CtaSet
@@ -170,3 +172,39 @@ def ruletest_context(run: TestRun, lang: Lang, *, verbose: bool = False, **_) ->
                       "problems": sum(1 for problem in run.errors if problem.file == file), "cases": cases})
     return {"files": files, "errors": [p.format(lang) for p in run.errors], "passed": run.passed,
             "failed": run.failed}
+
+
+# --- rules list ------------------------------------------------------------------------------------
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def rule_table(rows: list[dict], lang: Lang) -> str:
+    heads = [T(zh="id", en="id"), T(zh="阶段", en="stage"), T(zh="优先级", en="priority"),
+             T(zh="启发式", en="heuristics"), T(zh="标题", en="title"), T(zh="启用", en="enabled"),
+             T(zh="来源", en="origin")]
+    yes, no = T(zh="是", en="yes").get(lang), T(zh="否", en="no").get(lang)
+    table = [[h.get(lang) for h in heads]]
+    for r in rows:
+        origin = T(zh="内置", en="shipped").get(lang) if r["origin"] == "shipped" else r["origin"]
+        table.append([r["id"], r["stage"], r["priority"], ",".join(r["heuristics"]), r["title"],
+                      yes if r["enabled"] else no, origin])
+    widths = [max(_width(row[i]) for row in table) for i in range(len(heads))]
+    lines = []
+    for n, row in enumerate(table):
+        lines.append("  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+
+def rule_list_context(result, lang: Lang, color: bool = False) -> dict:
+    """What templates/rule_list/*.j2 see: the rows, the aligned text table (CJK counts double)."""
+    return {"rows": result.rows, "table": rule_table(result.rows, lang) if result.rows else "",
+            "no_match": T(zh="没有符合条件的规则", en="no rules match").get(lang), "lang": lang}
