@@ -74,17 +74,23 @@ class ReferenceEvaluator:
 
     def evaluate(self, fact: dict) -> list[str]:
         """Ids of the rules that fire, in firing order (stratum, then priority, then order)."""
-        fired: list[str] = []
-        derived: set[str] = set()
-        current = dict(self.program.prepare(fact))
-        for stratum in self._strata:
-            for name in self.program.signals:
-                current[signal_field(name)] = name in derived
-            for rule in stratum:
-                if eval_node(rule.when, current) is True:
-                    fired.append(rule.id)
-                    derived.update(rule.derives)
-        return fired
+        return run_strata(self._strata, self.program.signals, self.program.prepare(fact))
 
     def close(self) -> None:
         pass
+
+
+def run_strata(strata, signals, fact: dict) -> list[str]:
+    """The semantics of a program's strata over a prepared fact (text features already there):
+    stratum k sees the signals derived before it as `sig:` fields, always present."""
+    fired: list[str] = []
+    derived: set[str] = set()
+    current = dict(fact)
+    for stratum in strata:
+        for name in signals:
+            current[signal_field(name)] = name in derived
+        for rule in stratum:
+            if eval_node(rule.when, current) is True:
+                fired.append(rule.id)
+                derived.update(rule.derives)
+    return fired

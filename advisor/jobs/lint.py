@@ -27,8 +27,8 @@ from jinja2 import nodes
 
 from advisor.core.errors import AdvisorError, Problem
 from advisor.engine.compiler import compile_rules
-from advisor.engine.program import Leaf, Not, signal_field
-from advisor.engine.reference import eval_node
+from advisor.engine.program import Leaf, Not
+from advisor.engine.reference import run_strata
 from advisor.model.catalog import opposing
 from advisor.core.i18n import Lang, T
 from advisor.model.levels import FORM_LABELS, Levels
@@ -681,7 +681,7 @@ def _co_firing(compiled, a: str, b: str) -> T | None:
         fact: dict = {}
         for assignment, _ in combo:
             fact.update(assignment)
-        fired = _fire(program, strata, fact)
+        fired = set(run_strata(strata, program.signals, fact))
         if a in fired and b in fired:
             excluded = {x for rid in fired for x in compiled.info[rid].rule.excludes
                         if compiled.info[rid].rule.then.title is not None}
@@ -689,17 +689,3 @@ def _co_firing(compiled, a: str, b: str) -> T | None:
                 words = [w for _, w in combo if w is not None]  # typical and missing go without saying
                 return T(zh=",".join(w.zh for w in words), en=", ".join(w.en for w in words))
     return None
-
-
-def _fire(program, strata, fact: dict) -> set[str]:
-    fired: set[str] = set()
-    derived: set[str] = set()
-    current = dict(fact)
-    for stratum in strata:
-        for name in program.signals:
-            current[signal_field(name)] = name in derived
-        for rule in stratum:
-            if eval_node(rule.when, current) is True:
-                fired.add(rule.id)
-                derived.update(rule.derives)
-    return fired

@@ -28,6 +28,8 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence
 
+from advisor.stats.typical import empirical_logit, expit, usable  # noqa: F401 (expit re-exported)
+
 
 TauSource = Literal["history", "arms", "default"]
 Verdict = Literal["up", "down", "flat"]
@@ -36,32 +38,6 @@ ALPHA = 0.05
 POWER = 0.8
 MIN_LIFT = 0.30  # smallest relative lift a videos-needed estimate plans for
 PRIOR_VIDEOS = 10.0  # how many videos' worth of weight default_tau gets when tau comes from the arms
-
-
-def expit(z: float) -> float:
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
-def empirical_logit(x: float, n: float) -> tuple[float, float]:
-    """The video's log-odds with the +0.5 correction and its sampling variance (as in typical.py;
-    repeated here so that each module of this layer imports only stdlib and scipy)."""
-    return math.log((x + 0.5) / (n - x + 0.5)), 1.0 / (x + 0.5) + 1.0 / (n - x + 0.5)
-
-
-def usable(obs: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Finite pairs with n > 0, x clipped into [0, n]."""
-    out = []
-    for x, n in obs:
-        try:
-            x, n = float(x), float(n)
-        except (TypeError, ValueError):
-            continue
-        if math.isfinite(x) and math.isfinite(n) and n > 0:
-            out.append((min(max(x, 0.0), n), n))
-    return out
 
 
 @dataclass(frozen=True)
