@@ -327,6 +327,10 @@ def _matched(src: SourceCondition, fact: dict) -> str | None:
     text = fact.get(src.metric)
     if not isinstance(text, str):
         return None
+    if src.feature is not None and src.feature.same_sentence:
+        # The request and the device of the first sentence that has both, in text order.
+        spans = src.feature.sentence_spans(text)[:2]
+        return "…".join(text[a:b] for a, b in spans) or None
     for pattern in src.patterns:
         m = re.search(pattern, text, re.IGNORECASE)
         if m:

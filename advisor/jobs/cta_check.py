@@ -27,12 +27,17 @@ def matched_words(finding: Finding, text: str) -> list[str]:
     """Every phrase of `text` that one of the rule's true text conditions matched, in text order.
 
     advisor.engine.explain keeps the first match per condition; an operator fixing the CTA needs all of
-    them ("抽奖" and "红包"), and overlapping matches are merged into one phrase.
+    them ("抽奖" and "红包"), and overlapping matches are merged into one phrase. A same-sentence
+    condition contributes, per sentence that has both, the device cue and the engagement request.
     """
     spans: list[tuple[int, int]] = []
     for outcome in finding.conditions:
         src = outcome.source
         if not outcome.result or not src.patterns or src.under_not or src.metric != "text":
+            continue
+        if src.feature is not None and src.feature.same_sentence:
+            # the engagement request and the device cue of every sentence that has both
+            spans.extend(src.feature.sentence_spans(text))
             continue
         for pattern in src.patterns:
             spans.extend(m.span() for m in re.finditer(pattern, text, re.IGNORECASE) if m.group(0).strip())
