@@ -126,6 +126,9 @@ class Outcome:
         if src.op in ("contains", "matches"):
             if self.result:
                 return T(zh=f"{name}出现了「{self.matched}」", en=f"{name} has '{self.matched}'").get(lang)
+            if src.feature is not None and src.feature.same_sentence:
+                return T(zh=f"{name}没有哪一句同时出现所列词语和互动请求",
+                         en=f"no sentence of the {name} has both a listed phrase and an engagement request").get(lang)
             return T(zh=f"{name}没有出现所列词语", en=f"{name} has none of the listed words").get(lang)
         if src.threshold is not None and src.threshold.kind == "typical":
             return self._typical(name, shown, lang)

@@ -62,8 +62,8 @@ class CompiledRule:
     order: int = 0  # position in the loaded rule set, the tie-breaker after priority
 
 
-# Where one sentence ends: Chinese and full-width end marks, semicolons and line breaks, and
-# . ! ? when a space follows (so "3.5" and "e.g." inside a clause do not split it).
+# Where one sentence ends: 。 ! ? (full-width or not), semicolons and line breaks always; . and …
+# only before a space or the end (so "3.5" and "e.g." inside a clause do not split it).
 SENTENCE_END = re.compile(r"[。!?!?;;\n]|[.!?…](\s|$)")
 
 
