@@ -325,15 +325,26 @@ def _threshold_source(threshold, lang: Lang) -> str:
     return threshold.source(lang)
 
 
+def _merged_phrases(text: str, spans) -> list[str]:
+    """The phrases of `text` at `spans`, overlapping spans merged into one, in text order."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [text[a:b].strip() for a, b in merged if text[a:b].strip()]
+
+
 def _matched(src: SourceCondition, fact: dict) -> str | None:
 
     text = fact.get(src.metric)
     if not isinstance(text, str):
         return None
     if src.feature is not None and src.feature.same_sentence:
-        # The request and the device of the first sentence that has both, in text order.
-        spans = src.feature.sentence_spans(text)[:2]
-        return "…".join(text[a:b] for a, b in spans) or None
+        # The device cues and requests of the first sentence that has both, in text order.
+        found = src.feature.sentence_matches(text)
+        return "…".join(_merged_phrases(text, found[0])) if found else None
     for pattern in src.patterns:
         m = re.search(pattern, text, re.IGNORECASE)
         if m:

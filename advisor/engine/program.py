@@ -116,20 +116,24 @@ class TextFeature:
         hits = [re.search(p, text, re.IGNORECASE) is not None for p in self.patterns]
         return all(hits) if self.mode == "all" else any(hits)
 
-    def sentence_spans(self, text: str) -> list[tuple[int, int]]:
-        """The matches that make a same-sentence feature hold: for each qualifying sentence, its
-        first `patterns` match and the first `same_sentence` match apart from it, in text order."""
-        out: list[tuple[int, int]] = []
+    def sentence_matches(self, text: str) -> list[list[tuple[int, int]]]:
+        """Per qualifying sentence, every match of `patterns` and of `same_sentence` in it, as
+        (start, end) spans of `text` in text order: what made the feature hold, to report."""
+        out: list[list[tuple[int, int]]] = []
         for start, end in sentences(text):
             if self.unless and _finditer(self.unless, text, start, end):
                 continue
-            cues = sorted(_finditer(self.patterns, text, start, end))
+            cues = _finditer(self.patterns, text, start, end)
             if not cues:
                 continue
-            others = sorted(_finditer(self.same_sentence, text, start, end))
+            others = _finditer(self.same_sentence, text, start, end)
             if others:
-                out.extend(sorted((cues[0], others[0])))
+                out.append(sorted(set(cues + others)))
         return out
+
+    def sentence_spans(self, text: str) -> list[tuple[int, int]]:
+        """Every span of `sentence_matches`, flattened."""
+        return [span for spans in self.sentence_matches(text) for span in spans]
 
 
 @dataclass(frozen=True)

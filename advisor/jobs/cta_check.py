@@ -28,7 +28,7 @@ def matched_words(finding: Finding, text: str) -> list[str]:
 
     advisor.engine.explain keeps the first match per condition; an operator fixing the CTA needs all of
     them ("抽奖" and "红包"), and overlapping matches are merged into one phrase. A same-sentence
-    condition contributes, per sentence that has both, the device cue and the engagement request.
+    condition contributes, per sentence that has both, its device cues and engagement requests.
     """
     spans: list[tuple[int, int]] = []
     for outcome in finding.conditions:
@@ -36,7 +36,7 @@ def matched_words(finding: Finding, text: str) -> list[str]:
         if not outcome.result or not src.patterns or src.under_not or src.metric != "text":
             continue
         if src.feature is not None and src.feature.same_sentence:
-            # the engagement request and the device cue of every sentence that has both
+            # the device cues and engagement requests of every sentence that has both
             spans.extend(src.feature.sentence_spans(text))
             continue
         for pattern in src.patterns:
