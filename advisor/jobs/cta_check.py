@@ -1,4 +1,8 @@
-"""The H13 lint: does a call to action pressure, shame, bribe, threaten or pile up demands?
+"""The H13 lint: does a call to action induce likes, shares or follows by manipulation?
+
+The lint is compositional (rules/cta.yaml): one rule per device - threat, superstition, shaming,
+reward, absolute demand, bandwagon, content gating - whose text condition pairs the device's cues
+with an engagement request in the same sentence (`same_sentence`, advisor.engine.program.TextFeature).
 
 check_text() is the library function behind `advisor cta check`; the checklist runs it on a
 plan's cta_text, and the tests run it on every CTA that advisor.jobs.cta generates. The patterns are
