@@ -133,12 +133,12 @@ def test_h13_items_carry_the_matched_words_and_a_rewrite(ruleset):
     items = [i for i in items_of(ruleset, {"goal": "both", "cta_text": "点赞抽奖送红包"}, lang="zh")
              if "H13" in i.heuristics]
     assert [i.rule_id for i in items] == ["cta-bribery"]
-    assert items[0].matched == "抽奖, 红包" and items[0].suggestion and "小红心" in items[0].suggestion
+    assert items[0].matched == "点赞, 抽奖, 红包" and items[0].suggestion and "小红心" in items[0].suggestion
     assert items[0].field == "cta_text"
 
 
 def test_the_lint_also_reads_the_participation_path_and_activity(ruleset):
-    items = items_of(ruleset, {"goal": "relationship", "participation_path": "直播间抽奖,人人有份",
+    items = items_of(ruleset, {"goal": "relationship", "participation_path": "直播间点赞抽奖,人人有份",
                                "activity": "点赞过千才开播"})
     by_field = {i.field: i.rule_id for i in items if i.field}
     assert by_field == {"participation_path": "cta-bribery", "activity": "cta-coercion"}

@@ -65,11 +65,15 @@ def test_every_cta_rule_is_h13_with_a_suggestion_in_both_languages(ruleset):
     ("You're not a real fan if you skip the like.", "cta-shaming", ["not a real fan"]),
     ("点赞抽奖,再送红包", "cta-bribery", ["抽奖", "红包"]),
     ("Every like enters the giveaway!", "cta-bribery", ["giveaway"]),
-    ("点赞过万才更新下一集", "cta-coercion", ["点赞过万才更新"]),
+    ("点赞过万才更新下一集", "cta-coercion", ["点赞", "过万才更新"]),
     ("Like this or I'll stop posting.", "cta-coercion", ["or I'll stop"]),
     ("不喜欢就取关", "cta-coercion", ["取关"]),
-    ("不转不是中国人", "cta-superstition", ["不转不是中国人"]),
-    ("Forward this or bad luck follows you.", "cta-superstition", ["bad luck"]),
+    ("不转不是中国人", "cta-shaming", ["不转", "不是中国人"]),
+    ("转发这条,全家保平安", "cta-superstition", ["转发", "平安"]),
+    ("大家都转发了,就差你", "cta-bandwagon", ["就差你"]),
+    ("所有人都必须关注", "cta-absolute-demand", ["必须关注"]),
+    ("转发后才能看结局", "cta-gating", ["转发", "才能看"]),
+    ("Forward this or bad luck follows you.", "cta-superstition", ["Forward", "bad luck"]),
     ("点赞小红心评论转发一个都别落下", "cta-stacked-demands", ["点赞", "小红心", "评论", "转发"]),
 ])
 def test_catches_each_kind_with_the_matched_words(ruleset, text, rule_id, words):
@@ -86,10 +90,16 @@ def test_catches_each_kind_with_the_matched_words(ruleset, text, rule_id, words)
 def test_matched_words_lists_every_phrase_and_merges_overlaps(ruleset):
     result = check_text("点赞抽奖,评论送红包和礼品", ruleset, engine="python")
     finding = next(f for f in result.findings if f.rule_id == "cta-bribery")
-    assert finding.words[:2] == ["抽奖", "红包"] and "礼品" in finding.words
-    # Two coercion patterns overlap on "点赞过万才更新": one phrase, not two fragments.
-    result = check_text("点赞过万才更新", ruleset, engine="python")
-    assert matched_words(result.findings[0].finding, "点赞过万才更新") == ["点赞过万才更新"]
+    # the engagement requests and every device cue of the sentence, in text order
+    assert finding.words == ["点赞", "抽奖", "评论", "红包", "礼品"]
+    # A threat cue around its request ("没人点赞我就停更"): one phrase, not two fragments.
+    text = "再没人点赞我就停更了"
+    result = check_text(text, ruleset, engine="python")
+    assert matched_words(result.findings[0].finding, text) == ["没人点赞我就停更"]
+    # only sentences that have both are reported
+    text = "抽奖结果下周公布。喜欢就点赞,评论区抽三位送锅"
+    finding = next(f for f in check_text(text, ruleset, engine="python").findings if f.rule_id == "cta-bribery")
+    assert "抽奖" not in finding.words and {"点赞", "抽三", "送锅"} & set(finding.words)
 
 
 @pytest.mark.parametrize("text", [
@@ -125,15 +135,15 @@ def test_operators_add_phrases_without_code(tmp_path):
         "- id: cta-house-phrases\n"
         "  heuristics: [H13]\n"
         "  stage: cta\n"
-        "  when: {metric: text, op: contains, value: [集赞]}\n"
+        "  when: {metric: text, op: contains, value: [晒单]}\n"
         "  then:\n"
         "    title: {zh: 集赞换物, en: collecting likes for goods}\n"
         "    suggestion: {zh: 喜欢就点个赞👍。, en: \"Enjoyed it? Tap 👍.\"}\n", encoding="utf-8")
     ruleset = load_ruleset([tmp_path])
-    result = check_text("集赞 50 个来店里领", ruleset, engine="python")
+    result = check_text("晒单 50 次来店里领", ruleset, engine="python")
     assert [f.rule_id for f in result.findings] == ["cta-house-phrases"]
-    assert result.findings[0].matched == "集赞"
-    assert check_text("集赞 50 个来店里领", load_ruleset(), engine="python").clean
+    assert result.findings[0].matched == "晒单"
+    assert check_text("晒单 50 次来店里领", load_ruleset(), engine="python").clean
 
 
 def test_empty_and_oversized_texts_are_refused(ruleset):
@@ -149,7 +159,7 @@ def test_exit_1_with_rule_id_words_and_suggestion():
     result = run("点赞过万才更新下集", "--lang", "zh")
     assert result.exit_code == 1
     assert "cta-coercion" in result.stdout and "H13" in result.stdout
-    assert "点赞过万才更新" in result.stdout and "建议改成" in result.stdout
+    assert "点赞, 过万才更新" in result.stdout and "建议改成" in result.stdout
 
 
 def test_exit_0_when_clean():

@@ -42,11 +42,13 @@ SIGNALS = ("s0", "s1", "s2")
 FEATURES = (
     TextFeature(field="txt:0", source="title", patterns=("abc", "你好")),
     TextFeature(field="txt:1", source="title", patterns=("^a", '"'), mode="all"),
+    # a same-sentence feature (the H13 lint's device + engagement request), with an exclusion
+    TextFeature(field="txt:2", source="title", patterns=("a", "视"), same_sentence=("b|好", "频"), unless=("c!",)),
 )
 
 NUMBERS = (0, 1, -1, 0.00001, 1e-05 + 1e-9, 1e-7, 0.5, 0.05, 100, 1000, -3.25, 2**40, 2.5e20,
            2**53 + 1, 2**63 + 5, 1e300, 1e-300)
-TEXTS = ("", "a", "abc", "abc!", "ab", "你好", "视频号", 'q"uote', "back\\slash", "\\\"", "Z", "é")
+TEXTS = ("", "a", "abc", "abc!", "ab", "a. b", "a。b", "你好", "视频号", 'q"uote', "back\\slash", "\\\"", "Z", "é")
 COMPARE = ("<", "<=", ">", ">=", "==", "!=")
 
 

@@ -78,9 +78,12 @@ def cta_group(ctx, goal, form, tone, topic, series, variants, lead, focus, templ
 @run_options
 @guarded
 def check_command(text, file_, fmt, lang, rules_dirs, config_path, engine, output):
-    """Lint a CTA for manipulative inducement (H13): shaming, bribes, threats, curses, stacked demands.
+    """Lint a CTA for manipulative inducement (H13): a like/share/follow request with a threat,
+    superstition, shaming, a reward, an absolute demand, bandwagon pressure or content gating in the
+    same sentence; also stacked demands.
 
-    检查号召里的操纵式诱导:羞辱、利诱、威胁、迷信、叠加要求。
+    检查号召里的操纵式诱导:同一句里的互动请求加上威胁、迷信、内疚或身份绑架、利诱、绝对化要求、
+    从众压力或内容门槛;以及叠加要求。
     退出码 / exit status: 0 clean 没有问题, 1 found 发现问题, 2 bad input 输入有误.
 
     \b

@@ -35,6 +35,7 @@ class SourceCondition:
     level: str | None = None
     signal: str | None = None
     patterns: tuple[str, ...] = ()  # text conditions: the regular expressions
+    feature: TextFeature | None = None  # text conditions: the precomputed feature (spans for explanations)
     note: object = None  # the condition's note (a T), if any
     stage: str = "review"  # the rule's stage: whose field labels and value kinds explain the metric
 
@@ -88,6 +89,7 @@ class _RuleCompiler:
             return node
         op = cond.op
         patterns: tuple[str, ...] = ()
+        feature: TextFeature | None = None
         if op in ("exists", "missing"):
             node: Node = Leaf(metric, op, None, ref)
         elif op == "in":
@@ -95,14 +97,18 @@ class _RuleCompiler:
         elif op == "not_in":
             node = All(tuple(Leaf(metric, "!=", v, ref) for v in cond.values()))
         elif op in ("contains", "matches"):
-            patterns = tuple(re.escape(v) if op == "contains" else v for v in cond.values())
-            feature = TextFeature(f"txt:{len(self.features)}", metric, patterns)
+            def as_patterns(values):
+                return tuple(re.escape(v) if op == "contains" else v for v in values or ())
+
+            patterns = as_patterns(cond.values())
+            feature = TextFeature(f"txt:{len(self.features)}", metric, patterns,
+                                  same_sentence=as_patterns(cond.same_sentence), unless=as_patterns(cond.unless))
             self.features.append(feature)
             node = Leaf(feature.field, "==", True, ref)
         else:
             node = Leaf(metric, op, cond.value, ref)
         self.sources.append(SourceCondition(ref, path, metric, op, cond.value, node, patterns=patterns,
-                                            note=cond.note, stage=self.stage))
+                                            note=cond.note, stage=self.stage, feature=feature))
         return node
 
 

@@ -126,6 +126,9 @@ class Outcome:
         if src.op in ("contains", "matches"):
             if self.result:
                 return T(zh=f"{name}出现了「{self.matched}」", en=f"{name} has '{self.matched}'").get(lang)
+            if src.feature is not None and src.feature.same_sentence:
+                return T(zh=f"{name}没有哪一句同时出现所列词语和互动请求",
+                         en=f"no sentence of the {name} has both a listed phrase and an engagement request").get(lang)
             return T(zh=f"{name}没有出现所列词语", en=f"{name} has none of the listed words").get(lang)
         if src.threshold is not None and src.threshold.kind == "typical":
             return self._typical(name, shown, lang)
@@ -325,11 +328,26 @@ def _threshold_source(threshold, lang: Lang) -> str:
     return threshold.source(lang)
 
 
+def _merged_phrases(text: str, spans) -> list[str]:
+    """The phrases of `text` at `spans`, overlapping spans merged into one, in text order."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [text[a:b].strip() for a, b in merged if text[a:b].strip()]
+
+
 def _matched(src: SourceCondition, fact: dict) -> str | None:
 
     text = fact.get(src.metric)
     if not isinstance(text, str):
         return None
+    if src.feature is not None and src.feature.same_sentence:
+        # The device cues and requests of the first sentence that has both, in text order.
+        found = src.feature.sentence_matches(text)
+        return "…".join(_merged_phrases(text, found[0])) if found else None
     for pattern in src.patterns:
         m = re.search(pattern, text, re.IGNORECASE)
         if m:

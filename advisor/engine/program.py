@@ -62,6 +62,29 @@ class CompiledRule:
     order: int = 0  # position in the loaded rule set, the tie-breaker after priority
 
 
+# Where one sentence ends: 。 ! ? (full-width or not), semicolons and line breaks always; . and …
+# only before a space or the end (so "3.5" and "e.g." inside a clause do not split it).
+SENTENCE_END = re.compile(r"[。!?!?;;\n]|[.!?…](\s|$)")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, in order; empty stretches are left out."""
+    out, start = [], 0
+    for m in SENTENCE_END.finditer(text):
+        if text[start:m.start()].strip():
+            out.append((start, m.start()))
+        start = m.end()
+    if text[start:].strip():
+        out.append((start, len(text)))
+    return out
+
+
+def _finditer(patterns: tuple[str, ...], text: str, pos: int, endpos: int) -> list[tuple[int, int]]:
+    chunk = text[pos:endpos]
+    return [(pos + m.start(), pos + m.end()) for p in patterns for m in re.finditer(p, chunk, re.IGNORECASE)
+            if m.end() > m.start()]
+
+
 @dataclass(frozen=True)
 class TextFeature:
     """A text condition, computed in Python before the engines run.
@@ -70,19 +93,47 @@ class TextFeature:
     Chinese, whole-string matching), so patterns written by operators are matched here, once,
     and the engines see the boolean result under `field`. A missing source text leaves the
     feature missing, so the condition is unknown, as any other condition on a missing value.
+
+    With `same_sentence` patterns the feature holds when one sentence of the text has a match of
+    `patterns` and a match of `same_sentence` (they may overlap: "没人点赞我就断更" is one threat
+    around its request), and no match of `unless`: "an engagement request and a pressure device
+    in the same sentence".
     """
 
     field: str  # e.g. "txt:3"
     source: str  # the fact field holding the text
     patterns: tuple[str, ...]  # compiled as regular expressions, case-insensitive
     mode: str = "any"  # any: one pattern matches; all: every pattern matches
+    same_sentence: tuple[str, ...] = ()  # regular expressions that must match in the same sentence
+    unless: tuple[str, ...] = ()  # regular expressions that disqualify a sentence
 
     def compute(self, fact: dict) -> bool | None:
         text = fact.get(self.source)
         if not isinstance(text, str):
             return None
+        if self.same_sentence:
+            return bool(self.sentence_spans(text))
         hits = [re.search(p, text, re.IGNORECASE) is not None for p in self.patterns]
         return all(hits) if self.mode == "all" else any(hits)
+
+    def sentence_matches(self, text: str) -> list[list[tuple[int, int]]]:
+        """Per qualifying sentence, every match of `patterns` and of `same_sentence` in it, as
+        (start, end) spans of `text` in text order: what made the feature hold, to report."""
+        out: list[list[tuple[int, int]]] = []
+        for start, end in sentences(text):
+            if self.unless and _finditer(self.unless, text, start, end):
+                continue
+            cues = _finditer(self.patterns, text, start, end)
+            if not cues:
+                continue
+            others = _finditer(self.same_sentence, text, start, end)
+            if others:
+                out.append(sorted(set(cues + others)))
+        return out
+
+    def sentence_spans(self, text: str) -> list[tuple[int, int]]:
+        """Every span of `sentence_matches`, flattened."""
+        return [span for spans in self.sentence_matches(text) for span in spans]
 
 
 @dataclass(frozen=True)

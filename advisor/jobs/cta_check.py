@@ -1,4 +1,8 @@
-"""The H13 lint: does a call to action pressure, shame, bribe, threaten or pile up demands?
+"""The H13 lint: does a call to action induce likes, shares or follows by manipulation?
+
+The lint is compositional (rules/cta.yaml): one rule per device - threat, superstition, shaming,
+reward, absolute demand, bandwagon, content gating - whose text condition pairs the device's cues
+with an engagement request in the same sentence (`same_sentence`, advisor.engine.program.TextFeature).
 
 check_text() is the library function behind `advisor cta check`; the checklist runs it on a
 plan's cta_text, and the tests run it on every CTA that advisor.jobs.cta generates. The patterns are
@@ -27,12 +31,17 @@ def matched_words(finding: Finding, text: str) -> list[str]:
     """Every phrase of `text` that one of the rule's true text conditions matched, in text order.
 
     advisor.engine.explain keeps the first match per condition; an operator fixing the CTA needs all of
-    them ("抽奖" and "红包"), and overlapping matches are merged into one phrase.
+    them ("抽奖" and "红包"), and overlapping matches are merged into one phrase. A same-sentence
+    condition contributes, per sentence that has both, its device cues and engagement requests.
     """
     spans: list[tuple[int, int]] = []
     for outcome in finding.conditions:
         src = outcome.source
         if not outcome.result or not src.patterns or src.under_not or src.metric != "text":
+            continue
+        if src.feature is not None and src.feature.same_sentence:
+            # the device cues and engagement requests of every sentence that has both
+            spans.extend(src.feature.sentence_spans(text))
             continue
         for pattern in src.patterns:
             spans.extend(m.span() for m in re.finditer(pattern, text, re.IGNORECASE) if m.group(0).strip())

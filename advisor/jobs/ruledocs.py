@@ -125,13 +125,25 @@ def _describe_metric(cond: MetricCondition, levels: Levels, lang: Lang, stage: s
             listed = "或".join(f"「{v}」" for v in values)
             tail = f"等(另有 {more} 个模式,见规则文件)" if more else ""
             verb = "包含" if op == "contains" else "匹配正则"
-            return f"{name}{verb}{listed}{tail}"
+            return f"{name}{verb}{listed}{tail}" + _sentence_tail(cond, lang)
         listed = " or ".join(f'"{v}"' for v in values)
         tail = f" (and {more} more patterns, see the rule file)" if more else ""
         verb = "contains" if op == "contains" else "matches the pattern"
-        return f"{name} {verb} {listed}{tail}"
+        return f"{name} {verb} {listed}{tail}" + _sentence_tail(cond, lang)
     value = show(cond.metric, cond.value, lang, stage)  # a list reads "a, b"
     return f"{name} {OP_WORDS[op].get(lang)} {value}"
+
+
+def _sentence_tail(cond: MetricCondition, lang: Lang) -> str:
+    """', in the same sentence as one of N patterns (unless ...)' for a same-sentence condition."""
+    if not cond.same_sentence:
+        return ""
+    n, m = len(cond.same_sentence), len(cond.unless or [])
+    if lang == "zh":
+        out = f",且同一句里另有 {n} 个模式之一(见规则文件)"
+        return out + (f",该句不含 {m} 个排除模式" if m else "")
+    out = f", in the same sentence as one of {n} other patterns (see the rule file)"
+    return out + (f", in a sentence with none of {m} exclusion patterns" if m else "")
 
 
 def fires_when(rule, levels: Levels, lang: Lang) -> str:

@@ -61,6 +61,11 @@ class MetricCondition(_Strict):
         None, description="What to compare with: a number, text, true/false, or a list for in / not_in / contains."
     )
     note: Optional[T] = Field(None, description="Shown in explanations when this condition decides.")
+    same_sentence: Optional[list[str]] = Field(
+        None, description="Text conditions: the value must match inside a sentence that also has one of these "
+                          "(patterns for `matches`, phrases for `contains`), apart from the value's own match.")
+    unless: Optional[list[str]] = Field(
+        None, description="With `same_sentence`: a sentence that has one of these (patterns or phrases) does not count.")
 
     @model_validator(mode="after")
     def _one_way_to_compare(self):
@@ -91,7 +96,29 @@ class MetricCondition(_Strict):
                         re.compile(v)
                     except re.error as exc:
                         raise ValueError(T(zh=f"`{v}` 不是有效的正则表达式:{exc}", en=f"`{v}` is not a valid regular expression: {exc}")) from None
+        self._sentence_parts()
         return self
+
+    def _sentence_parts(self) -> None:
+        if self.same_sentence is None and self.unless is None:
+            return
+        if self.op not in TEXT_OPS:
+            raise ValueError(T(zh="`same_sentence` 和 `unless` 只能用在 `contains` / `matches` 上",
+                               en="`same_sentence` and `unless` go only with `contains` / `matches`"))
+        if not self.same_sentence:
+            raise ValueError(T(zh="`unless` 要和非空的 `same_sentence` 一起用", en="`unless` needs a non-empty `same_sentence`"))
+        for key, values in (("same_sentence", self.same_sentence), ("unless", self.unless or [])):
+            for v in values:
+                if not isinstance(v, str) or not v:
+                    raise ValueError(T(zh=f"`{key}` 需要非空文本的列表", en=f"`{key}` needs a list of non-empty texts"))
+                if len(v) > MAX_PATTERN_LENGTH:
+                    raise ValueError(T(zh=f"模式超过 {MAX_PATTERN_LENGTH} 个字符", en=f"a pattern is longer than {MAX_PATTERN_LENGTH} characters"))
+                if self.op == "matches":
+                    try:
+                        re.compile(v)
+                    except re.error as exc:
+                        raise ValueError(T(zh=f"`{key}` 里的 `{v}` 不是有效的正则表达式:{exc}",
+                                           en=f"`{v}` in `{key}` is not a valid regular expression: {exc}")) from None
 
     def values(self) -> list:
         return self.value if isinstance(self.value, list) else [self.value]
