@@ -76,3 +76,16 @@ def test_a_rate_given_without_its_counts_is_read_with_the_views():
     assert heart.counts({"views": 1000, "hearts": 12, "heart_rate": 0.5}) == (12.0, 1000.0)  # counts win
     assert heart.counts({"heart_rate": 0.012}) is None  # no views: nothing to weigh it by
     assert heart.counts({"views": 1000}) is None
+
+
+def test_more_events_than_views_is_judged_not_a_crash(ruleset):
+    from advisor.jobs.review import review
+    from advisor.model.metrics import VideoMetrics
+
+    videos = [VideoMetrics(id=f"v{i}", form="short_video", views=10_000, likes=300, hearts=90, comments=40,
+                           shares=30, completion_rate=0.25) for i in range(10)]
+    videos.append(VideoMetrics(id="odd", form="short_video", views=100, likes=500, hearts=90, comments=40,
+                               shares=30, completion_rate=0.25))
+    result = review(videos, ruleset, engine="python")
+    odd = result.videos[-1]
+    assert odd.fact["lvl:like_rate:high"] is True

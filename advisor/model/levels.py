@@ -486,7 +486,9 @@ def judge(facts: list[dict], thresholds_of) -> None:
             if counts is None:
                 continue
             x, n = counts
-            gap = assess(x, n, th.typical, margin=th.settings.margin, certainty=th.settings.certainty)
+            # More events than views (an export's error, or likes counted over a longer period than
+            # views): the rate is judged as 100%, never as a failure of the whole review.
+            gap = assess(min(x, n), n, th.typical, margin=th.settings.margin, certainty=th.settings.certainty)
             sure = gap.p_high if th.side == "high" else gap.p_low
             groups.setdefault((index, th.metric), []).append((fact, th, gap, sure))
     if not groups:
