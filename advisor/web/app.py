@@ -36,7 +36,7 @@ from advisor.jobs.ruledocs import rule_rows, show_rule
 from advisor.model.levels import FORM_LABELS
 from advisor.model.plan import Plan
 from advisor.render.emit import render
-from advisor.render.charts import FONT_STACK
+from advisor.render.charts import FONT_STACK, NO_ADVICE_KEY
 from advisor.render.html_report import review_context
 from advisor.render.checklist_view import template_plan, labels as checklist_labels
 from advisor.web.service import MAX_FILES, Filters, Reviews, Rules, import_uploads
@@ -46,6 +46,7 @@ CSRF_COOKIE = "advisor_csrf"
 LANG_COOKIE = "advisor_lang"
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 CARDS_PER_PAGE = 50
+NO_ADVICE_FILTER = "none"
 FORMATS = {"html": ("text/html; charset=utf-8", "html"), "markdown": ("text/markdown; charset=utf-8", "md"),
            "json": ("application/json; charset=utf-8", "json")}
 
@@ -227,7 +228,8 @@ class WebApp:
                 return None
 
         form = raw["form"] if raw["form"] in FORM_LABELS and raw["form"] != "default" else None
-        return Filters(date("from"), date("to"), form, raw["advice"] or None), {"raw": raw, "errors": errors}
+        advice = NO_ADVICE_KEY if raw["advice"] == NO_ADVICE_FILTER else (raw["advice"] or None)
+        return Filters(date("from"), date("to"), form, advice), {"raw": raw, "errors": errors}
 
     async def review_page(self, request: Request):
         lang = self.lang(request)
@@ -246,7 +248,8 @@ class WebApp:
             return self.page(request, "review_empty.html.j2", ctx)
         if everything is not None:
             report_all = review_context(everything, lang, levels=everything.ruleset.levels)
-            ctx["advice_options"] = {k: v for k, v in report_all["advice_titles"].items()}
+            # "none": the videos no rule has advice for (the report's key for them is "")
+            ctx["advice_options"] = {(k or NO_ADVICE_FILTER): v for k, v in report_all["advice_titles"].items()}
         ctx["stored"] = account.videos
         query = {k: v for k, v in request.query_params.items() if k in ("from", "to", "form", "advice", "account")}
         query["account"] = str(account.id)

@@ -173,7 +173,7 @@ class Reviews:
         if chosen:
             result = review(chosen, ruleset, history=history, history_label=self.history_label(len(history)),
                             langs=(lang,))
-            if filters.advice:
+            if filters.advice is not None:
                 report = review_json(result, lang)
                 ids = {v["id"] for v in report["videos"] if strongest(v) == filters.advice}
                 chosen = [v for v in chosen if v.id in ids]
