@@ -37,7 +37,6 @@ from advisor.model.levels import FORM_LABELS
 from advisor.model.plan import Plan
 from advisor.render.emit import render
 from advisor.render.charts import FONT_STACK, NO_ADVICE_KEY
-from advisor.render.html_report import review_context
 from advisor.render.checklist_view import template_plan, labels as checklist_labels
 from advisor.web.service import MAX_FILES, Filters, Reviews, Rules, import_uploads
 from advisor.web.store import Store
@@ -209,6 +208,8 @@ class WebApp:
         report = await run_in_threadpool(import_uploads, self.store, account_id, data, ruleset)
         detail = await run_in_threadpool(self.store.account, account_id)
         request.scope["query_string"] = f"account={account_id}".encode()
+        if report.outcome is not None:
+            self.reviews.warm(account_id, lang)  # the review page is ready sooner
         result = {"files": report.files, "problems": self.problems(report.problems, lang), "outcome": report.outcome}
         return self.page(request, "import.html.j2", {"result": result, "detail": detail, "error": None})
 
@@ -241,22 +242,21 @@ class WebApp:
         if account is None:
             return self.page(request, "review_empty.html.j2", ctx)
         try:
-            result = await run_in_threadpool(self.reviews.get, account.id, filters, lang)
-            everything = await run_in_threadpool(self.reviews.get, account.id, Filters(), lang)
+            result, context = await run_in_threadpool(self.reviews.context, account.id, filters, lang)
+            _, context_all = await run_in_threadpool(self.reviews.context, account.id, Filters(), lang)
         except AdvisorError as exc:
             ctx["problems"] = self.problems(exc.problems, lang)
             return self.page(request, "review_empty.html.j2", ctx)
-        if everything is not None:
-            report_all = review_context(everything, lang, levels=everything.ruleset.levels)
+        if context_all is not None:
             # "none": the videos no rule has advice for (the report's key for them is "")
-            ctx["advice_options"] = {(k or NO_ADVICE_FILTER): v for k, v in report_all["advice_titles"].items()}
+            ctx["advice_options"] = {(k or NO_ADVICE_FILTER): v for k, v in context_all["advice_titles"].items()}
         ctx["stored"] = account.videos
         query = {k: v for k, v in request.query_params.items() if k in ("from", "to", "form", "advice", "account")}
         query["account"] = str(account.id)
         ctx["download_query"] = urlencode(query)
-        if result is None:
+        if result is None or context is None:
             return self.page(request, "review_empty.html.j2", ctx)
-        report = review_context(result, lang, levels=result.ruleset.levels)
+        report = dict(context)
         cards = report["cards"]
         pages = max(1, -(-len(cards) // CARDS_PER_PAGE))
         try:

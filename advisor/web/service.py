@@ -25,6 +25,7 @@ from advisor.jobs.review import Review, review
 from advisor.jobs.review_report import review_json
 from advisor.model.metrics import VideoMetrics
 from advisor.render.charts import strongest
+from advisor.render.html_report import review_context
 from advisor.web.store import ImportOutcome, Store
 
 MAX_FILES = 20
@@ -154,6 +155,8 @@ class Reviews:
         self.rules = rules
         self.size = size
         self._cache: OrderedDict = OrderedDict()
+        self._contexts: OrderedDict = OrderedDict()
+        self._compute = threading.Lock()
         self._lock = threading.Lock()
 
     def get(self, account_id: int, filters: Filters, lang: Lang, *, layer_text: str | None = None) -> Review | None:
@@ -184,6 +187,38 @@ class Reviews:
             while len(self._cache) > self.size:
                 self._cache.popitem(last=False)
         return result
+
+    def context(self, account_id: int, filters: Filters, lang: Lang) -> tuple[Review | None, dict | None]:
+        """The review and what the report template sees (review_context), both cached: building the
+        report of 1,000 videos (JSON, charts, cards) costs more than reviewing them."""
+        with self._compute:  # one review computed at a time: a second request waits and finds it cached
+            return self._context(account_id, filters, lang)
+
+    def _context(self, account_id: int, filters: Filters, lang: Lang) -> tuple[Review | None, dict | None]:
+        result = self.get(account_id, filters, lang)
+        if result is None:
+            return None, None
+        key = ("context", id(result))
+        with self._lock:
+            if key in self._contexts:
+                return result, self._contexts[key][1]
+        ctx = review_context(result, lang, levels=result.ruleset.levels)
+        with self._lock:
+            self._contexts[key] = (result, ctx)  # the review is kept so its id stays unique
+            while len(self._contexts) > self.size:
+                self._contexts.popitem(last=False)
+        return result, ctx
+
+    def warm(self, account_id: int, lang: Lang) -> threading.Thread:
+        """Compute the account's unfiltered review in the background (after an import)."""
+        def work():
+            try:
+                self.context(account_id, Filters(), lang)
+            except Exception:  # noqa: BLE001 - the page will compute it again and show the error
+                pass
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        return thread
 
     @staticmethod
     def history_label(n: int) -> str:

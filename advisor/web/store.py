@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import (Boolean, Column, DateTime, ForeignKey, Integer, MetaData, String, Table, Text, UniqueConstraint,
-                        create_engine, event, func, insert, select, update, delete)
+                        create_engine, event, func, insert, select, update)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, OperationalError, SQLAlchemyError
 
@@ -334,10 +334,9 @@ class Store:
             return True
 
     def drop_everything(self) -> None:
-        """Tests only: remove every table (a PostgreSQL test database is reused between runs)."""
+        """Tests only: drop every table of the store (a PostgreSQL test database is reused between runs)."""
         with self.engine.begin() as conn:
-            for table in reversed(metadata.sorted_tables):
-                conn.execute(delete(table))
+            metadata.drop_all(conn)
 
     def close(self) -> None:
         self.engine.dispose()
