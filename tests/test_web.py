@@ -189,7 +189,7 @@ def test_serve_says_clearly_when_the_database_is_damaged(tmp_path):
     bad = tmp_path / "broken.sqlite3"
     bad.write_bytes(b"garbage" * 500)
     result = CliRunner().invoke(cli, ["serve", "--db", str(bad)], env={"LANG": "en_US.UTF-8"})
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "damaged" in result.output and "Traceback" not in result.output
 
 

@@ -22,14 +22,20 @@ def open_store(db: str | None, config_path: str | None = None):
     return Store(database_url(db or config.database_target())), config
 
 
+class StartError(click.ClickException):
+    """The store or the config cannot be used: the message, and exit status 2 (nothing done)."""
+
+    exit_code = 2
+
+
 def run(*, host: str, port: int, token: str | None, db: str | None, config_path: str | None) -> None:
     lang = detect_lang()
     try:
         store, config = open_store(db, config_path)
     except StoreError as exc:
-        raise click.ClickException(exc.message.get(lang)) from None
+        raise StartError(exc.message.get(lang)) from None
     except AdvisorError as exc:
-        raise click.ClickException("\n".join(p.format(lang) for p in exc.problems)) from None
+        raise StartError("\n".join(p.format(lang) for p in exc.problems)) from None
     app = create_app(store, config, token=token)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"advisor: http://{shown}:{port}/  (store: {safe_url(store.url)})")

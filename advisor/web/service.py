@@ -177,11 +177,12 @@ class Reviews:
             result = review(chosen, ruleset, history=history, history_label=self.history_label(len(history)),
                             langs=(lang,))
             if filters.advice is not None:
+                # the videos whose strongest advice it is, as the whole range's review judged them
+                # (re-reviewing the subset would judge it differently); the summary stays the range's
                 report = review_json(result, lang)
                 ids = {v["id"] for v in report["videos"] if strongest(v) == filters.advice}
-                chosen = [v for v in chosen if v.id in ids]
-                result = review(chosen, ruleset, history=history, history_label=self.history_label(len(history)),
-                                langs=(lang,)) if chosen else None
+                kept = [vr for vr in result.videos if vr.video.id in ids]
+                result = replace(result, videos=kept) if kept else None
         with self._lock:
             self._cache[key] = result
             while len(self._cache) > self.size:
