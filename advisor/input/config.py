@@ -58,6 +58,8 @@ class Config(BaseModel):
     lang: Optional[Literal["zh", "en"]] = Field(None, description="Default language of reports.")
     profile: Optional[str] = Field(None, description="Platform profile name or file, instead of detection.")
     engine: Optional[Literal["durable", "python"]] = Field(None, description="Evaluation engine.")
+    database: Optional[str] = Field(
+        None, description="The store of `advisor serve`: a SQLite file (relative to this file) or a database URL.")
     levels: LevelOverrides = Field(
         default_factory=dict, description="Level overrides, metric by metric, applied after the rule folders.")
     accounts: dict[str, Account] = Field(
@@ -80,6 +82,12 @@ class Config(BaseModel):
         if account is not None and account in self.accounts:
             dirs += [self._resolve(p) for p in self.accounts[account].rules]
         return dirs
+
+    def database_target(self) -> str | None:
+        """`database`: a URL as written, a file path resolved against the config's folder."""
+        if not self.database or "://" in self.database:
+            return self.database
+        return str(self._resolve(self.database))
 
     def level_layers(self, account: str | None = None) -> list[tuple[Levels, str | None]]:
         """Level overrides to lay over the rule folders' levels, in order, with where they come from."""

@@ -1,0 +1,134 @@
+"""advisor serve in a real browser, as an operator would use it: Debian's headless Chromium driven
+by Selenium through Debian's chromium-driver (nothing downloads a browser), against the app served
+by uvicorn in a thread on a free loopback port.
+
+Without chromium / chromedriver the tests skip with the reason, except under CI (CI=true), where
+that is a failure. ADVISOR_SCREENSHOTS=folder also saves a screenshot of each page (docs/screenshots).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from advisor.input.config import load_config
+from advisor.input.importers import load_videos
+from advisor.web.app import create_app
+from advisor.web.server import ServerThread
+from advisor.web.store import Store, database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPORT = ROOT / "examples" / "wechat_channels_export.csv"
+CHROMEDRIVER = os.environ.get("ADVISOR_CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
+CHROMIUM = os.environ.get("ADVISOR_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _missing() -> str | None:
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return "selenium is not installed (pip install '.[test]')"
+    if not Path(CHROMEDRIVER).is_file() or not Path(CHROMIUM).is_file():
+        return "Debian's chromium and chromium-driver are needed (apt-get install chromium chromium-driver)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    reason = _missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,1600",
+                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(120)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    store = Store(database_url(str(tmp_path_factory.mktemp("store") / "web.sqlite3")))
+    with ServerThread(create_app(store, load_config(None, cwd=ROOT / "tests"))) as running:
+        yield running
+    store.close()
+
+
+def shot(driver, name: str) -> None:
+    folder = os.environ.get("ADVISOR_SCREENSHOTS")
+    if folder:
+        height = driver.execute_script("return Math.min(document.body.scrollHeight, 2400)")
+        driver.set_window_size(1280, max(900, height))
+        driver.save_screenshot(str(Path(folder) / f"{name}.png"))
+        driver.set_window_size(1280, 1600)
+
+
+def test_import_review_checklist_and_language(browser, server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    d.get(server.url + "/import?lang=zh")
+    assert "导入导出文件" in d.find_element(By.TAG_NAME, "h1").text
+    d.find_element(By.ID, "account_name").send_keys("家常菜")
+    d.find_element(By.ID, "files").send_keys(str(EXPORT))
+    d.find_element(By.ID, "import-submit").click()
+    expected = len(load_videos([EXPORT]).videos)
+    assert d.find_element(By.ID, "stored-count").text == str(expected)
+    assert d.find_element(By.ID, "rejected-count").text == "0"
+    shot(d, "import")
+
+    # the review: every stored video as a card, the summary and the charts of the HTML report
+    d.find_element(By.ID, "to-review").click()
+    cards = d.find_elements(By.CSS_SELECTOR, "article.card")
+    assert len(cards) == expected
+    assert d.find_elements(By.CSS_SELECTOR, "svg")
+    assert "视频号复盘报告" in d.find_element(By.TAG_NAME, "h1").text
+    shot(d, "review")
+
+    # a filter by advice narrows the cards to the videos whose strongest advice it is
+    advice = Select(d.find_element(By.ID, "advice-filter"))
+    assert len(advice.options) > 1
+    advice.select_by_index(1)
+    d.find_element(By.ID, "filter-submit").click()
+    narrowed = d.find_elements(By.CSS_SELECTOR, "article.card")
+    assert 0 < len(narrowed) < expected
+
+    # the checklist of a planned video, with a manipulative CTA typed
+    d.find_element(By.ID, "nav-checklist").click()
+    Select(d.find_element(By.ID, "goal")).select_by_value("both")
+    Select(d.find_element(By.ID, "form")).select_by_value("short_video")
+    d.find_element(By.ID, "duration_s").send_keys("45")
+    d.find_element(By.ID, "hook_at_s").send_keys("6")
+    d.find_element(By.ID, "topic").send_keys("家常菜")
+    d.find_element(By.ID, "cta_text").send_keys("不转发就倒霉一整年,赶紧点赞")
+    d.find_element(By.ID, "checklist-submit").click()
+    assert d.find_elements(By.CSS_SELECTOR, "#checklist-result li.item")
+    assert len(d.find_elements(By.CSS_SELECTOR, "article.cta-variant")) == 2
+    flagged = d.find_elements(By.CSS_SELECTOR, "#cta-lint .flagged")
+    assert flagged and "倒霉" in flagged[0].text
+    shot(d, "checklist")
+
+    # rules in plain language
+    d.find_element(By.ID, "nav-rules").click()
+    assert d.find_elements(By.CSS_SELECTOR, "#rules-table tr")
+    shot(d, "rules")
+
+    # switch the language: the page and the next ones speak English
+    d.find_element(By.ID, "lang-en").click()
+    assert d.find_element(By.TAG_NAME, "h1").text == "Rules"
+    d.find_element(By.ID, "nav-review").click()
+    assert "WeChat Channels review" in d.find_element(By.TAG_NAME, "h1").text
+    shot(d, "review-en")
