@@ -21,7 +21,7 @@ from advisor.model.metrics import FieldInfo
 from advisor.core.templating import format_value, render_text
 from advisor.model.rules_model import PRIORITY_RANK, AllCondition, AnyCondition, NotCondition, Rule
 from advisor.model.stages import STAGE_FIELDS
-import re
+from advisor.core import regex
 
 MARGIN_CAP = 10.0
 # Below this weight of the account's own history (prior_videos 10: fewer than 20 videos), the
@@ -328,9 +328,9 @@ def _matched(src: SourceCondition, fact: dict) -> str | None:
     if not isinstance(text, str):
         return None
     for pattern in src.patterns:
-        m = re.search(pattern, text, re.IGNORECASE)
+        m = regex.search(pattern, text)
         if m:
-            return m.group(0)
+            return regex.hit_text(m)
     return None
 
 

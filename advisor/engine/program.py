@@ -17,9 +17,10 @@ Semantics (both engines must agree, by test):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Union
+
+from advisor.core import regex
 
 Scalar = Union[int, float, str, bool]
 
@@ -74,14 +75,14 @@ class TextFeature:
 
     field: str  # e.g. "txt:3"
     source: str  # the fact field holding the text
-    patterns: tuple[str, ...]  # compiled as regular expressions, case-insensitive
+    patterns: tuple[str, ...]  # compiled by RE2 (advisor.core.regex), case-insensitive
     mode: str = "any"  # any: one pattern matches; all: every pattern matches
 
     def compute(self, fact: dict) -> bool | None:
         text = fact.get(self.source)
         if not isinstance(text, str):
             return None
-        hits = [re.search(p, text, re.IGNORECASE) is not None for p in self.patterns]
+        hits = [regex.search(p, text) is not None for p in self.patterns]
         return all(hits) if self.mode == "all" else any(hits)
 
 

@@ -25,11 +25,11 @@ happens in advisor.input.ruleset, where the file positions are known.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from advisor.core import regex
 from advisor.core.i18n import T
 from advisor.model.stages import Stage
 
@@ -87,10 +87,10 @@ class MetricCondition(_Strict):
                 if len(v) > MAX_PATTERN_LENGTH:
                     raise ValueError(T(zh=f"模式超过 {MAX_PATTERN_LENGTH} 个字符", en=f"a pattern is longer than {MAX_PATTERN_LENGTH} characters"))
                 if self.op == "matches":
-                    try:
-                        re.compile(v)
-                    except re.error as exc:
-                        raise ValueError(T(zh=f"`{v}` 不是有效的正则表达式:{exc}", en=f"`{v}` is not a valid regular expression: {exc}")) from None
+                    # RE2 (linear time) runs operators' patterns; what it refuses cannot run safely.
+                    problem = regex.pattern_problem(v)
+                    if problem is not None:
+                        raise ValueError(problem)
         return self
 
     def values(self) -> list:
