@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
 
 from advisor.core import regex
 from advisor.core.i18n import T
@@ -194,6 +194,18 @@ class Rule(_Strict):
                     "for diagnoses that contradict it, or that a combined diagnosis replaces.")
     when: Condition
     then: Then
+    # Where the rule was read (file, index in its list, the file's locator), set by the loader, so
+    # a text that fails at run time is reported at its line. Not part of the rule format.
+    _where: Optional[tuple] = PrivateAttr(default=None)
+
+    def locate(self, subpath: tuple = ()) -> dict:
+        """file, line, col and field of the value at `subpath` of this rule, for a Problem."""
+        field = ".".join(map(str, subpath)) or None
+        if self._where is None:
+            return {"field": field}
+        file, index, locator = self._where
+        line, col = locator.value_at((index,) + tuple(subpath)) if locator is not None else (None, None)
+        return {"file": file, "line": line, "col": col, "field": field}
 
 
 class RulePatch(_Strict):
