@@ -20,6 +20,7 @@ import click
 
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import Lang, T, detect_lang
+from advisor.core.output import reset_inputs
 from advisor.input.config import Config, check_account, load_config
 from advisor.input.profiles import load_profiles, resolve_profile, shipped_profile_dirs
 from advisor.input.ruleset import RuleSet, collect_ruleset
@@ -149,6 +150,7 @@ def guarded(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        reset_inputs()  # the files this command reads are never written over
         try:
             return fn(*args, **kwargs)
         except AdvisorError as exc:
