@@ -27,6 +27,7 @@ from advisor.engine.explain import Finding, because, explain, final_fact, label,
 from advisor.core.i18n import Lang, T
 from advisor.input.plans import LoadedPlan, load_plans  # noqa: F401  (load_plans is part of this API)
 from advisor.model.plan import PLAN_FIELDS, Plan
+from advisor.core.progress import Progress
 from advisor.core.templating import RenderError
 from advisor.model.rules_model import NUMERIC_OPS, PRIORITY_RANK, TEXT_OPS
 from advisor.engine import default_engine
@@ -262,8 +263,10 @@ def build_checklist(plans, ruleset, *, lang: Lang = "zh", engine: str | None = N
     """Checklists for `plans` (Plan or LoadedPlan objects) with the plan- and cta-stage rules."""
 
     out = []
-    with StageRunner(ruleset, "plan", engine=engine) as runner, CtaChecker(ruleset, engine=engine) as checker:
+    with StageRunner(ruleset, "plan", engine=engine) as runner, CtaChecker(ruleset, engine=engine) as checker, \
+            Progress(len(plans) if hasattr(plans, "__len__") else 0, T(zh="检查计划", en="checking plans")) as progress:
         for entry in plans:
+            progress.step()
             plan = entry.plan if isinstance(entry, LoadedPlan) else entry
             items = check_plan(plan, runner, checker, lang)
             out.append(PlanChecklist(plan, items, getattr(entry, "file", None), getattr(entry, "line", None)))
