@@ -14,7 +14,7 @@ import math
 import re
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -125,7 +125,11 @@ class Limits:
     width: int = 10_000  # a padding or format width
 
 
-TEMPLATE_LIMITS = Limits()
+# A report template: its budget of operations grows with the data it is given (a report on
+# 10,000 videos loops 10,000 times), from OPS_BASE plus OPS_PER_ITEM per list or dict entry.
+TEMPLATE_LIMITS = Limits(ops=50_000_000, seconds=20.0)
+OPS_BASE = 500_000
+OPS_PER_ITEM = 2_000
 # A rule's title, explanation or action: a sentence or two, rendered for every video.
 TEXT_LIMITS = Limits(ops=100_000, seconds=2.0, output=100_000, size=100_000)
 
@@ -159,7 +163,7 @@ _UNBOUNDED = Limits(ops=10**12, seconds=10**6, output=10**12, size=10**9)
 def _budget() -> _Budget:
     budget = _BUDGET.get()
     if budget is None:  # rendered outside render_text/render_template: still bounded
-        budget = _Budget(TEMPLATE_LIMITS)
+        budget = _Budget(replace(TEMPLATE_LIMITS, ops=OPS_BASE))
         _BUDGET.set(budget)
     return budget
 
@@ -441,7 +445,26 @@ def _describe(exc: BaseException) -> T:
     return T(zh=f"模板出错({type(exc).__name__}):{text}", en=f"template error ({type(exc).__name__}): {text}")
 
 
-def render_template(folder: Path, name: str, context: dict, lang: Lang, limits: Limits = TEMPLATE_LIMITS) -> str:
+def _items(value, depth: int = 0, cap: int = 1_000_000) -> int:
+    """Entries of the lists and dicts in a context, a few levels deep (what a template may loop over)."""
+    if depth > 4 or not isinstance(value, (dict, list, tuple)):
+        return 0
+    values = value.values() if isinstance(value, dict) else value
+    n = len(value)
+    for v in values:
+        if n >= cap:
+            break
+        n += _items(v, depth + 1, cap)
+    return n
+
+
+def template_limits(context: dict, limits: Limits = TEMPLATE_LIMITS) -> Limits:
+    """`limits` with the operation budget scaled to the context's size (capped by limits.ops)."""
+    ops = min(limits.ops, OPS_BASE + OPS_PER_ITEM * _items(context))
+    return replace(limits, ops=ops)
+
+
+def render_template(folder: Path, name: str, context: dict, lang: Lang, limits: Limits | None = None) -> str:
     """Render a template file from `folder` in the bounded sandbox; a broken template, a runtime
     error or a limit becomes a located AdvisorError (the template's file and line)."""
     path = folder / name
@@ -450,7 +473,7 @@ def render_template(folder: Path, name: str, context: dict, lang: Lang, limits: 
     env = environment(lang, (str(folder),))
     try:
         template = env.get_template(name)
-        return _render(template, context, limits)
+        return _render(template, context, limits or template_limits(context))
     except TemplateSyntaxError as exc:
         raise AdvisorError([Problem(T(zh=f"模板语法错误:{exc.message}", en=f"template syntax error: {exc.message}"),
                                     file=exc.filename or str(path), line=exc.lineno, col=1)]) from None
