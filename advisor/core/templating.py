@@ -128,7 +128,7 @@ class Limits:
 # A report template: its budget of operations grows with the data it is given (a report on
 # 10,000 videos loops 10,000 times), from OPS_BASE plus OPS_PER_ITEM per list or dict entry.
 TEMPLATE_LIMITS = Limits(ops=50_000_000, seconds=20.0)
-OPS_BASE = 500_000
+OPS_BASE = 200_000
 OPS_PER_ITEM = 2_000
 # A rule's title, explanation or action: a sentence or two, rendered for every video.
 TEXT_LIMITS = Limits(ops=100_000, seconds=2.0, output=100_000, size=100_000)

@@ -483,6 +483,8 @@ def judge(facts: list[dict], thresholds_of) -> None:
             if counts is None:
                 continue
             x, n = counts
+            if not (math.isfinite(x) and math.isfinite(n)) or n <= 0 or x < 0 or x > n * 1.001 + 1:
+                continue  # not a proportion (more likes than views: data the binomial model cannot read)
             gap = assess(x, n, th.typical, margin=th.settings.margin, certainty=th.settings.certainty)
             sure = gap.p_high if th.side == "high" else gap.p_low
             groups.setdefault((index, th.metric), []).append((fact, th, gap, sure))
