@@ -20,6 +20,8 @@ import click
 
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import Lang, T, detect_lang
+from advisor.core.output import reset_inputs
+from advisor.core.safe_text import printable
 from advisor.input.config import Config, check_account, load_config
 from advisor.input.profiles import load_profiles, resolve_profile, shipped_profile_dirs
 from advisor.input.ruleset import RuleSet, collect_ruleset
@@ -149,6 +151,7 @@ def guarded(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        reset_inputs()  # the files this command reads are never written over
         try:
             return fn(*args, **kwargs)
         except AdvisorError as exc:
@@ -169,7 +172,7 @@ def report_ignored_columns(files, lang: Lang) -> None:
     """Say once per file, on standard error, which columns no profile knows (never drop them silently)."""
     for info in files:
         if getattr(info, "ignored_columns", None):
-            cols = ", ".join(info.ignored_columns)
+            cols = printable(", ".join(info.ignored_columns))
             click.echo(T(zh=f"{info.path}: 未识别的列(未导入):{cols};要使用它们,请在平台档案里加上列名映射",
                          en=f"{info.path}: unrecognised columns (not imported): {cols}; "
                             f"map them in a platform profile to use them").get(lang), err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from advisor.core.progress import set_quiet
 from advisor.engine import ENGINES
 
 
@@ -70,9 +71,15 @@ def profile_option(fn):
     )(fn)
 
 
+def quiet_option(fn):
+    return click.option(
+        "--quiet", "-q", is_flag=True, expose_value=False, callback=lambda ctx, param, value: set_quiet(value),
+        help="No progress line on the terminal. 不显示进度。")(fn)
+
+
 def run_options(fn):
     """The options every command that evaluates rules takes: --rules, --config/--account, --lang,
-    --engine, --output. One decorator, so the commands cannot drift apart."""
-    for option in (output_option, engine_option, lang_option, config_option, rules_option):
+    --engine, --output, --quiet. One decorator, so the commands cannot drift apart."""
+    for option in (quiet_option, output_option, engine_option, lang_option, config_option, rules_option):
         fn = option(fn)
     return fn

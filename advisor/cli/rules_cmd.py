@@ -16,6 +16,7 @@ from advisor.core.output import emit
 from advisor.engine import ENGINES, durable_import_error
 from advisor.input.ruleset import load_ruleset
 from advisor.jobs.lint import lint
+from advisor.jobs.rulesafety import engine_problems, text_problems
 from advisor.jobs.ruledocs import docs_for, list_rules, show_rule
 from advisor.jobs.ruletest import run_rule_tests
 from advisor.render.emit import emit as emit_report
@@ -57,7 +58,16 @@ def check_command(paths, rules_dirs, config_path, lang):
     # Checking the shipped folder itself: it is the base already, not a second layer.
     extra = [f for f in folders if not _is_shipped(f)]
     ruleset, problems = st.collect(extra)
-    problems = problems + lint(ruleset)
+    problems = problems + lint(ruleset) + text_problems(ruleset)
+    # durable_rules' limits: a rule set past them runs on the Python evaluator (a notice), unless
+    # advisor.yaml asks for durable by name (then the run would fail: a problem).
+    limits = engine_problems(ruleset) if not problems else []
+    if st.engine == "durable":
+        problems += limits
+    else:
+        for p in limits:
+            click.echo(p.format(st.lang) + T(zh="(运行时改用 Python 参考引擎)",
+                                             en=" (runs use the Python reference evaluator)").get(st.lang), err=True)
     problems = list(dict.fromkeys(problems))
     problems.sort(key=lambda p: (p.file or "", p.line or 0, p.col or 0))
     print_problems(problems, st.lang)

@@ -10,6 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from advisor.core.i18n import Lang, T
+from advisor.core.safe_text import printable
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ class Problem:
             if self.column:
                 label += T(zh=",列「{c}」", en=", column '{c}'").format(lang, c=self.column)
             text = f"{label}: {text}"
-        return f"{where}: {text}"
+        # Messages repeat cells and names from the input: never a raw control character.
+        return printable(f"{where}: {text}")
 
     def to_json(self, lang: Lang) -> dict:
         """The one JSON shape of a problem, in every command's `errors` list.

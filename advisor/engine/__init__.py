@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from advisor.engine.durable import DurableEvaluator
+from advisor.engine.durable_limits import EngineLimitError
 from advisor.engine.program import Program
 from advisor.engine.reference import ReferenceEvaluator
 
@@ -39,3 +40,12 @@ def make_evaluator(program: Program, engine: str | None = None):
     if engine == "durable":
         return DurableEvaluator(program)
     raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+
+
+def durable_limit_error(program: Program) -> EngineLimitError | None:
+    """Why durable_rules cannot run `program` (its limit model, no engine needed), or None."""
+    try:
+        DurableEvaluator(program, check_only=True)
+    except EngineLimitError as exc:
+        return exc
+    return None

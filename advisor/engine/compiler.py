@@ -11,9 +11,9 @@ explanations can report the value, the threshold and where the threshold came fr
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from advisor.core import regex
 from advisor.engine.program import All, Any, CompiledRule, Leaf, Node, Not, Program, TextFeature, signal_field
 from advisor.model.levels import Baseline, Levels, Threshold, resolve
 from advisor.model.rules_model import (PRIORITY_RANK, AllCondition, AnyCondition, MetricCondition, NotCondition, Rule,
@@ -98,7 +98,7 @@ class _RuleCompiler:
             node = All(tuple(Leaf(metric, "!=", v, ref) for v in cond.values()))
         elif op in ("contains", "matches"):
             def as_patterns(values):
-                return tuple(re.escape(v) if op == "contains" else v for v in values or ())
+                return tuple(regex.literal(v) if op == "contains" else v for v in values or ())
 
             patterns = as_patterns(cond.values())
             feature = TextFeature(f"txt:{len(self.features)}", metric, patterns,

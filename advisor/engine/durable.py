@@ -301,8 +301,11 @@ class DurableEvaluator:
 
     name = "durable"
 
-    def __init__(self, program: Program):
-        _engine()  # ImportError here, on Python 3.13+, before any work
+    def __init__(self, program: Program, *, check_only: bool = False):
+        """check_only: run the limit model and the packing only (no engine needed, nothing
+        created): an EngineLimitError says the program does not fit."""
+        if not check_only:
+            _engine()  # ImportError here, on Python 3.13+, before any work
         self.program = program
         translator = _Translator(program)
         self._ids: list[str] = []
@@ -342,6 +345,10 @@ class DurableEvaluator:
         # The reference sets every listed signal as a boolean `sig:` field in every stratum,
         # over whatever the fact holds under that name.
         signals = {f"sig:{name}": name for name in program.signals}
+        if check_only:
+            for items in exprs:
+                _pack([(pos, rid, order(e)) for pos, rid, e in items])
+            return
         self._strata: list[list[_Ruleset]] = []
         self._rulesets: list[_Ruleset] = []
         for items in exprs:

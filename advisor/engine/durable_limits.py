@@ -227,22 +227,30 @@ def _rule_problems(expr: tuple) -> list[T]:
     return out
 
 
+class EngineLimitError(AdvisorError):
+    """A rule set durable_rules cannot run; `rule_ids` names the rules, so callers can locate them."""
+
+    def __init__(self, problems: list[Problem], rule_ids: list[str]):
+        super().__init__(problems)
+        self.rule_ids = list(rule_ids)
+
+
 def _unsupported(rule_id: str, why: T) -> AdvisorError:
-    return AdvisorError([Problem(
+    return EngineLimitError([Problem(
         message=T(zh=f"规则 {rule_id} 无法交给 durable_rules 引擎:{why.zh}",
                   en=f"rule {rule_id} cannot be run by the durable_rules engine: {why.en}"),
-        field=rule_id)])
+        field=rule_id)], [rule_id])
 
 
 def _limit_error(rule_ids: list[str], reasons: list[T]) -> AdvisorError:
     ids = ", ".join(rule_ids)
     zh = ";".join(r.zh for r in reasons)
     en = "; ".join(r.en for r in reasons)
-    return AdvisorError([Problem(
+    return EngineLimitError([Problem(
         message=T(zh=f"规则 {ids} 超出 durable_rules 引擎的限制:{zh}。请拆分或简化这些规则,或改用 --engine python。",
                   en=f"rule(s) {ids} exceed a limit of the durable_rules engine: {en}. "
                      f"Split or simplify them, or use --engine python."),
-        field=rule_ids[0] if len(rule_ids) == 1 else None)])
+        field=rule_ids[0] if len(rule_ids) == 1 else None)], rule_ids)
 
 
 def _split(expr: tuple, rule_id: str) -> list[tuple]:

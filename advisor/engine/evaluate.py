@@ -11,7 +11,12 @@ the facts are evaluated; a fact evaluated without it is judged on its own.
 
 from __future__ import annotations
 
-from advisor.engine import make_evaluator
+import sys
+
+from advisor.core.errors import AdvisorError, Problem
+from advisor.core.i18n import T, detect_lang
+from advisor.engine import EngineLimitError, make_evaluator
+from advisor.engine.reference import ReferenceEvaluator
 from advisor.engine.compiler import Compiled, compile_rules
 from advisor.engine.explain import Finding, Miss, explain
 from advisor.input.ruleset import RuleSet
@@ -40,13 +45,37 @@ class StageRunner:
                                 | {(m, lv) for m, lv in extra_levels
                                    if m in ruleset.levels.metrics and lv in ruleset.levels.metrics[m]})
         self._typicals: dict[str | None, list[Threshold]] = {}
+        self._notices: set = set()
 
     def _for_form(self, form: str | None):
         if form not in self._by_form:
             compiled = compile_rules([r.rule for r in self.loaded], self.ruleset.levels, self.baseline, form,
                                      name=f"advisor-{self.stage}-{form or 'default'}")
-            self._by_form[form] = (compiled, make_evaluator(compiled.program, self.engine))
+            try:
+                evaluator = make_evaluator(compiled.program, self.engine)
+            except EngineLimitError as exc:
+                if self.engine is not None:  # durable asked for by name: a located error
+                    raise self.locate(exc) from None
+                # The default engine: durable cannot hold this rule set, the reference evaluator
+                # (the oracle durable is tested against) runs it, and the person is told once.
+                evaluator = ReferenceEvaluator(compiled.program)
+                _notice(T(zh=f"规则 {', '.join(exc.rule_ids)} 超出 durable_rules 引擎的限制,"
+                             f"{self.stage} 阶段改用 Python 参考引擎运行(结果相同)",
+                          en=f"rule(s) {', '.join(exc.rule_ids)} exceed a limit of the durable_rules engine; "
+                             f"the {self.stage} stage runs on the Python reference evaluator (same results)"),
+                        self._notices)
+            self._by_form[form] = (compiled, evaluator)
         return self._by_form[form]
+
+    def locate(self, exc: EngineLimitError) -> AdvisorError:
+        """The engine's limit error at each rule's place in its file."""
+        by_id = {r.id: r for r in self.loaded}
+        problems = []
+        for rule_id in exc.rule_ids or [None]:
+            loaded = by_id.get(rule_id)
+            for p in exc.problems:
+                problems.append(loaded.problem(p.message, ("when",)) if loaded is not None else p)
+        return AdvisorError(list(dict.fromkeys(problems)))
 
     def typicals(self, form: str | None) -> list[Threshold]:
         """The typical-mode thresholds for videos of `form` (the account's typical ranges)."""
@@ -80,3 +109,11 @@ class StageRunner:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _notice(message: T, seen: set) -> None:
+    """One line on standard error, once per message per run."""
+    text = message.get(detect_lang())
+    if text not in seen:
+        seen.add(text)
+        print(text, file=sys.stderr)

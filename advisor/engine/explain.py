@@ -18,10 +18,11 @@ from advisor.engine.reference import eval_node
 from advisor.core.i18n import Lang, T
 from advisor.model.levels import FORM_LABELS, JUDGEMENTS, Judgement, sig
 from advisor.model.metrics import FieldInfo
-from advisor.core.templating import format_value, render_text
+from advisor.core.errors import AdvisorError, Problem
+from advisor.core.templating import RenderError, format_value, render_text
 from advisor.model.rules_model import PRIORITY_RANK, AllCondition, AnyCondition, NotCondition, Rule
 from advisor.model.stages import STAGE_FIELDS
-import re
+from advisor.core import regex
 
 MARGIN_CAP = 10.0
 # Below this weight of the account's own history (prior_videos 10: fewer than 20 videos), the
@@ -349,9 +350,9 @@ def _matched(src: SourceCondition, fact: dict) -> str | None:
         found = src.feature.sentence_matches(text)
         return "…".join(_merged_phrases(text, found[0])) if found else None
     for pattern in src.patterns:
-        m = re.search(pattern, text, re.IGNORECASE)
+        m = regex.search(pattern, text)
         if m:
-            return m.group(0)
+            return regex.hit_text(m)
     return None
 
 
@@ -441,11 +442,37 @@ class Finding:
             [getattr(then, key).get(lang)] if getattr(then, key) is not None else []
         if any("{" in t for t in texts):  # a template: it needs the context (plain texts do not)
             ctx = text_context(fact, fields, [o.source for o in self.conditions], lang)
-            texts = [render_text(t, ctx, lang) for t in texts]
+            out = []
+            for i, t in enumerate(texts):
+                try:
+                    out.append(render_text(t, ctx, lang))
+                except RenderError as exc:
+                    path = ("then", "actions", i, lang) if key == "actions" else ("then", key, lang)
+                    raise text_error(self.rule, path, exc) from None
+            texts = out
         texts = [t.strip() for t in texts]
         if key == "actions":
             return texts
         return texts[0] if texts else None
+
+
+def render_rule_text(rule: Rule, path: tuple, source: str, ctx: dict, lang: Lang) -> str:
+    """One of a rule's texts, rendered; a failure is an AdvisorError at the text in its file."""
+    try:
+        return render_text(source, ctx, lang)
+    except RenderError as exc:
+        raise text_error(rule, path, exc) from None
+
+
+def text_error(rule: Rule, path: tuple, exc: RenderError) -> AdvisorError:
+    """A rule text that cannot be rendered, located at the text in its rule file."""
+    where = rule.locate(path)
+    line = where.get("line")
+    if line is not None and exc.line and exc.line > 1:
+        where["line"], where["col"] = line + exc.line - 1, None  # a block text: the failing line
+    message = T(zh=f"规则 {rule.id} 的文字无法显示:{exc.message.zh}",
+                en=f"the text of rule {rule.id} cannot be rendered: {exc.message.en}")
+    return AdvisorError([Problem(message, **where)])
 
 
 def tidy(condition: dict) -> dict:

@@ -21,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Union
 
+from advisor.core import regex
+
 Scalar = Union[int, float, str, bool]
 
 COMPARE_OPS = ("<", "<=", ">", ">=", "==", "!=")
@@ -81,7 +83,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 def _finditer(patterns: tuple[str, ...], text: str, pos: int, endpos: int) -> list[tuple[int, int]]:
     chunk = text[pos:endpos]
-    return [(pos + m.start(), pos + m.end()) for p in patterns for m in re.finditer(p, chunk, re.IGNORECASE)
+    return [(pos + m.start(), pos + m.end()) for p in patterns for m in regex.finditer(p, chunk)
             if m.end() > m.start()]
 
 
@@ -102,7 +104,7 @@ class TextFeature:
 
     field: str  # e.g. "txt:3"
     source: str  # the fact field holding the text
-    patterns: tuple[str, ...]  # compiled as regular expressions, case-insensitive
+    patterns: tuple[str, ...]  # compiled by RE2 (advisor.core.regex), case-insensitive
     mode: str = "any"  # any: one pattern matches; all: every pattern matches
     same_sentence: tuple[str, ...] = ()  # regular expressions that must match in the same sentence
     unless: tuple[str, ...] = ()  # regular expressions that disqualify a sentence
@@ -113,7 +115,7 @@ class TextFeature:
             return None
         if self.same_sentence:
             return bool(self.sentence_spans(text))
-        hits = [re.search(p, text, re.IGNORECASE) is not None for p in self.patterns]
+        hits = [regex.search(p, text) is not None for p in self.patterns]
         return all(hits) if self.mode == "all" else any(hits)
 
     def sentence_matches(self, text: str) -> list[list[tuple[int, int]]]:

@@ -31,7 +31,7 @@ from advisor.model.metrics import VideoMetrics
 from advisor.input.profiles import (CANONICAL, HeaderMap, Profile, detect_profile, generic_profile, load_profiles,
                        map_header, norm_header, resolve_profile, shipped_profile_dirs, value_parser)
 from advisor.input.sources import STDIN, read_bytes
-from advisor.input.values import ValueProblem
+from advisor.input.values import ValueProblem, json_int
 from advisor.input.yamlio import load_yaml, problems_from_validation_error
 
 TABLE_EXTS = {".csv": None, ".tsv": "\t", ".txt": None}  # None: sniffed (Excel may write ; in a .csv)
@@ -207,12 +207,14 @@ def _sniff_kind(text: str) -> str:
 
 def _load_json(name: str, text: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=json_int)
     except json.JSONDecodeError as exc:
         raise AdvisorError([Problem(file=name, line=exc.lineno, col=exc.colno, message=T(
             zh=f"JSON 格式错误:{exc.msg}", en=f"invalid JSON: {exc.msg}"))]) from None
     except RecursionError:
         raise AdvisorError([Problem(file=name, message=T(zh="JSON 嵌套过深", en="JSON nested too deeply"))]) from None
+    except ValueError as exc:  # a number Python refuses to read
+        raise AdvisorError([Problem(file=name, message=T(zh=f"JSON 数值无法读取:{exc}", en=f"unreadable JSON number: {exc}"))]) from None
 
 
 def _objects_source(name: str, data: Any, fmt: str, locator) -> _Source:

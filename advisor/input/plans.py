@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import T
+from advisor.input.values import json_int
 from advisor.input.sources import decode_utf8, read_bytes
 from advisor.input.yamlio import Locator, load_yaml, problems_from_validation_error
 from advisor.model.plan import Plan
@@ -62,7 +63,7 @@ def _parse(text: str, name: str, is_json: bool) -> tuple[object, Locator | None]
     if not is_json:
         return load_yaml(text, filename=name, max_bytes=MAX_PLAN_BYTES)
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates)
+        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_int=json_int)
     except _DuplicateKey as exc:
         raise AdvisorError([Problem(T(zh=f"重复的键 '{exc.args[0]}'", en=f"duplicate key '{exc.args[0]}'"), file=name)]) from None
     except json.JSONDecodeError as exc:
@@ -70,6 +71,8 @@ def _parse(text: str, name: str, is_json: bool) -> tuple[object, Locator | None]
                                     file=name, line=exc.lineno, col=exc.colno)]) from None
     except RecursionError:
         raise AdvisorError([Problem(T(zh="JSON 嵌套过深", en="JSON nested too deeply"), file=name)]) from None
+    except ValueError as exc:  # a number Python refuses to read
+        raise AdvisorError([Problem(T(zh=f"JSON 数值无法读取:{exc}", en=f"unreadable JSON number: {exc}"), file=name)]) from None
     # JSON is YAML 1.2 too: reading it again that way gives line:col for validation errors. When
     # that fails (rare JSON that YAML refuses), errors still name the plan index and field.
     try:

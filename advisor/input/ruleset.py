@@ -124,6 +124,8 @@ def _read_rule_file(path: Path, origin: str, problems: list[Problem]) -> list[Lo
             problems.extend(problems_from_validation_error(
                 _TagFreeErrors(exc), locator, str(path), base_path=(index,), model=model))
             continue
+        if isinstance(item, Rule):
+            item._where = (str(path), index, locator)
         loaded = LoadedRule(item, origin, str(path), index, locator) if isinstance(item, Rule) \
             else ("patch", item, str(path), index, locator)
         out.append(loaded)

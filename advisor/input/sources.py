@@ -9,12 +9,14 @@ strict UTF-8 decoding several of them share (`decode_utf8`).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import BinaryIO, Optional, TextIO, Union
 
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import T
+from advisor.core.output import register_input
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -58,6 +60,7 @@ def read_file(path: Union[str, Path], *, max_bytes: Optional[int], name: Optiona
         if max_bytes is not None and path.stat().st_size > max_bytes:
             raise fail(too_large(max_bytes))
         with path.open("rb") as handle:
+            register_input(os.fstat(handle.fileno()), name)  # no report may be written over it
             data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise fail(T(zh="文件不存在", en="file not found")) from None

@@ -87,6 +87,23 @@ EXPECT_DATE = T(zh="应为日期,如 2026/06/25、2026-06-25 或 2026年6月25�
                 en="expected a date, like 2026/06/25, 2026-06-25 or 2026年6月25日")
 EXPECT_TEXT = T(zh="应为文字", en="expected text")
 
+# Beyond any plausible video: a count past a quadrillion, a duration past a year. Past these the
+# value is a located row/column error instead of an overflow later (rates, formatting).
+MAX_COUNT = 10**15
+MAX_SECONDS = 365 * 24 * 3600
+MAX_DIGITS = 40  # digits of a number cell, before it is read at all
+
+
+def _implausible(expected: T, value: object, limit) -> "ValueProblem":
+    return ValueProblem(expected, value, T(zh=f"数值大得不合理(上限 {limit:g})", en=f"implausibly large (limit {limit:g})"))
+
+
+def json_int(text: str):
+    """json.loads' parse_int: a JSON integer too long to be a count stays readable (as a float,
+    infinite past 308 digits) instead of failing the whole file; the cell is then reported."""
+    return int(text) if len(text) <= MAX_DIGITS else float(text)
+
+
 # Chinese (and the w/k shorthand) multipliers as shown in app and export number cells.
 _MULTIPLIERS = {"万": 10_000, "w": 10_000, "亿": 100_000_000, "千": 1_000, "k": 1_000}
 _NUMBER = re.compile(r"([+-]?[0-9.,]+(?:[eE][+-]?[0-9]+)?)\s*(万|亿|千|[wWkK])?")
@@ -96,6 +113,8 @@ _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 
 def _decimal(text: str, expected: T, *, multipliers: bool) -> Decimal:
     """A finite Decimal from an exported number, with thousands separators and 万/亿."""
+    if len(text) > 4 * MAX_DIGITS:
+        raise ValueProblem(expected, text, T(zh="数字太长", en="too many digits"))
     m = _NUMBER.fullmatch(text)
     if m is None or (m.group(2) and not multipliers):
         raise ValueProblem(expected, text)
@@ -111,6 +130,8 @@ def _decimal(text: str, expected: T, *, multipliers: bool) -> Decimal:
         raise ValueProblem(expected, text) from None
     if not number.is_finite():
         raise ValueProblem(expected, text)
+    if number.adjusted() > MAX_DIGITS:  # 1e400: refused before any arithmetic can overflow
+        raise ValueProblem(expected, text, T(zh="数值大得不合理", en="implausibly large"))
     if unit:
         number *= _MULTIPLIERS[unit.lower()]
     return number
@@ -118,7 +139,7 @@ def _decimal(text: str, expected: T, *, multipliers: bool) -> Decimal:
 
 def parse_count(value: object) -> int | None:
     """A whole non-negative count: 1234, "12,345", "12，345", "1.2万", "3亿", "1200.0"."""
-    if type(value) is str and value.isdigit() and value.isascii():
+    if type(value) is str and value.isdigit() and value.isascii() and len(value) <= 15:
         return int(value)  # the common case, kept fast for big files
     value = _prepare(value)
     if value is None:
@@ -135,8 +156,6 @@ def parse_count(value: object) -> int | None:
         approximate = False
     elif isinstance(value, str):
         text = value
-        if text.isdigit() and text.isascii():
-            return int(text)
         number = _decimal(text, EXPECT_COUNT, multipliers=True)
         # "1.2万" is a rounded display value, so its product is rounded; "12.5" is an error.
         approximate = text[-1:].lower() in _MULTIPLIERS
@@ -144,6 +163,8 @@ def parse_count(value: object) -> int | None:
         raise ValueProblem(EXPECT_COUNT, value)
     if number < 0:
         raise ValueProblem(EXPECT_COUNT, value, T(zh="计数不能为负", en="a count cannot be negative"))
+    if number > MAX_COUNT:
+        raise _implausible(EXPECT_COUNT, value, MAX_COUNT)
     if number != number.to_integral_value():
         if not approximate:
             raise ValueProblem(EXPECT_COUNT, value, T(zh="计数不能有小数", en="a count cannot have a fraction"))
@@ -209,7 +230,9 @@ def parse_seconds(value: object) -> float | None:
     if isinstance(value, str):
         text = value
         plain = text[:-1] if text.endswith(("秒", "s")) else text
-        if _PLAIN.fullmatch(plain):  # "14.73秒", "14.73": the common cases, kept fast
+        if len(text) > 4 * MAX_DIGITS:
+            raise ValueProblem(EXPECT_SECONDS, value, T(zh="数字太长", en="too many digits"))
+        if _PLAIN.fullmatch(plain) and len(plain) <= 15:  # "14.73秒", "14.73": the common cases, kept fast
             return float(plain)
         seconds = _clock_seconds(text)
         if seconds is None:
@@ -217,11 +240,16 @@ def parse_seconds(value: object) -> float | None:
         if seconds is None:
             raise ValueProblem(EXPECT_SECONDS, value)
     else:
-        seconds = float(value)
-        if seconds != seconds or seconds == float("inf"):
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer past float's range
+            raise _implausible(EXPECT_SECONDS, value, MAX_SECONDS) from None
+        if seconds != seconds:
             raise ValueProblem(EXPECT_SECONDS, value)
     if seconds < 0:
         raise ValueProblem(EXPECT_SECONDS, value, T(zh="时长不能为负", en="a duration cannot be negative"))
+    if seconds > MAX_SECONDS:
+        raise _implausible(EXPECT_SECONDS, value, MAX_SECONDS)
     return seconds
 
 
@@ -229,6 +257,8 @@ def _clock_seconds(text: str) -> float | None:
     m = _CLOCK.fullmatch(text)
     if m is None:
         return None
+    if any(g is not None and len(g) > 12 for g in m.groups()):
+        raise _implausible(EXPECT_SECONDS, text, MAX_SECONDS)
     hours, minutes, seconds = m.group(1), int(m.group(2)), float(m.group(3))
     if seconds >= 60 or (hours is not None and minutes >= 60):
         raise ValueProblem(EXPECT_SECONDS, text, T(zh="分或秒超过 59", en="minutes or seconds above 59"))
@@ -245,7 +275,7 @@ def _unit_seconds(text: str) -> float | None:
     if m is None or not any(m.groupdict().values()):
         return None
     h, mi, s = (float(m.group(k) or 0) for k in ("h", "m", "s"))
-    return h * 3600 + mi * 60 + s
+    return h * 3600 + mi * 60 + s  # an absurd value is inf here, refused by the caller
 
 
 # --- dates -----------------------------------------------------------------------------------

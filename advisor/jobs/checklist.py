@@ -23,11 +23,12 @@ from advisor.jobs.cta_check import CtaChecker
 from advisor.engine.reference import eval_node
 from advisor.core.errors import AdvisorError, Problem
 from advisor.engine.evaluate import StageRunner
-from advisor.engine.explain import Finding, because, explain, final_fact, label, text_context
+from advisor.engine.explain import Finding, because, explain, final_fact, label, render_rule_text, text_context
 from advisor.core.i18n import Lang, T
 from advisor.input.plans import LoadedPlan, load_plans  # noqa: F401  (load_plans is part of this API)
 from advisor.model.plan import PLAN_FIELDS, Plan
-from advisor.core.templating import render_text
+from advisor.core.progress import Progress
+from advisor.core.templating import RenderError
 from advisor.model.rules_model import NUMERIC_OPS, PRIORITY_RANK, TEXT_OPS
 from advisor.engine import default_engine
 
@@ -149,8 +150,10 @@ def ok_item(rule, fact: dict, lang: Lang, order: int, origin: str, conditions=()
         return None
     ctx = text_context(fact, PLAN_FIELDS, conditions, lang)
     explanation = ok.explain or rule.description
-    return Item(rule.id, list(rule.heuristics), "ok", render_text(ok.title.get(lang), ctx, lang).strip(),
-                render_text(explanation.get(lang), ctx, lang).strip() if explanation else "",
+    explain_path = ("then", "ok", "explain", lang) if ok.explain else ("description", lang)
+    return Item(rule.id, list(rule.heuristics), "ok",
+                render_rule_text(rule, ("then", "ok", "title", lang), ok.title.get(lang), ctx, lang).strip(),
+                render_rule_text(rule, explain_path, explanation.get(lang), ctx, lang).strip() if explanation else "",
                 rule.priority, origin=origin, order=order)
 
 
@@ -159,7 +162,8 @@ def unknown_item(rule, missing: list[str], fact: dict, lang: Lang, order: int, o
     names = sep.join(label(m, lang, "plan") for m in missing)
     what = rule.description or rule.then.title
     ctx = text_context(fact, PLAN_FIELDS, conditions, lang)
-    what_text = render_text(what.get(lang), ctx, lang).strip().rstrip("。.") if what else rule.id
+    what_path = ("description", lang) if rule.description else ("then", "title", lang)
+    what_text = render_rule_text(rule, what_path, what.get(lang), ctx, lang).strip().rstrip("。.") if what else rule.id
     title = T(zh="补充{f},才能检查:{w}", en="Fill in {f} to check: {w}").format(lang, f=names, w=what_text)
     explanation = T(zh="计划里没有{f}(字段 {keys}),这一项暂时无法判断。",
                     en="The plan does not give {f} (field {keys}), so this item cannot be decided yet.").format(
@@ -216,7 +220,7 @@ def _located(loaded):
     """A rule text that cannot be rendered for this plan becomes a problem at the rule, not a traceback."""
     try:
         yield
-    except TemplateError as exc:
+    except (TemplateError, RenderError) as exc:
         raise AdvisorError([loaded.problem(T(zh=f"规则 {loaded.id} 的文字无法显示:{exc}",
                                              en=f"the text of rule {loaded.id} cannot be rendered: {exc}"),
                                            ("then",))]) from None
@@ -259,8 +263,10 @@ def build_checklist(plans, ruleset, *, lang: Lang = "zh", engine: str | None = N
     """Checklists for `plans` (Plan or LoadedPlan objects) with the plan- and cta-stage rules."""
 
     out = []
-    with StageRunner(ruleset, "plan", engine=engine) as runner, CtaChecker(ruleset, engine=engine) as checker:
+    with StageRunner(ruleset, "plan", engine=engine) as runner, CtaChecker(ruleset, engine=engine) as checker, \
+            Progress(len(plans) if hasattr(plans, "__len__") else 0, T(zh="检查计划", en="checking plans")) as progress:
         for entry in plans:
+            progress.step()
             plan = entry.plan if isinstance(entry, LoadedPlan) else entry
             items = check_plan(plan, runner, checker, lang)
             out.append(PlanChecklist(plan, items, getattr(entry, "file", None), getattr(entry, "line", None)))

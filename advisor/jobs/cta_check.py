@@ -13,9 +13,9 @@ and a suggested rewrite (the rule's `then.suggestion`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from advisor.core import regex
 from advisor.core.errors import AdvisorError, Problem
 from advisor.engine.evaluate import StageRunner
 from advisor.engine.explain import Finding, explain
@@ -44,7 +44,7 @@ def matched_words(finding: Finding, text: str) -> list[str]:
             spans.extend(src.feature.sentence_spans(text))
             continue
         for pattern in src.patterns:
-            spans.extend(m.span() for m in re.finditer(pattern, text, re.IGNORECASE) if m.group(0).strip())
+            spans.extend(regex.hit_span(m) for m in regex.finditer(pattern, text) if regex.hit_text(m).strip())
     merged: list[list[int]] = []
     for start, end in sorted(spans):  # overlapping matches are one phrase
         if merged and start < merged[-1][1]:

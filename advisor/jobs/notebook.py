@@ -137,7 +137,7 @@ def append_entry(path: str | Path, entry: NotebookEntry, lang: Lang) -> Path:
         new = _append_markdown(old, entry, lang)
     else:
         new = _append_yaml(path, old, entry)
-    write_atomic(path, new)  # keeps a shared notebook's permissions
+    write_atomic(path, new, may_be_input=True)  # keeps a shared notebook's permissions
     return path
 
 

@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass, field
 
 from advisor.core.errors import AdvisorError, Problem
+from advisor.core.progress import Progress
 from advisor.core.i18n import LANGS, Lang, T
 from advisor.engine import default_engine
 from advisor.engine.evaluate import StageRunner
@@ -108,12 +109,15 @@ def review(videos: list[VideoMetrics], ruleset: RuleSet, *, history: list[VideoM
     reviewed = []
     with StageRunner(ruleset, "review", baseline=baseline, engine=engine, extra_levels=SUMMARY_LEVELS) as runner:
         runner.prepare(facts)  # every video x metric judged together (false-discovery control)
+        progress = Progress(len(videos), T(zh="复盘中", en="reviewing"))
         for i, (video, fact) in enumerate(zip(videos, facts)):
+            progress.step()
             fired, findings, misses = runner.run(fact, with_misses=explain_all)
             vr = VideoReview(video, fact, fired, findings, misses,
                              source=sources[i] if sources else None, absent=absent[i] if absent else {})
             vr.cta = cta_plan(findings)
             reviewed.append(vr)
+        progress.close()
         rules = {r.id: r.rule for r in runner.loaded}
     with CtaWriter(ruleset, engine) as writer:
         for vr in reviewed:
@@ -135,6 +139,12 @@ def review_paths(paths, ruleset: RuleSet, *, history: str | None = None, profile
     imported = import_batch(list(paths), ruleset, profile=profile, stdin=stdin)
     hist = None
     problems = list(imported.problems)
+    named = {p.file for p in problems}
+    for info in imported.files:  # a file with nothing in it says so, by name
+        if not info.videos and info.path not in named:
+            problems.append(Problem(T(zh="没有视频:文件是空的、只有表头,或是一个空列表",
+                                      en="no videos: the file is empty, has only a header, or is an empty list"),
+                                    file=info.path))
     if history:
         hist_result = load_videos([history], profile=profile, profile_dirs=ruleset.profile_dirs())
         hist = hist_result.videos

@@ -547,7 +547,7 @@ def run_case(case: Case, ruleset, engine: str | None = None) -> CaseResult:
     if case.contains or case.not_contains:
         try:
             advice = _advice(findings, case.fact, stage, ruleset, fired, case.lang)
-        except TemplateError as exc:
+        except (TemplateError, AdvisorError) as exc:
             result.problems.append(case.problem(T(zh=f"建议文字无法渲染:{exc}", en=f"the advice cannot be rendered: {exc}")))
             result.status = "error"
             return result

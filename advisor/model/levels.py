@@ -486,9 +486,9 @@ def judge(facts: list[dict], thresholds_of) -> None:
             if counts is None:
                 continue
             x, n = counts
-            # More events than views (an export's error, or likes counted over a longer period than
-            # views): the rate is judged as 100%, never as a failure of the whole review.
-            gap = assess(min(x, n), n, th.typical, margin=th.settings.margin, certainty=th.settings.certainty)
+            if not (math.isfinite(x) and math.isfinite(n)) or n <= 0 or x < 0 or x > n * 1.001 + 1:
+                continue  # not a proportion (more likes than views: data the binomial model cannot read)
+            gap = assess(x, n, th.typical, margin=th.settings.margin, certainty=th.settings.certainty)
             sure = gap.p_high if th.side == "high" else gap.p_low
             groups.setdefault((index, th.metric), []).append((fact, th, gap, sure))
     if not groups:

@@ -25,11 +25,11 @@ happens in advisor.input.ruleset, where the file positions are known.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, PrivateAttr, Tag, model_validator
 
+from advisor.core import regex
 from advisor.core.i18n import T
 from advisor.model.stages import Stage
 
@@ -92,10 +92,10 @@ class MetricCondition(_Strict):
                 if len(v) > MAX_PATTERN_LENGTH:
                     raise ValueError(T(zh=f"模式超过 {MAX_PATTERN_LENGTH} 个字符", en=f"a pattern is longer than {MAX_PATTERN_LENGTH} characters"))
                 if self.op == "matches":
-                    try:
-                        re.compile(v)
-                    except re.error as exc:
-                        raise ValueError(T(zh=f"`{v}` 不是有效的正则表达式:{exc}", en=f"`{v}` is not a valid regular expression: {exc}")) from None
+                    # RE2 (linear time) runs operators' patterns; what it refuses cannot run safely.
+                    problem = regex.pattern_problem(v)
+                    if problem is not None:
+                        raise ValueError(problem)
         self._sentence_parts()
         return self
 
@@ -114,11 +114,9 @@ class MetricCondition(_Strict):
                 if len(v) > MAX_PATTERN_LENGTH:
                     raise ValueError(T(zh=f"模式超过 {MAX_PATTERN_LENGTH} 个字符", en=f"a pattern is longer than {MAX_PATTERN_LENGTH} characters"))
                 if self.op == "matches":
-                    try:
-                        re.compile(v)
-                    except re.error as exc:
-                        raise ValueError(T(zh=f"`{key}` 里的 `{v}` 不是有效的正则表达式:{exc}",
-                                           en=f"`{v}` in `{key}` is not a valid regular expression: {exc}")) from None
+                    problem = regex.pattern_problem(v)
+                    if problem is not None:
+                        raise ValueError(T(zh=f"`{key}` 里的 {problem.zh}", en=f"in `{key}`: {problem.en}"))
 
     def values(self) -> list:
         return self.value if isinstance(self.value, list) else [self.value]
@@ -221,6 +219,18 @@ class Rule(_Strict):
                     "for diagnoses that contradict it, or that a combined diagnosis replaces.")
     when: Condition
     then: Then
+    # Where the rule was read (file, index in its list, the file's locator), set by the loader, so
+    # a text that fails at run time is reported at its line. Not part of the rule format.
+    _where: Optional[tuple] = PrivateAttr(default=None)
+
+    def locate(self, subpath: tuple = ()) -> dict:
+        """file, line, col and field of the value at `subpath` of this rule, for a Problem."""
+        field = ".".join(map(str, subpath)) or None
+        if self._where is None:
+            return {"field": field}
+        file, index, locator = self._where
+        line, col = locator.value_at((index,) + tuple(subpath)) if locator is not None else (None, None)
+        return {"file": file, "line": line, "col": col, "field": field}
 
 
 class RulePatch(_Strict):

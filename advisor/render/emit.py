@@ -27,6 +27,7 @@ from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import Lang, T
 from advisor.core.output import emit as write_text
 from advisor.core.paths import shipped_templates
+from advisor.core.safe_text import clean, markdown, printable
 from advisor.core.templating import render_template
 from advisor.jobs.ab import ABResult, ab_json
 from advisor.jobs.checklist import Checklist, checklist_json
@@ -65,6 +66,9 @@ def _template(default_name: str, *, color: bool = False) -> Callable[..., str]:
         if user is not None and (Path(user) / name).is_file():
             folder = Path(user)
         context = kind.context(result, lang, color=color and bool(options.get("color")), **_only(options))
+        # Data (export cells, plan fields, rule texts) cannot drive the terminal or inject HTML
+        # into Markdown; the templates' own text and the colour styles are left as they are.
+        context = clean(context, markdown if default_name.startswith("markdown") else printable)
         text = render_template(folder, name, context, lang)
         if kind.ending is None:
             return text

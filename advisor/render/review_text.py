@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from advisor.core.safe_text import printable
 from advisor.core.i18n import Lang
 from advisor.jobs.review import Review
 from advisor.jobs.review_report import review_json
@@ -45,13 +46,3 @@ def report_context(result: Review, lang: Lang, *, color: bool = False) -> dict:
         "quadrant_labels": {q: t.get(lang) for q, t in QUADRANT_LABELS.items()},
         "style": styles(color),
     }
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def printable(text):
-    """Control characters shown as visible escapes (\\x1b), so a report cannot drive a terminal."""
-    if not isinstance(text, str):
-        return text
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
