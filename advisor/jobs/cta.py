@@ -29,6 +29,8 @@ from advisor.input.yamlio import load_yaml
 from advisor.jobs.cta_check import CheckResult, CtaChecker
 from advisor.model.levels import Levels
 from advisor.model.metrics import FORMS
+from advisor.model.spoken import (BUDGET_SHARE, CJK_PER_SECOND, MIN_BUDGET_S, WORDS_PER_SECOND,  # noqa: F401
+                                  SpokenLength, spoken_budget, spoken_length)
 
 GOALS = ("exposure", "relationship", "both")
 TONES = ("warm", "professional", "playful")
@@ -37,9 +39,6 @@ TRACKS = ("like", "heart")
 SECOND_ASKS = ("heart", "save", "follow")
 DEFAULT_PROFILE = "wechat_channels"
 LENGTHS = ("full", "short")
-# A CTA must fit the video: spoken length <= max(MIN_BUDGET_S, BUDGET_SHARE x the planned duration).
-MIN_BUDGET_S = 4.0
-BUDGET_SHARE = 0.10
 # What a diagnosis can ask the CTA to add (the review stage's diagnoses use these names).
 FOCUSES = {
     "comments_and_return": T(zh="邀请评论并预告下一期,给观众回来的理由(H03)",
@@ -47,27 +46,15 @@ FOCUSES = {
     "return_visit": T(zh="预告后续内容,邀请观众回来接着看(H11)",
                       en="tease what comes next and invite viewers back for it (H11)"),
 }
-# Speaking rates for the spoken length: Chinese characters, and words of Latin script.
-CJK_PER_SECOND = 4.0
-WORDS_PER_SECOND = 2.5
 MAX_TEXT = 40  # topic and series names: a few words, not a paragraph
 HOOK_FALLBACK_S = 3.0
 
 Track = Literal["like", "heart", "save", "follow"]
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 TRACK_NAMES = {"like": T(zh="点赞", en="like"), "heart": T(zh="小红心", en="heart"),
                "save": T(zh="收藏", en="save"), "follow": T(zh="关注", en="follow")}
-
-
-def spoken_budget(duration_s: float | None) -> float | None:
-    """The longest a CTA may take to say in a video of `duration_s` seconds (None: no duration known)."""
-    if duration_s is None:
-        return None
-    return round(max(MIN_BUDGET_S, BUDGET_SHARE * float(duration_s)), 1)
 
 
 def second_ask(mechanics: Mechanics, goal: str) -> str:
@@ -77,41 +64,6 @@ def second_ask(mechanics: Mechanics, goal: str) -> str:
     options = list(mechanics.secondary) or ["follow"]
     prefer = "save" if goal == "exposure" else "follow"
     return prefer if prefer in options else options[0]
-
-
-@dataclass(frozen=True)
-class SpokenLength:
-    """How long a script takes to say, and the rate that produced the figure."""
-
-    seconds: float
-    cjk_chars: int
-    words: int
-
-    def rate_text(self, lang: Lang) -> str:
-        parts = []
-        if self.cjk_chars:
-            parts.append(T(zh="{n} 个汉字,每秒约 {r:g} 个", en="{n} Chinese characters at about {r:g} a second").format(
-                lang, n=self.cjk_chars, r=CJK_PER_SECOND))
-        if self.words:
-            parts.append(T(zh="{n} 个英文词,每秒约 {r:g} 个", en="{n} words at about {r:g} a second").format(
-                lang, n=self.words, r=WORDS_PER_SECOND))
-        return ("; " if lang == "en" else ";").join(parts)
-
-    def to_json(self) -> dict:
-        return {"cjk_chars": self.cjk_chars, "cjk_chars_per_second": CJK_PER_SECOND,
-                "words": self.words, "words_per_second": WORDS_PER_SECOND}
-
-
-def spoken_length(text: str) -> SpokenLength:
-    """Chinese is read at about 4 characters a second, English at about 2.5 words a second.
-
-    Emoji and punctuation are not spoken; a Chinese script with a Latin brand name in it gets
-    both rates, each for its own part.
-    """
-    cjk = len(_CJK.findall(text))
-    words = len(_WORD.findall(_CJK.sub(" ", text)))
-    seconds = cjk / CJK_PER_SECOND + words / WORDS_PER_SECOND
-    return SpokenLength(round(seconds, 1), cjk, words)
 
 
 @dataclass
