@@ -197,7 +197,7 @@ def _spec(key: str, kind: Kind, zh: str, en: str, desc_zh: str, desc_en: str, *,
 # The registry. Order: VideoMetrics' fields, then the derived rates, then external metrics;
 # FIELDS and DERIVED keep it. A view's own order comes from the positions in `views`.
 #
-# Adding a metric (e.g. `forwards` and `forward_rate`) is:
+# Adding a metric (as `forwards` and `forward_rate` were) is:
 #   1. one MetricSpec entry here (a count also gets its VideoMetrics field above), with the
 #      views it is shown in;
 #   2. the export column(s) that feed it, in the platform profiles (rules/profiles/*.yaml);
