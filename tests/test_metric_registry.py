@@ -62,8 +62,7 @@ def test_views_keep_the_orders_of_the_reports():
                                    "hearts_per_like", "forward_rate", "follow_rate")
     assert metrics_for("summary") == ("like_rate", "heart_rate", "followup_rate", "comment_rate", "share_rate",
                                       "completion_rate", "hearts_per_like", "follow_rate", "forward_rate")
-    assert metrics_for("ab") == ("like_rate", "heart_rate", "completion_rate", "followup_rate", "forward_rate",
-                                 "follow_rate")
+    assert metrics_for("ab") == ("like_rate", "heart_rate", "completion_rate", "followup_rate", "follow_rate")
     assert metrics_for("goal") == (
         "views", "likes", "shares", "hearts", "comments", "follows", "like_rate", "share_rate", "heart_rate",
         "comment_rate", "follow_rate", "followup_rate", "hearts_per_like", "completion_rate", "avg_watch_s",

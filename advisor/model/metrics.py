@@ -252,7 +252,7 @@ METRICS: dict[str, MetricSpec] = {s.key: s for s in (
           views=dict(card=8, summary=8, medians=7, ab=6, goal=11), agg="pooled"),
     _spec("forward_rate", "rate", "转发率", "forward rate", "转发数(聊天和朋友圈)÷ 播放量",
           "forwards to chats and Moments ÷ views", formula=(("forwards",), "views"), family="exposure",
-          views=dict(card=7, summary=9, medians=6, ab=5, goal=20), agg="pooled"),
+          views=dict(card=7, summary=9, medians=6, goal=20), agg="pooled"),
     _spec("hearts_per_like", "ratio", "心赞比", "hearts per like", "小红心数 ÷ 点赞数", "hearts ÷ likes",
           formula=(("hearts",), "likes"), family="relationship",
           views=dict(card=6, summary=7, medians=5, goal=13), agg="pooled"),
