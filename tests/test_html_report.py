@@ -184,7 +184,8 @@ def test_cards_show_numbers_beside_the_baseline(docs, reports, result):
     for card, video in zip(doc.find_all("article", class_="card"), reports[lang]["videos"]):
         table = card.find("table", class_="numbers")
         metrics = [th.attrs["data-metric"] for th in table.find_all("th") if "data-metric" in th.attrs]
-        assert metrics == ["views", "like_rate", "heart_rate", "followup_rate", "completion_rate", "hearts_per_like"]
+        assert metrics == ["views", "like_rate", "heart_rate", "followup_rate", "completion_rate", "hearts_per_like",
+                               "forward_rate", "follow_rate"]
         this = [td.text() for td in table.find("tr", class_="this").find_all("td")[1:]]
         base = [td.text() for td in table.find("tr", class_="base").find_all("td")[1:]]
         diff = table.find("tr", class_="diff").find_all("td")[1:]

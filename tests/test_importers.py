@@ -40,7 +40,7 @@ def test_wechat_channels_sample():
     assert (info.profile, info.encoding, info.format, info.rows, info.videos) == (
         "wechat_channels", "utf-8-sig", "csv", 28, 28)
     assert info.ignored_columns == []
-    assert list(info.unused_columns) == ["转发聊天和朋友圈", "设为铃声", "设为状态", "设为朋友圈封面", "企微链接点击次数",
+    assert list(info.unused_columns) == ["设为铃声", "设为状态", "设为朋友圈封面", "企微链接点击次数",
                                          "企微链接点击人数", "添加到通讯录次数", "添加到通讯录人数"]
     first = result.videos[0]
     assert first.id == "export/UzFfAgtgekIEAQAAAAAA04PBRsAlNGoVBm"

@@ -41,10 +41,13 @@ def test_every_field_of_a_video_is_in_the_registry():
 def test_fields_and_derived_keep_their_names_order_and_attributes():
     assert list(FIELDS) == [
         "id", "title", "published_at", "form", "variant", "duration_s", "views", "likes", "hearts", "comments",
-        "shares", "follows", "completion_rate", "avg_watch_s", "retention_rate", "rewatch_rate",
-        "like_rate", "heart_rate", "comment_rate", "share_rate", "follow_rate", "hearts_per_like", "followup_rate"]
+        "shares", "follows", "forwards", "completion_rate", "avg_watch_s", "retention_rate", "rewatch_rate",
+        "like_rate", "heart_rate", "comment_rate", "share_rate", "follow_rate", "forward_rate", "hearts_per_like",
+        "followup_rate"]
     assert list(DERIVED) == ["like_rate", "heart_rate", "comment_rate", "share_rate", "follow_rate",
-                             "hearts_per_like", "followup_rate"]
+                             "forward_rate", "hearts_per_like", "followup_rate"]
+    assert DERIVED["forward_rate"].numerator == ("forwards",) and DERIVED["forward_rate"].denominator == "views"
+    assert DERIVED["follow_rate"].numerator == ("follows",) and DERIVED["follow_rate"].denominator == "views"
     for spec in FIELDS.values():
         assert isinstance(spec.label, T) and spec.kind in ("count", "rate", "seconds", "ratio", "text", "enum",
                                                           "date", "bool")
@@ -56,14 +59,14 @@ def test_fields_and_derived_keep_their_names_order_and_attributes():
 def test_views_keep_the_orders_of_the_reports():
     # JSON key order of review `metrics`, summary `medians`, ab `comparisons`, and the goals enum.
     assert metrics_for("card") == ("views", "like_rate", "heart_rate", "followup_rate", "completion_rate",
-                                   "hearts_per_like")
+                                   "hearts_per_like", "forward_rate", "follow_rate")
     assert metrics_for("summary") == ("like_rate", "heart_rate", "followup_rate", "comment_rate", "share_rate",
-                                      "completion_rate", "hearts_per_like", "follow_rate")
-    assert metrics_for("ab") == ("like_rate", "heart_rate", "completion_rate", "followup_rate")
+                                      "completion_rate", "hearts_per_like", "follow_rate", "forward_rate")
+    assert metrics_for("ab") == ("like_rate", "heart_rate", "completion_rate", "followup_rate", "follow_rate")
     assert metrics_for("goal") == (
         "views", "likes", "shares", "hearts", "comments", "follows", "like_rate", "share_rate", "heart_rate",
         "comment_rate", "follow_rate", "followup_rate", "hearts_per_like", "completion_rate", "avg_watch_s",
-        "retention_rate", "rewatch_rate", "heart_follower_share")
+        "retention_rate", "rewatch_rate", "heart_follower_share", "forwards", "forward_rate")
 
 
 def test_specs_are_consistent():

@@ -31,15 +31,26 @@ def test_wechat_channels_maps_hearts_and_likes_the_platform_way(shipped):
     assert wechat.columns["推荐"] == "hearts"  # ♡
     assert wechat.columns["喜欢"] == "likes"  # 👍
     assert wechat.columns["分享量"] == "shares"
-    assert "转发聊天和朋友圈" in wechat.ignore and "设为铃声" in wechat.ignore
+    assert wechat.columns["转发聊天和朋友圈"] == "forwards"  # forwards to chats and Moments
+    assert "设为铃声" in wechat.ignore
     assert wechat.defaults == {"form": "short_video"}
     assert "推荐" in wechat.notes.zh and "hearts" in wechat.notes.en and "duration" in wechat.notes.en
     hmap = map_header(WECHAT_HEADER, wechat, generic_profile(shipped))
     assert not hmap.unknown  # every column of the real export is known
     assert set(hmap.columns) == {"id", "title", "published_at", "completion_rate", "avg_watch_s", "views",
-                                 "hearts", "likes", "comments", "shares", "follows"}
+                                 "hearts", "likes", "comments", "shares", "follows", "forwards"}
     assert set(hmap.unused) == set(WECHAT_HEADER) - set(hmap.columns.values())
     assert all(reason.zh and reason.en for reason in hmap.unused.values())
+
+
+def test_profiles_carry_the_platform_mechanics(shipped):
+    """What the buttons do: on 视频号 the ♡ reaches friends and the 👍 only the creator; Douyin has one ❤."""
+    wechat, douyin, generic = (shipped[k].mechanics for k in ("wechat_channels", "douyin", "generic"))
+    assert wechat.heart.spreads == "friends" and wechat.heart.export_name == "推荐"
+    assert wechat.like.seen_by == "creator" and wechat.like.spreads == "none" and wechat.like.export_name == "喜欢"
+    assert douyin.heart is None and douyin.like.icon == "❤" and set(douyin.secondary) == {"save", "follow"}
+    assert generic.like.spreads == "feed" and generic.heart is not None
+    assert "fan_club" in wechat.live and "reserve" in wechat.live
 
 
 def test_douyin_profile(shipped):

@@ -292,9 +292,9 @@ def test_a_cta_that_breaks_the_lint_is_flagged_in_the_report(ruleset, tmp_path, 
 - id: no-see-you
   heuristics: [H13]
   stage: cta
-  when: {metric: text, op: contains, value: ["下一期", "next one"]}
+  when: {metric: text, op: contains, value: ["推荐给", "recommend"]}
   then:
-    title: {zh: 不许说下一期, en: no promises of a next one}
+    title: {zh: 不许说推荐, en: no talk of recommending}
     suggestion: {zh: 删掉, en: drop it}
 """, encoding="utf-8")
     strict = load_ruleset([folder])
@@ -302,8 +302,8 @@ def test_a_cta_that_breaks_the_lint_is_flagged_in_the_report(ruleset, tmp_path, 
     cta = review_json(result, "zh")["videos"][0]["cta"]
     assert cta["lint"]["clean"] is False
     assert [f["rule_id"] for f in cta["lint"]["findings"]] == ["no-see-you"]
-    assert "⚠ 号召检查: 不许说下一期 (「下一期」) - 删掉" in render_review(result, "text", "zh")
-    assert "⚠ CTA check: no promises of a next one" in render_review(result, "markdown", "en")
+    assert "⚠ 号召检查: 不许说推荐 (「推荐给」) - 删掉" in render_review(result, "text", "zh")
+    assert "⚠ CTA check: no talk of recommending" in render_review(result, "markdown", "en")
     # the shipped rules find nothing to flag in the same CTA
     clean, _ = one(ruleset, views=10000, likes=300, hearts=20, comments=40, shares=20, completion_rate=0.45)
     assert "⚠" not in render_review(clean, "text", "zh")

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from advisor.jobs.cta import FOCUSES, GOALS, TONES, write_ctas
+from advisor.jobs.cta import DEFAULT_PROFILE, FOCUSES, GOALS, TONES, write_ctas
+from advisor.input.profiles import shipped_profile_dirs
 from advisor.jobs.cta_check import check_text, read_text_file, validate_text
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import T
@@ -38,29 +39,37 @@ def _format_option(fn):
               help="Add a line, e.g. comments_and_return after short-lived heat. 补充号召。")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False), default=None,
               help="A folder of edited CTA templates laid over templates/cta/. 自定义模板文件夹。")
+@click.option("--profile", default=None,
+              help="Platform whose buttons the CTA words: wechat_channels, douyin, generic or a profile YAML file; "
+                   "default: the config's profile, else wechat_channels. 平台(按钮的真实作用)。")
+@click.option("--duration", "duration_s", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Planned length in seconds: the CTA's spoken length must fit max(4 s, 10%). 计划时长(秒)。")
 @_format_option
 @run_options
 @click.pass_context
 @guarded
-def cta_group(ctx, goal, form, tone, topic, series, variants, lead, focus, templates_dir, fmt, lang, rules_dirs,
-              config_path, engine, output):
+def cta_group(ctx, goal, form, tone, topic, series, variants, lead, focus, templates_dir, profile, duration_s, fmt,
+              lang, rules_dirs, config_path, engine, output):
     """Write a dual-track call to action (H07): a like line and a heart line.
 
-    生成双轨号召:一句请喜欢这类内容的人点赞,一句请愿意支持你、想看后续的人点小红心。
+    生成双轨号召,按平台按钮的真实作用措辞:视频号的小红心会推荐给观众的朋友,点赞只有作者看得到;
+    抖音只有一个赞,第二轨换成收藏或关注。--duration 让号召塞得进视频,图文写配文,直播换成直播间的请求。
 
     \b
     Examples / 示例:
       advisor cta --goal both --topic 家常菜 --lang zh
+      advisor cta --goal exposure --duration 15 --profile douyin
       advisor cta --goal relationship --series "Sourdough diary" --lang en --variants 3
       advisor cta check "点赞过万才更新"        (the H13 lint / 检查操纵式诱导)
     """
     if ctx.invoked_subcommand is not None:
         return
-    st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine)
+    st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine, profile=profile)
     ruleset = st.ruleset()
     result = write_ctas(ruleset, engine=st.engine, goal=goal, form=form, tone=tone, topic=topic, series=series,
                         lang=st.lang, variants=variants, lead=lead, focus=focus, templates_dir=templates_dir,
-                        levels=ruleset.levels)
+                        levels=ruleset.levels, profile=st.profile or DEFAULT_PROFILE, duration_s=duration_s,
+                        profile_dirs=[*shipped_profile_dirs(), *ruleset.profile_dirs()])
     emit(result, fmt, st.lang, output=output)
     for c, check in result.flagged:
         for f in check.findings:

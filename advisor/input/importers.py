@@ -23,6 +23,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Sequence, Union
 
+import datetime as dt
+import zipfile
+
+import openpyxl
 from pydantic import ValidationError
 
 from advisor.core.errors import AdvisorError, Problem
@@ -34,6 +38,8 @@ from advisor.input.sources import STDIN, read_bytes
 from advisor.input.values import ValueProblem, json_int
 from advisor.input.yamlio import load_yaml, problems_from_validation_error
 
+# Spreadsheets: an export opened and saved in Excel or WPS, and Douyin's creator centre export.
+SHEET_EXTS = (".xlsx", ".xlsm")
 TABLE_EXTS = {".csv": None, ".tsv": "\t", ".txt": None}  # None: sniffed (Excel may write ; in a .csv)
 HEADER_SEARCH_ROWS = 10  # how many non-empty lines may precede the header (an export's title line)
 
@@ -43,13 +49,14 @@ class FileInfo:
     """What was read from one input."""
 
     path: str
-    format: str  # csv | tsv | json | yaml
+    format: str  # csv | tsv | json | yaml | xlsx
     profile: str  # the profile id used
     encoding: Optional[str] = None  # utf-8, utf-8-sig, utf-16, gb18030
     rows: int = 0  # non-empty data rows read (imported + listed as problems)
     videos: int = 0  # rows imported
     header_line: Optional[int] = None  # tables: the header's line (1 unless a title line precedes it)
     delimiter: Optional[str] = None
+    sheet: Optional[str] = None  # spreadsheets: the worksheet read
     ignored_columns: list[str] = field(default_factory=list)  # columns no profile knows
     unused_columns: dict[str, T] = field(default_factory=dict)  # known columns left unused -> why
 
@@ -106,6 +113,7 @@ def load_videos(
         data, name = read_bytes(path, max_bytes=None, stdin=stdin)  # no limit: an export grows with the account
         ext = Path(str(path)).suffix.lower() if str(path) != STDIN else ""
         source = _open_source(name, data, ext, is_header)
+        where = f"{name}[{source.sheet}]" if source.sheet else name  # problems say the sheet too
         chosen = forced or detect_profile(source.header, profiles)
         hmap = map_header(source.header, chosen, generic)
         unused = dict(hmap.unused)
@@ -118,11 +126,11 @@ def load_videos(
         else:
             hmap.alternates = {}  # a table's duplicate column stays unused (it is reported)
         info = FileInfo(path=name, format=source.format, profile=chosen.id, encoding=source.encoding,
-                        header_line=source.header_line, delimiter=source.delimiter,
+                        header_line=source.header_line, delimiter=source.delimiter, sheet=source.sheet,
                         ignored_columns=list(hmap.unknown) + list(source.extra_ignored),
                         unused_columns=unused)
-        _check_header(name, source, hmap)
-        _import_rows(name, source, hmap, info, result, first_seen)
+        _check_header(where, source, hmap)
+        _import_rows(where, source, hmap, info, result, first_seen)
         result.files.append(info)
     return result
 
@@ -176,9 +184,12 @@ class _Source:
     header_line: Optional[int] = None
     delimiter: Optional[str] = None
     extra_ignored: list[str] = field(default_factory=list)
+    sheet: Optional[str] = None
 
 
 def _open_source(name: str, data: bytes, ext: str, is_header: Callable[[list], bool]) -> _Source:
+    if ext in SHEET_EXTS or (ext not in TABLE_EXTS and data[:4] == b"PK\x03\x04" and ext not in (".json", ".yaml", ".yml")):
+        return _sheet_source(name, data, is_header)
     text, encoding = decode(data, name)
     kind = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}.get(ext)
     if kind is None and ext not in TABLE_EXTS:
@@ -192,6 +203,75 @@ def _open_source(name: str, data: bytes, ext: str, is_header: Callable[[list], b
         source = _table_source(name, text, TABLE_EXTS.get(ext), is_header)
     source.encoding = encoding
     return source
+
+
+def _cell(value: Any) -> Any:
+    """A spreadsheet cell as the value parsers take it: numbers stay numbers (1234.0 -> 1234),
+    dates stay dates, text is stripped, an empty cell is None."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, (int, float, dt.date, dt.datetime)):
+        return value
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _sheet_source(name: str, data: bytes, is_header: Callable[[list], bool]) -> _Source:
+    """An .xlsx workbook: the first sheet with a recognised header among its first rows (else the
+    first sheet). Row N is the Nth row below the header; problems give the sheet, the
+    spreadsheet row as `line` and the column number as `col`."""
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise AdvisorError([Problem(file=name, message=T(
+            zh=f"无法读取 Excel 文件(.xlsx):{exc}", en=f"cannot read the Excel (.xlsx) file: {exc}"))]) from None
+    chosen = None
+    for sheet in book.worksheets:
+        rows = sheet.iter_rows(values_only=True)
+        seen = 0
+        for line, row in enumerate(rows, start=1):
+            cells = ["" if c is None else str(c).strip() for c in row]
+            if not any(cells):
+                continue
+            seen += 1
+            if is_header(cells):
+                chosen = (sheet, line, cells)
+                break
+            if seen >= HEADER_SEARCH_ROWS:
+                break
+        if chosen:
+            break
+    if chosen is None:
+        first = book.worksheets[0] if book.worksheets else None
+        header_row = None
+        if first is not None:
+            for line, row in enumerate(first.iter_rows(values_only=True), start=1):
+                cells = ["" if c is None else str(c).strip() for c in row]
+                if any(cells):
+                    header_row = (first, line, cells)
+                    break
+        if header_row is None:
+            raise AdvisorError([Problem(file=name, line=1, message=T(
+                zh="工作簿是空的,没有表头", en="the workbook is empty: no header row"))])
+        chosen = header_row
+    sheet, header_line, header = chosen
+    while header and not header[-1]:
+        header.pop()  # trailing empty cells of a formatted row
+
+    def rows():
+        number = 0
+        for line, row in enumerate(sheet.iter_rows(min_row=header_line + 1, values_only=True), start=header_line + 1):
+            number += 1
+            cells = [_cell(c) for c in row]
+            while len(cells) > len(header) and cells[-1] is None:
+                cells.pop()
+            yield number, line, cells, (lambda i, ln=line: (ln, i + 1))
+
+    return _Source(format="xlsx", header=header, rows=rows(), header_line=header_line, sheet=sheet.title)
 
 
 def _sniff_kind(text: str) -> str:

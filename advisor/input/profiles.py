@@ -15,7 +15,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterable, Optional
+from typing import Annotated, Any, Callable, Iterable, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
@@ -51,6 +51,44 @@ def _check_field(name: str) -> str:
 FieldName = Annotated[str, AfterValidator(_check_field)]
 
 
+Audience = Literal["creator", "friends", "public"]
+Spread = Literal["none", "friends", "feed"]
+SecondaryAsk = Literal["save", "follow"]
+LiveAsk = Literal["follow", "fan_club", "reserve", "heart", "like"]
+
+
+class Button(BaseModel):
+    """One interaction button as the platform's app has it: what it is called, who sees it, what it does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    icon: str = Field(min_length=1, max_length=4, description="The icon as scripts write it: 👍, ♡, ❤.")
+    name: T = Field(description="What viewers call the button in the app (点赞, 小红心, ...).")
+    export_name: Optional[str] = Field(None, description="The export's column for its count, when it differs (视频号: 推荐 for ♡).")
+    seen_by: Audience = Field(description=(
+        "Who sees that a viewer tapped it: creator (private, e.g. the 视频号 👍), friends (the viewer's "
+        "WeChat friends, e.g. the 视频号 ♡), or public (anyone)."))
+    spreads: Spread = Field(description=(
+        "What a tap does for distribution: none (a private signal; a script must not promise reach), "
+        "friends (shows the video to the viewer's friends), feed (feeds the platform's recommendations)."))
+    meaning: Optional[T] = Field(None, description="What a tap says, in the CTA's words (for people editing templates).")
+
+
+class Mechanics(BaseModel):
+    """What the platform's buttons really do; `advisor cta` words each track from this."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    like: Optional[Button] = Field(None, description="The like button (👍 on 视频号, ❤ 点赞 on Douyin); null: none.")
+    heart: Optional[Button] = Field(None, description="The heart button (♡ on 视频号); null: the platform has none.")
+    secondary: list[SecondaryAsk] = Field(default_factory=list, description=(
+        "Asks that take the second track when there is no heart: save (收藏) and/or follow (关注); "
+        "the CTA picks save for exposure and follow for the other goals."))
+    live: list[LiveAsk] = Field(default_factory=lambda: ["follow", "reserve", "heart"], description=(
+        "What a live stream can ask for: follow (关注), fan_club (点亮粉丝团), reserve (预约下一场), "
+        "heart or like (the button during the stream)."))
+
+
 class Profile(BaseModel):
     """One platform export's columns. Validated from YAML; the schema comes from this model."""
 
@@ -70,6 +108,9 @@ class Profile(BaseModel):
     id_from: list[FieldName] = Field(default_factory=list, description=(
         "When the export has no id column: canonical fields whose cells, joined by a space, make the id."))
     notes: Optional[T] = Field(None, description="What to know about this export.")
+    mechanics: Optional[Mechanics] = Field(None, description=(
+        "The platform's buttons: which exist, who sees a tap, what it is called in the app. "
+        "`advisor cta --profile` words the calls to action from it; without it, the generic framing is used."))
 
     _source: Optional[str] = PrivateAttr(None)
 

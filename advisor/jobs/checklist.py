@@ -181,6 +181,9 @@ def _rule_values(compiled, fired: list[str], fact: dict) -> dict[str, bool | Non
 # The plan's viewer-facing texts the H13 lint reads: the CTA first (the contract), and the
 # participation path and activity, where lotteries and "like to unlock" show up just as often.
 LINTED_FIELDS = ("cta_text", "participation_path", "activity")
+# The platform's own live-room tools: in a live plan, the lint's bribery finding on these words
+# alone is not manipulation (the reward-for-engagement rule still flags them in a video).
+LIVE_ROOM_TOOLS = {"福袋", "lucky bag"}
 
 
 def _h13_items(checker: CtaChecker, plan: Plan, lang: Lang, order: int) -> list[Item]:
@@ -192,7 +195,11 @@ def _h13_items(checker: CtaChecker, plan: Plan, lang: Lang, order: int) -> list[
     for name, text in texts:
         result = checker.check(text)
         where = label(name, lang, "plan")
-        for f in result.findings:
+        findings = result.findings
+        if plan.form == "live":
+            findings = [f for f in findings
+                        if not (f.rule_id == "cta-bribery" and f.words and {w.casefold() for w in f.words} <= LIVE_ROOM_TOOLS)]
+        for f in findings:
             suggestion = f.suggestion(lang)
             parts = [f.explanation(lang),
                      T(zh="{w}里的「{m}」正是问题所在。", en='The problem is "{m}" in the {w}.').format(lang, w=where, m=f.matched)]

@@ -24,14 +24,21 @@ from advisor.core import paths
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.i18n import LANGS, Lang, T
 from advisor.core.templating import render_template
+from advisor.input.profiles import Mechanics, Profile, generic_profile, load_profiles, resolve_profile
 from advisor.input.yamlio import load_yaml
 from advisor.jobs.cta_check import CheckResult, CtaChecker
 from advisor.model.levels import Levels
 from advisor.model.metrics import FORMS
+from advisor.model.spoken import (BUDGET_SHARE, CJK_PER_SECOND, MIN_BUDGET_S, WORDS_PER_SECOND,  # noqa: F401
+                                  SpokenLength, spoken_budget, spoken_length)
 
 GOALS = ("exposure", "relationship", "both")
 TONES = ("warm", "professional", "playful")
 TRACKS = ("like", "heart")
+# What the second track asks for: the heart where the platform has one, else a save or a follow.
+SECOND_ASKS = ("heart", "save", "follow")
+DEFAULT_PROFILE = "wechat_channels"
+LENGTHS = ("full", "short")
 # What a diagnosis can ask the CTA to add (the review stage's diagnoses use these names).
 FOCUSES = {
     "comments_and_return": T(zh="邀请评论并预告下一期,给观众回来的理由(H03)",
@@ -39,65 +46,35 @@ FOCUSES = {
     "return_visit": T(zh="预告后续内容,邀请观众回来接着看(H11)",
                       en="tease what comes next and invite viewers back for it (H11)"),
 }
-# Speaking rates for the spoken length: Chinese characters, and words of Latin script.
-CJK_PER_SECOND = 4.0
-WORDS_PER_SECOND = 2.5
 MAX_TEXT = 40  # topic and series names: a few words, not a paragraph
 HOOK_FALLBACK_S = 3.0
 
-Track = Literal["like", "heart"]
+Track = Literal["like", "heart", "save", "follow"]
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
-TRACK_NAMES = {"like": T(zh="点赞", en="like"), "heart": T(zh="小红心", en="heart")}
+TRACK_NAMES = {"like": T(zh="点赞", en="like"), "heart": T(zh="小红心", en="heart"),
+               "save": T(zh="收藏", en="save"), "follow": T(zh="关注", en="follow")}
 
 
-@dataclass(frozen=True)
-class SpokenLength:
-    """How long a script takes to say, and the rate that produced the figure."""
-
-    seconds: float
-    cjk_chars: int
-    words: int
-
-    def rate_text(self, lang: Lang) -> str:
-        parts = []
-        if self.cjk_chars:
-            parts.append(T(zh="{n} 个汉字,每秒约 {r:g} 个", en="{n} Chinese characters at about {r:g} a second").format(
-                lang, n=self.cjk_chars, r=CJK_PER_SECOND))
-        if self.words:
-            parts.append(T(zh="{n} 个英文词,每秒约 {r:g} 个", en="{n} words at about {r:g} a second").format(
-                lang, n=self.words, r=WORDS_PER_SECOND))
-        return ("; " if lang == "en" else ";").join(parts)
-
-    def to_json(self) -> dict:
-        return {"cjk_chars": self.cjk_chars, "cjk_chars_per_second": CJK_PER_SECOND,
-                "words": self.words, "words_per_second": WORDS_PER_SECOND}
-
-
-def spoken_length(text: str) -> SpokenLength:
-    """Chinese is read at about 4 characters a second, English at about 2.5 words a second.
-
-    Emoji and punctuation are not spoken; a Chinese script with a Latin brand name in it gets
-    both rates, each for its own part.
-    """
-    cjk = len(_CJK.findall(text))
-    words = len(_WORD.findall(_CJK.sub(" ", text)))
-    seconds = cjk / CJK_PER_SECOND + words / WORDS_PER_SECOND
-    return SpokenLength(round(seconds, 1), cjk, words)
+def second_ask(mechanics: Mechanics, goal: str) -> str:
+    """The second track's ask: the heart where there is one; else save for exposure, follow otherwise."""
+    if mechanics.heart is not None:
+        return "heart"
+    options = list(mechanics.secondary) or ["follow"]
+    prefer = "save" if goal == "exposure" else "follow"
+    return prefer if prefer in options else options[0]
 
 
 @dataclass
 class Cta:
     """One generated call to action: its two tracks, the script to read, and where it goes."""
 
-    tracks: dict[str, str]  # {"like": ..., "heart": ...}
+    tracks: dict[str, Optional[str]]  # {"like": ..., "heart": ... or None, and "save"/"follow" when that is the ask}
     leads: Track  # the track said first
     script: str
     placement: str
-    spoken_seconds: float
+    spoken_seconds: Optional[float]  # None for image_text: a written caption is not spoken
     heuristics: list[str]
     variant: str = "A"
     changes: list[str] = field(default_factory=list)  # what differs from variant A: wording, placement
@@ -110,6 +87,23 @@ class Cta:
     focus: Optional[str] = None
     extra: Optional[str] = None  # the focus line, when a focus was asked for
     spoken: SpokenLength | None = None
+    platform: str = DEFAULT_PROFILE
+    second: str = "heart"  # what the second track asks for: heart, save or follow
+    icons: dict[str, str] = field(default_factory=dict)
+    length: str = "full"  # full | short
+    duration_s: Optional[float] = None
+    budget_seconds: Optional[float] = None
+
+    @property
+    def written(self) -> bool:
+        return self.form == "image_text"
+
+    @property
+    def fits(self) -> Optional[bool]:
+        """Whether the spoken length fits the planned duration (None: no duration, or not spoken)."""
+        if self.budget_seconds is None or self.spoken_seconds is None:
+            return None
+        return self.spoken_seconds <= self.budget_seconds
 
     def to_json(self) -> dict:
         """The issue's shape (tracks, script, placement, spoken_seconds, heuristics) and more."""
@@ -126,11 +120,20 @@ class Cta:
             "form": self.form,
             "tone": self.tone,
             "lang": self.lang,
+            "platform": self.platform,
+            "second": self.second,
+            "length": self.length,
         }
+        if self.written:
+            out["caption"] = self.script
+        if self.duration_s is not None:
+            out["duration_s"] = self.duration_s
+            out["budget_seconds"] = self.budget_seconds
+            out["fits"] = self.fits
         if self.focus:
             out["focus"] = self.focus
             out["extra"] = self.extra
-        if self.spoken is not None:
+        if self.spoken is not None and not self.written:
             out["spoken_rate"] = self.spoken.to_json()
         return out
 
@@ -258,67 +261,143 @@ def hook_deadline(form: str | None, levels=None) -> float:
     return float(spec.absolute.get(form or "default", spec.absolute["default"]))
 
 
+def load_platform(profile: "Profile | str | Path | None" = None, profile_dirs=None) -> Profile:
+    """The platform profile a CTA is worded for: a Profile, a name or file (--profile), default wechat_channels.
+
+    A profile without `mechanics` (a user's own export mapping, say) borrows the generic profile's.
+    """
+    if isinstance(profile, Profile):
+        chosen = profile
+        profiles = None
+    else:
+        profiles = load_profiles(profile_dirs) if profile_dirs is not None else load_profiles()
+        chosen = resolve_profile(profile or DEFAULT_PROFILE, profiles)
+    if chosen.mechanics is None:
+        profiles = profiles if profiles is not None else load_profiles()
+        generic = generic_profile(profiles)
+        mechanics = generic.mechanics or Mechanics.model_validate(
+            {"like": {"icon": "👍", "name": {"zh": "点赞", "en": "like"}, "seen_by": "public", "spreads": "feed"},
+             "heart": {"icon": "♡", "name": {"zh": "小红心", "en": "heart"}, "seen_by": "creator", "spreads": "none"}})
+        chosen = chosen.model_copy(update={"mechanics": mechanics})
+    return chosen
+
+
+def _button(button, lang: Lang) -> dict | None:
+    if button is None:
+        return None
+    return {"icon": button.icon, "name": button.name.get(lang), "seen_by": button.seen_by, "spreads": button.spreads}
+
+
 @dataclass
 class _Setup:
-    """Validated arguments, the rendered wordings, and the variant plan they allow."""
+    """Validated arguments, the rendered wordings (full, then short), and the variant plan they allow."""
 
     templates: "_Templates"
     base: dict
     lang: Lang
-    lead: Track
-    wordings: dict[str, list[str]]
-    extras: list
+    lead: str
+    second: str
+    wordings: list[dict]  # per kept wording: {"like", second, "extra", "length"}
     plan: list[tuple[int, int]]
     n_wordings: int
     n_placements: int
+    budget: Optional[float]
+    profile: Profile
 
 
-def _setup(goal, form, tone, topic, series, lang, lead, focus, templates_dir, levels) -> _Setup:
+def _tier(templates, base, lang, lead, second, focus, length) -> list[dict]:
+    """The wordings of one length tier, each a dict of its track texts and extra line."""
+    ctx = {**base, "length": length}
+    texts: dict[str, list] = {}
+    for track, file in (("like", "like"), (second, "heart")):
+        position = "first" if track == lead else "second"
+        texts[track] = templates.paragraphs(f"{file}.{lang}.j2", {**ctx, "position": position},
+                                            T(zh=f"{TRACK_NAMES[track].zh}轨的说法", en=f"{track}-track wording"))
+    extras = templates.paragraphs(f"focus.{lang}.j2", ctx, T(zh="补充号召", en="focus line")) if focus else [None]
+    n = max(len(texts["like"]), len(texts[second]), len(extras))
+    return [{"like": texts["like"][w % len(texts["like"])], second: texts[second][w % len(texts[second])],
+             "extra": extras[w % len(extras)], "length": length} for w in range(n)]
+
+
+def _script(templates, base, lang, lead, second, wording) -> str:
+    other = second if lead == "like" else "like"
+    text = templates.render(f"script.{lang}.j2", {**base, "first": wording[lead], "second": wording[other],
+                                                   "extra": wording["extra"]})
+    return _one_line(text, lang)
+
+
+def _setup(goal, form, tone, topic, series, lang, lead, focus, templates_dir, levels, profile=None,
+           duration_s=None, profile_dirs=None) -> _Setup:
     goal = _choice(goal, GOALS, "goal")
     form = _choice(form, FORMS, "form", allow_none=True)
     tone = _choice(tone, TONES, "tone")
     lang = _choice(lang, LANGS, "lang")
-    lead = _choice(lead, TRACKS, "lead", allow_none=True) or lead_for_goal(goal)
     focus = _choice(focus, tuple(FOCUSES), "focus", allow_none=True)
     topic = _short_text(topic, "topic")
     series = _short_text(series, "series")
+    if duration_s is not None:
+        if isinstance(duration_s, bool) or not isinstance(duration_s, (int, float)) or not duration_s > 0 \
+                or duration_s != duration_s or duration_s == float("inf"):
+            raise _problem(T(zh="duration 应为大于 0 的秒数", en="duration must be a number of seconds above 0"), "duration")
+        duration_s = float(duration_s)
+    prof = load_platform(profile, profile_dirs)
+    mech = prof.mechanics
+    second = second_ask(mech, goal)
+    lead = _choice(lead, TRACKS, "lead", allow_none=True) or lead_for_goal(goal)
+    lead = "like" if lead == "like" else second
     templates = _Templates(templates_dir, lang)
     base = {"goal": goal, "form": form, "tone": tone, "topic": topic, "series": series, "leads": lead,
-            "focus": focus, "hook_by_s": hook_deadline(form, levels)}
-    wordings: dict[str, list[str]] = {}
-    for track in TRACKS:
-        position = "first" if track == lead else "second"
-        wordings[track] = templates.paragraphs(f"{track}.{lang}.j2", {**base, "position": position},
-                                               T(zh=f"{TRACK_NAMES[track].zh}轨的说法", en=f"{track}-track wording"))
-    extras = templates.paragraphs(f"focus.{lang}.j2", base, T(zh="补充号召", en="focus line")) if focus else [None]
-    n_wordings = max(len(wordings["like"]), len(wordings["heart"]), len(extras))
+            "focus": focus, "hook_by_s": hook_deadline(form, levels), "platform": prof.id,
+            "like": _button(mech.like, lang) or {"icon": "👍", "name": TRACK_NAMES["like"].get(lang),
+                                                  "seen_by": "public", "spreads": "feed"},
+            "heart": _button(mech.heart, lang), "second": second, "live_asks": list(mech.live),
+            "duration_s": duration_s}
+    written = form == "image_text"
+    budget = None if written else spoken_budget(duration_s)
+    candidates = [w for length in LENGTHS for w in _tier(templates, base, lang, lead, second, focus, length)]
+    if budget is not None:
+        fitting = [w for w in candidates
+                   if spoken_length(_script(templates, base, lang, lead, second, w)).seconds <= budget]
+        # Nothing fits (a long focus line in a very short video): the short ones are the closest.
+        candidates = fitting or [w for w in candidates if w["length"] == "short"]
     # Placement texts mention the script's length, so they are rendered per variant; count them here.
-    n_placements = len(templates.paragraphs(f"placement.{lang}.j2", {**base, "spoken_seconds": 0.0, "extra": None},
-                                            T(zh="位置建议", en="placement")))
-    return _Setup(templates, base, lang, lead, wordings, extras, variant_plan(n_wordings, n_placements),
-                  n_wordings, n_placements)
+    n_placements = len(templates.paragraphs(
+        f"placement.{lang}.j2", {**base, "spoken_seconds": 0.0, "extra": None, "budget_s": budget},
+        T(zh="位置建议", en="placement")))
+    return _Setup(templates, base, lang, lead, second, candidates, variant_plan(len(candidates), n_placements),
+                  len(candidates), n_placements, budget, prof)
 
 
 def generate_cta(*, goal: str = "both", form: str | None = None, tone: str = "warm", topic: str | None = None,
                  series: str | None = None, lang: Lang = "zh", variants: int = 1, lead: str | None = None,
-                 focus: str | None = None, templates_dir: str | Path | None = None, levels=None) -> list[Cta]:
+                 focus: str | None = None, templates_dir: str | Path | None = None, levels=None,
+                 profile: "Profile | str | Path | None" = None, duration_s: float | None = None,
+                 profile_dirs=None) -> list[Cta]:
     """`variants` dual-track CTAs for a video; raises AdvisorError on bad arguments or templates.
 
     goal      exposure | relationship | both: decides which track leads (exposure and both: like)
     form      short_video | long_video | live | image_text, or None: wording and timeline
+              (live: asks for the stream - taps, follow, fan club, reserving the next one;
+              image_text: a written caption, no spoken length)
     tone      warm | professional | playful
-    topic     what the video is about, woven into the like track ("people who enjoy <topic>")
-    series    the series name, woven into the heart track ("follow what comes next in <series>")
+    topic     what the video is about, woven into the tracks ("people who enjoy <topic>")
+    series    the series name, woven into the second track ("what comes next in <series>")
     lang      zh | en
     variants  how many versions to A/B test (H12); at most max_variants() for these settings
-    lead      like | heart: overrides the goal's choice (a diagnosis may know better)
+    lead      like | heart: overrides the goal's choice (heart: the second track, whatever it asks for)
     focus     a key of FOCUSES: adds a line, e.g. comments_and_return after short-lived heat
     templates_dir  a folder of edited templates laid over templates/cta/, file by file
     levels    advisor.model.levels.Levels for the hook deadline in the placement (default: the shipped ones)
+    profile   the platform (a Profile, a profile name or file; default wechat_channels): its `mechanics`
+              say which buttons exist and what they do, and the tracks are worded from them
+    duration_s  the planned length: only wordings whose spoken length fits max(4 s, 10% of it) are offered
+              (the short ones when nothing longer fits)
+    profile_dirs  folders to look for profiles in (default: the shipped ones)
     """
     if isinstance(variants, bool) or not isinstance(variants, int) or variants < 1:
         raise _problem(T(zh="variants 应为不小于 1 的整数", en="variants must be a whole number of at least 1"), "variants")
-    st = _setup(goal, form, tone, topic, series, lang, lead, focus, templates_dir, levels)
+    st = _setup(goal, form, tone, topic, series, lang, lead, focus, templates_dir, levels, profile, duration_s,
+                profile_dirs)
     if variants > len(st.plan):
         raise _problem(T(
             zh=f"模板只能给出 {len(st.plan)} 个互不相同的版本({st.n_wordings} 种说法 × {st.n_placements} 种位置);"
@@ -326,31 +405,42 @@ def generate_cta(*, goal: str = "both", form: str | None = None, tone: str = "wa
             en=f"the templates give only {len(st.plan)} distinct variants ({st.n_wordings} wordings × "
                f"{st.n_placements} placements); for more, add a paragraph per wording to the templates in templates/cta/"),
             "variants")
-    lead, second = st.lead, ("heart" if st.lead == "like" else "like")
+    lead, second = st.lead, st.second
+    written = st.base["form"] == "image_text"
+    icons = {"like": st.base["like"]["icon"], "heart": (st.base["heart"] or {}).get("icon", "♡"),
+             "save": "⭐", "follow": "➕"}
     out = []
     for index, (w, p) in enumerate(st.plan[:variants]):
-        tracks = {t: st.wordings[t][w % len(st.wordings[t])] for t in TRACKS}
-        extra = st.extras[w % len(st.extras)]
-        script = st.templates.render(f"script.{st.lang}.j2",
-                                     {**st.base, "first": tracks[lead], "second": tracks[second], "extra": extra})
-        script = _one_line(script, st.lang)
+        wording = st.wordings[w]
+        tracks: dict[str, Optional[str]] = {"like": wording["like"], "heart": wording.get("heart")}
+        if second != "heart":
+            tracks[second] = wording[second]
+        extra = wording["extra"]
+        script = _script(st.templates, st.base, st.lang, lead, second, wording)
         spoken = spoken_length(script)
-        placements = st.templates.paragraphs(f"placement.{st.lang}.j2",
-                                             {**st.base, "spoken_seconds": spoken.seconds, "extra": extra},
-                                             T(zh="位置建议", en="placement"))
+        seconds = None if written else spoken.seconds
+        placements = st.templates.paragraphs(
+            f"placement.{st.lang}.j2", {**st.base, "spoken_seconds": spoken.seconds if not written else None,
+                                        "extra": extra, "budget_s": st.budget},
+            T(zh="位置建议", en="placement"))
         changes = ([] if w == 0 else ["wording"]) + ([] if p == 0 else ["placement"])
-        heuristics = ["H07", "H08"] + (["H12"] if variants > 1 else [])
+        heuristics = ["H07", "H08"] + (["H14"] if st.base["form"] in ("live", "image_text") else []) \
+            + (["H12"] if variants > 1 else [])
         out.append(Cta(tracks=tracks, leads=lead, script=script, placement=placements[p % len(placements)],
-                       spoken_seconds=spoken.seconds, heuristics=heuristics, variant=variant_label(index),
+                       spoken_seconds=seconds, heuristics=heuristics, variant=variant_label(index),
                        changes=changes, wording=w, placement_index=p, goal=st.base["goal"], form=st.base["form"],
-                       tone=st.base["tone"], lang=st.lang, focus=st.base["focus"], extra=extra, spoken=spoken))
+                       tone=st.base["tone"], lang=st.lang, focus=st.base["focus"], extra=extra, spoken=spoken,
+                       platform=st.profile.id, second=second, icons=icons, length=wording["length"],
+                       duration_s=st.base["duration_s"], budget_seconds=st.budget))
     return out
 
 
 def max_variants(*, goal: str = "both", form: str | None = None, tone: str = "warm", lang: Lang = "zh",
-                 lead: str | None = None, focus: str | None = None, templates_dir: str | Path | None = None) -> int:
+                 lead: str | None = None, focus: str | None = None, templates_dir: str | Path | None = None,
+                 profile=None, duration_s: float | None = None) -> int:
     """How many distinct variants the templates give for these settings."""
-    return len(_setup(goal, form, tone, None, None, lang, lead, focus, templates_dir, None).plan)
+    return len(_setup(goal, form, tone, None, None, lang, lead, focus, templates_dir, None, profile,
+                      duration_s).plan)
 
 
 def flagged_ctas(ctas: list[Cta], ruleset=None, *, engine: str | None = None) -> list[tuple[Cta, CheckResult]]:

@@ -44,6 +44,7 @@ class VideoMetrics(BaseModel):
     comments: Optional[int] = Field(None, ge=0, description="Comments (评论量).")
     shares: Optional[int] = Field(None, ge=0, description="Shares (分享量/转发).")
     follows: Optional[int] = Field(None, ge=0, description="New followers (关注量/涨粉).")
+    forwards: Optional[int] = Field(None, ge=0, description="Forwards to chats and Moments (转发聊天和朋友圈).")
     completion_rate: Optional[float] = Field(None, ge=0, le=1, description="Completion rate, 0-1 (完播率).")
     avg_watch_s: Optional[float] = Field(None, ge=0, description="Average watch time in seconds (平均播放时长).")
     retention_rate: Optional[float] = Field(None, ge=0, le=1, description="Retention rate, 0-1 (留存率).")
@@ -196,7 +197,7 @@ def _spec(key: str, kind: Kind, zh: str, en: str, desc_zh: str, desc_en: str, *,
 # The registry. Order: VideoMetrics' fields, then the derived rates, then external metrics;
 # FIELDS and DERIVED keep it. A view's own order comes from the positions in `views`.
 #
-# Adding a metric (e.g. `forwards` and `forward_rate`) is:
+# Adding a metric (as `forwards` and `forward_rate` were) is:
 #   1. one MetricSpec entry here (a count also gets its VideoMetrics field above), with the
 #      views it is shown in;
 #   2. the export column(s) that feed it, in the platform profiles (rules/profiles/*.yaml);
@@ -222,6 +223,9 @@ METRICS: dict[str, MetricSpec] = {s.key: s for s in (
           family="exposure", views=dict(totals=5, goal=3), agg="sum"),
     _spec("follows", "count", "新增关注", "new followers", "因这条视频新增的关注", "followers gained from the video",
           family="relationship", views=dict(totals=6, goal=6), agg="sum"),
+    _spec("forwards", "count", "转发数", "forwards", "转发到聊天和朋友圈的次数(视频号导出:转发聊天和朋友圈)",
+          "forwards to chats and Moments (the 视频号 export's 转发聊天和朋友圈)",
+          family="exposure", views=dict(totals=7, goal=19), agg="sum"),
     _spec("completion_rate", "rate", "完播率", "completion rate", "看完整条视频的播放占比(0-1)",
           "share of plays that watched to the end (0-1)", family="retention",
           views=dict(card=5, line=5, summary=6, medians=4, ab=3, goal=14, timeline=3),
@@ -244,7 +248,11 @@ METRICS: dict[str, MetricSpec] = {s.key: s for s in (
     _spec("share_rate", "rate", "分享率", "share rate", "分享数 ÷ 播放量", "shares ÷ views",
           formula=(("shares",), "views"), family="exposure", views=dict(summary=5, goal=8), agg="pooled"),
     _spec("follow_rate", "rate", "关注转化率", "follow rate", "新增关注 ÷ 播放量", "new followers ÷ views",
-          formula=(("follows",), "views"), family="relationship", views=dict(summary=8, goal=11), agg="pooled"),
+          formula=(("follows",), "views"), family="relationship",
+          views=dict(card=8, summary=8, medians=7, ab=6, goal=11), agg="pooled"),
+    _spec("forward_rate", "rate", "转发率", "forward rate", "转发数(聊天和朋友圈)÷ 播放量",
+          "forwards to chats and Moments ÷ views", formula=(("forwards",), "views"), family="exposure",
+          views=dict(card=7, summary=9, medians=6, goal=20), agg="pooled"),
     _spec("hearts_per_like", "ratio", "心赞比", "hearts per like", "小红心数 ÷ 点赞数", "hearts ÷ likes",
           formula=(("hearts",), "likes"), family="relationship",
           views=dict(card=6, summary=7, medians=5, goal=13), agg="pooled"),

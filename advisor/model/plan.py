@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from advisor.core.i18n import T
 from advisor.model.metrics import METRICS, FieldInfo, Form
+from advisor.model.spoken import spoken_budget, spoken_length
 
 Goal = Literal["exposure", "relationship", "both"]
 CtaPosition = Literal["start", "middle", "end"]
@@ -36,9 +37,24 @@ class Plan(BaseModel):
     cta_position: Optional[CtaPosition] = Field(None, description="Where the call to action sits.")
     account_stage: Optional[AccountStage] = Field(None, description="new, growing or established account.")
     activity: Optional[str] = Field(None, description="A campaign it is part of, e.g. a weekly topic series.")
+    live_at: Optional[str] = Field(None, max_length=40, description=(
+        "Live streams: when it starts (开播时间), as the preview will say it, e.g. 周五 20:00."))
+    reservation: Optional[bool] = Field(None, description="Live streams: the preview carries the 预约 (reserve) entry.")
+    lucky_bag: Optional[bool] = Field(None, description=(
+        "A 福袋 / prize draw is planned. In a live room it is the platform's own tool; in a video it "
+        "trades a reward for engagement."))
 
     def to_fact(self) -> dict:
-        return {name: value for name, value in self if value is not None}
+        """The plan's fields, and what the plan stage derives: the CTA's spoken length and its overrun."""
+        fact = {name: value for name, value in self if value is not None}
+        if self.cta_text and self.form != "image_text":
+            spoken = spoken_length(self.cta_text).seconds
+            fact["cta_spoken_s"] = spoken
+            budget = spoken_budget(self.duration_s) if self.duration_s else None
+            if budget is not None:
+                fact["cta_budget_s"] = budget
+                fact["cta_over_s"] = round(spoken - budget, 1)
+        return fact
 
 
 PLAN_FIELDS: dict[str, FieldInfo] = {
@@ -59,6 +75,13 @@ PLAN_FIELDS: dict[str, FieldInfo] = {
     "cta_position": FieldInfo("enum", T(zh="号召位置", en="CTA position")),
     "account_stage": FieldInfo("enum", T(zh="账号阶段", en="account stage")),
     "activity": FieldInfo("text", T(zh="活动", en="activity")),
+    "live_at": FieldInfo("text", T(zh="开播时间", en="start time")),
+    "reservation": FieldInfo("bool", T(zh="预约入口", en="reservation entry")),
+    "lucky_bag": FieldInfo("bool", T(zh="福袋", en="lucky bag")),
+    # derived from cta_text and duration_s (Plan.to_fact)
+    "cta_spoken_s": FieldInfo("seconds", T(zh="号召口播时长", en="CTA spoken length")),
+    "cta_budget_s": FieldInfo("seconds", T(zh="号召时长上限", en="CTA length limit")),
+    "cta_over_s": FieldInfo("seconds", T(zh="号召超出时长", en="CTA overrun")),
 }
 
 # The cta stage checks one text: a call to action (from `advisor cta check` or a plan's cta_text).

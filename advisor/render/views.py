@@ -131,17 +131,20 @@ def cta_context(result: CtaSet, lang: Lang, **_) -> dict:
     sep = "、" if lang == "zh" else " and "
     variants = []
     for c in result.ctas:
-        second = "heart" if c.leads == "like" else "like"
+        second = c.second if c.leads == "like" else "like"
         variants.append({
             "variant": c.variant, "changes": sep.join(CTA_CHANGES[x].get(lang) for x in c.changes),
-            "tracks": [{"icon": "👍" if t == "like" else "♡", "name": TRACK_NAMES[t].get(lang), "text": c.tracks[t]}
-                       for t in (c.leads, second)],
-            "extra": c.extra, "script": c.script, "placement": c.placement,
-            "seconds": f"{c.spoken_seconds:g}", "rate": c.spoken.rate_text(lang) if c.spoken else "",
+            "tracks": [{"icon": c.icons.get(t, "👍" if t == "like" else "♡"), "name": TRACK_NAMES[t].get(lang),
+                        "text": c.tracks[t]} for t in (c.leads, second)],
+            "extra": c.extra, "script": c.script, "placement": c.placement, "written": c.written,
+            "seconds": "" if c.spoken_seconds is None else f"{c.spoken_seconds:g}",
+            "rate": c.spoken.rate_text(lang) if c.spoken and not c.written else "",
+            "budget": "" if c.budget_seconds is None else f"{c.budget_seconds:g}",
+            "duration": "" if c.duration_s is None else f"{c.duration_s:g}", "fits": c.fits,
             "heuristics": ", ".join(c.heuristics),
         })
     return {"goal": CTA_GOALS[first.goal].get(lang), "tone": CTA_TONES[first.tone].get(lang),
-            "leads": TRACK_NAMES[first.leads].get(lang), "variants": variants}
+            "leads": TRACK_NAMES[first.leads].get(lang), "platform": first.platform, "variants": variants}
 
 
 def cta_check_context(result: CheckResult, lang: Lang, **_) -> dict:
