@@ -33,7 +33,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route
 
 from advisor.core.errors import AdvisorError
-from advisor.core.i18n import Lang, T
+from advisor.core.i18n import LANGS, Lang, T
 from advisor.input.ruleset import RuleSet
 from advisor.input.yamlio import problems_from_validation_error
 from advisor.jobs.ab import ABResult, Variant, compare_variants, history_taus
@@ -411,8 +411,8 @@ class ExperimentPages:
         query = arms.query(account.id)
         if form.get("action") == "save" or len(query) > MAX_QUERY:
             saved_id = await run_in_threadpool(save_experiment, self.store, account.id, arms)
-            return RedirectResponse(f"/experiments?account={account.id}&saved={saved_id}", status_code=303)
-        return RedirectResponse("/experiments?" + query, status_code=303)
+            return RedirectResponse(f"/experiments?account={account.id}&saved={saved_id}{_lang(request)}", status_code=303)
+        return RedirectResponse("/experiments?" + query + _lang(request), status_code=303)
 
     # --- goals ---------------------------------------------------------------------------------
 
@@ -466,7 +466,13 @@ class ExperimentPages:
             return self._goals_page(request, account, draft, errors, None, status=400,
                                     stored=await run_in_threadpool(stored_goals, self.store, account.id))
         await run_in_threadpool(save_goals, self.store, account.id, goals)
-        return RedirectResponse(f"/goals?account={account.id}&saved=1", status_code=303)
+        return RedirectResponse(f"/goals?account={account.id}&saved=1{_lang(request)}", status_code=303)
+
+
+def _lang(request: Request) -> str:
+    """The language asked for in the query, kept across a redirect."""
+    lang = request.query_params.get("lang")
+    return f"&lang={lang}" if lang in LANGS else ""
 
 
 def experiment_routes(web) -> list[Route]:
