@@ -132,3 +132,54 @@ def test_import_review_checklist_and_language(browser, server):
     d.find_element(By.ID, "nav-review").click()
     assert "WeChat Channels review" in d.find_element(By.TAG_NAME, "h1").text
     shot(d, "review-en")
+
+
+def test_experiment_and_goal(browser, server):
+    """Pick 3 + 3 videos into two arms and compare them; set a weekly goal and see its verdict."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    d.get(server.url + "/import?lang=zh")
+    if not d.find_elements(By.ID, "account-switch"):  # run alone: store an account first
+        d.find_element(By.ID, "account_name").send_keys("家常菜")
+        d.find_element(By.ID, "files").send_keys(str(EXPORT))
+        d.find_element(By.ID, "import-submit").click()
+
+    d.find_element(By.ID, "nav-experiments").click()
+    assert "实验" in d.find_element(By.TAG_NAME, "h1").text
+    d.find_element(By.ID, "name_a").send_keys("旧开头")
+    d.find_element(By.ID, "name_b").send_keys("新开头")
+    for i in (1, 3, 5):
+        d.find_element(By.ID, f"a-{i}").click()
+    for i in (2, 4, 6):
+        d.find_element(By.ID, f"b-{i}").click()
+    d.find_element(By.ID, "experiment-submit").click()
+    rows = d.find_elements(By.CSS_SELECTOR, "#comparisons tr.comparison")
+    assert rows
+    assert all(r.get_attribute("data-verdict") in ("a", "b", "tie", "undecided") for r in rows)
+    assert d.find_element(By.ID, "conclusion").get_attribute("textContent")
+    assert "a=" in d.find_element(By.ID, "experiment-link").get_attribute("href")
+    shot(d, "experiments")
+
+    # a video in both arms is refused beside the arms
+    d.find_element(By.ID, "b-1").click()
+    d.find_element(By.ID, "experiment-submit").click()
+    assert d.find_element(By.ID, "error-both").text
+
+    d.find_element(By.ID, "nav-goals").click()
+    Select(d.find_element(By.ID, "account_stage")).select_by_value("growing")
+    Select(d.find_element(By.ID, "t0_metric")).select_by_value("heart_rate")
+    Select(d.find_element(By.ID, "t0_kind")).select_by_value("change")
+    d.find_element(By.ID, "t0_value").send_keys("5%")
+    Select(d.find_element(By.ID, "t1_metric")).select_by_value("completion_rate")
+    Select(d.find_element(By.ID, "t1_kind")).select_by_value("change_pp")
+    d.find_element(By.ID, "t1_value").send_keys("2")
+    d.find_element(By.ID, "goals-submit").click()
+    assert d.find_element(By.ID, "goals-saved").text
+    goals = d.find_elements(By.CSS_SELECTOR, "article.goal")
+    assert len(goals) == 2
+    for goal in goals:
+        assert len(goal.find_elements(By.CSS_SELECTOR, ".verdict-badge")) == 1
+        assert goal.get_attribute("data-verdict")
+    shot(d, "goals")

@@ -38,6 +38,7 @@ from advisor.model.plan import Plan
 from advisor.render.emit import render
 from advisor.render.charts import FONT_STACK, NO_ADVICE_KEY
 from advisor.render.checklist_view import template_plan, labels as checklist_labels
+from advisor.web.experiments import experiment_routes
 from advisor.web.service import MAX_FILES, Filters, Reviews, Rules, import_uploads
 from advisor.web.store import Store
 
@@ -363,6 +364,7 @@ class WebApp:
             Route("/checklist", self.checklist_post, methods=["POST"]),
             Route("/rules", self.rules_page),
             Route("/rules/{rule_id}", self.rule_page, methods=["GET"]),
+            *experiment_routes(self),
             Mount("/static", StaticFiles(directory=str(web_templates() / "static")), name="static"),
         ]
         app = Starlette(routes=routes, exception_handlers={_Forbidden: _forbidden})

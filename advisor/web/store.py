@@ -82,6 +82,23 @@ rule_layers = Table(
     Column("undone", Boolean, nullable=False, default=False),
 )
 
+# Page 5 (advisor.web.experiments): saved experiments (two arms of stored videos) and weekly goals.
+experiments = Table(
+    "experiments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("saved_at", DateTime, nullable=False),
+    Column("data", Text, nullable=False),  # JSON: {"name_a", "name_b", "a": [video ids], "b": [video ids]}
+)
+
+goal_sets = Table(
+    "goal_sets", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("saved_at", DateTime, nullable=False),
+    Column("data", Text, nullable=False),  # JSON: the GoalsFile (advisor.jobs.goals), newest row wins
+)
+
 
 def _v1(conn: Connection) -> None:
     for table in (accounts, imports, videos, snapshots):
@@ -92,8 +109,13 @@ def _v2(conn: Connection) -> None:
     rule_layers.create(conn)
 
 
+def _v3(conn: Connection) -> None:
+    experiments.create(conn)
+    goal_sets.create(conn)
+
+
 # The ordered migration steps: step i brings the schema to version i + 1. Append, never edit.
-MIGRATIONS = [_v1, _v2]
+MIGRATIONS = [_v1, _v2, _v3]
 LATEST = len(MIGRATIONS)
 
 
