@@ -132,3 +132,50 @@ def test_import_review_checklist_and_language(browser, server):
     d.find_element(By.ID, "nav-review").click()
     assert "WeChat Channels review" in d.find_element(By.TAG_NAME, "h1").text
     shot(d, "review-en")
+
+
+def test_edit_a_rule_preview_save_and_the_review_follows(browser, server):
+    """Open answer-heart-givers, give it a lower heart-rate threshold of its own, see the preview
+    list the videos that gain it, save, and find it on the review's cards; then undo."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    d.get(server.url + "/rules?lang=en")
+    if not d.find_elements(By.ID, "rule-layer"):  # the other test imports the account; alone, import it here
+        d.get(server.url + "/import")
+        d.find_element(By.ID, "account_name").send_keys("家常菜")
+        d.find_element(By.ID, "files").send_keys(str(EXPORT))
+        d.find_element(By.ID, "import-submit").click()
+        d.find_element(By.ID, "nav-rules").click()
+    d.find_element(By.ID, "edit-answer-heart-givers").click()
+    assert "answer-heart-givers" in d.find_element(By.TAG_NAME, "h1").text
+
+    # as shipped: the preview changes nothing
+    d.find_element(By.ID, "rule-preview").click()
+    assert d.find_element(By.ID, "gain-count").text == "0"
+
+    # my own threshold: a heart rate of 0.5% is enough
+    Select(d.find_element(By.ID, "c-0-how")).select_by_value("op")
+    Select(d.find_element(By.ID, "c-0-op")).select_by_value(">=")
+    value = d.find_element(By.ID, "c-0-value")
+    value.clear()
+    value.send_keys("0.5%")
+    d.find_element(By.ID, "rule-preview").click()
+    gained = int(d.find_element(By.ID, "gain-count").text)
+    assert gained > 0 and len(d.find_elements(By.CSS_SELECTOR, "tr.preview-gain-row")) == gained
+    shot(d, "rule-edit")
+
+    d.find_element(By.ID, "rule-save").click()
+    assert d.find_elements(By.ID, "saved")
+    assert d.find_elements(By.ID, "tests-passed") or d.find_elements(By.ID, "tests-failed")
+    d.find_element(By.ID, "to-review").click()
+    cards = [c for c in d.find_elements(By.CSS_SELECTOR, "article.card") if "Answer the people who gave you hearts" in c.text]
+    assert len(cards) == gained
+
+    # undo: the rule is as shipped again
+    d.find_element(By.ID, "nav-rules").click()
+    d.find_element(By.ID, "rule-undo").click()
+    assert d.find_elements(By.ID, "undone")
+    d.find_element(By.ID, "edit-answer-heart-givers").click()
+    assert Select(d.find_element(By.ID, "c-0-how")).first_selected_option.get_attribute("value") == "high"

@@ -44,6 +44,12 @@ LAYER_FILE = "web-rules.yaml"
 EDIT_FILE = "zz-edited-rule.yaml"  # the edited rule in a file of its own, so its problems are told apart
 THRESHOLD = "op"  # the "how" of a condition compared with an explicit value instead of a level
 MAX_ACTIONS = 10
+TEMP_LAYER = re.compile(r"\S*advisor-web-rule(?:s|-check)-[^/\\\s]+[/\\][^/\\\s]+[/\\](?:web-rules|zz-edited-rule)\.yaml")
+
+
+def tame(text: str) -> str:
+    """A message without the private temporary folder the layer is read from."""
+    return TEMP_LAYER.sub("web-rules.yaml", text)
 
 
 # --- the layer as data -----------------------------------------------------------------------------
@@ -403,7 +409,9 @@ class RuleEditor:
 
     def _ctx(self, ruleset, loaded, values, lang, **more) -> dict:
         rule = loaded.rule
-        ctx = {"rule": rule, "origin": loaded.origin, "values": values,
+        origin = T(zh="本账号的修改", en="this account's changes").get(lang) if "advisor-web-rules-" in loaded.origin \
+            else loaded.origin
+        ctx = {"rule": rule, "origin": origin, "values": values,
                "conditions": condition_rows(rule, ruleset, lang), "field_errors": {}, "other": [],
                "preview": None, "saved": False, "tests": None, "numeric_ops": NUMERIC_OPS,
                "actions": list(range(int(values.get("actions", len(rule.then.actions))) + 1))[:MAX_ACTIONS + 1],
@@ -434,8 +442,8 @@ class RuleEditor:
                                 if str(form.get(f"action.{i}.zh", "")).strip() or str(form.get(f"action.{i}.en", "")).strip())
         action = form.get("action")
         result = await run_in_threadpool(self.check, self.app.config, account, loaded.id, values, lang)
-        ctx = self._ctx(ruleset, loaded, values, lang, field_errors=result.field_errors,
-                        other=self.app.problems(result.other, lang))
+        other = [dict(p, text=tame(p["text"])) for p in self.app.problems(result.other, lang)]
+        ctx = self._ctx(ruleset, loaded, values, lang, field_errors=result.field_errors, other=other)
         if not result.ok:
             return self.app.page(request, "rule_edit.html.j2", ctx, status=400)
         if account is None:
@@ -446,11 +454,11 @@ class RuleEditor:
             ruleset, _, loaded = await run_in_threadpool(self._rule, request, account)
             run = await run_in_threadpool(self.run_tests, account)
             failures = [{"case": r.case.name, "where": f"{r.case.file}:{r.case.line}",
-                         "messages": [f.message(lang) for f in r.failures] + [p.format(lang) for p in r.problems]}
+                         "messages": [tame(f.message(lang)) for f in r.failures] + [tame(p.format(lang)) for p in r.problems]}
                         for r in run.results if r.status != "pass"]
             ctx = self._ctx(ruleset, loaded, form_values(loaded.rule), lang, saved=True,
                             tests={"passed": run.passed, "failed": run.failed, "failures": failures,
-                                   "errors": [p.format(lang) for p in run.problems]})
+                                   "errors": [tame(p.format(lang)) for p in run.problems]})
             return self.app.page(request, "rule_edit.html.j2", ctx)
         if loaded.rule.stage == "review":
             ctx["preview"] = await run_in_threadpool(self.preview, account, loaded.id, result.layer, lang)
