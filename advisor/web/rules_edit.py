@@ -414,8 +414,7 @@ class RuleEditor:
         ctx = {"rule": rule, "origin": origin, "values": values,
                "conditions": condition_rows(rule, ruleset, lang), "field_errors": {}, "other": [],
                "preview": None, "saved": False, "tests": None, "numeric_ops": NUMERIC_OPS,
-               "actions": list(range(int(values.get("actions", len(rule.then.actions))) + 1))[:MAX_ACTIONS + 1],
-               "layer_ids": []}
+               "actions": list(range(int(values.get("actions", len(rule.then.actions))) + 1))[:MAX_ACTIONS + 1]}
         ctx.update(more)
         return ctx
 
