@@ -157,14 +157,19 @@ def condition_rows(rule: Rule, ruleset: RuleSet, lang: Lang) -> list[dict]:
     return rows
 
 
-def form_values(rule: Rule) -> dict:
-    """The form's fields for a rule, as the page shows them."""
+def form_values(rule: Rule, ruleset: RuleSet) -> dict:
+    """The form's fields for a rule, as the page shows them. A level condition's comparison and
+    value start as the level's own (its default absolute threshold), ready to be made this rule's."""
     values: dict = {"enabled": rule.enabled, "priority": rule.priority}
     for k, (_, cond) in enumerate(leaf_conditions(rule.when)):
         if isinstance(cond, MetricCondition):
             values[f"c.{k}.how"] = cond.level or THRESHOLD
             values[f"c.{k}.op"] = cond.op or ""
             values[f"c.{k}.value"] = _show_value(cond.value)
+            level = ruleset.levels.metrics.get(cond.metric, {}).get(cond.level) if cond.level else None
+            if level is not None:
+                values[f"c.{k}.op"] = level.op
+                values[f"c.{k}.value"] = _show_value(level.absolute["default"])
     then = rule.then
     for name in ("title", "explain"):
         text = getattr(then, name)
@@ -424,7 +429,7 @@ class RuleEditor:
         ruleset, problems, loaded = await run_in_threadpool(self._rule, request, account)
         if loaded is None:
             return PlainTextResponse("no such rule / 没有这条规则", status_code=404)
-        ctx = self._ctx(ruleset, loaded, form_values(loaded.rule), lang,
+        ctx = self._ctx(ruleset, loaded, form_values(loaded.rule, ruleset), lang,
                         other=self.app.problems(problems, lang))
         return self.app.page(request, "rule_edit.html.j2", ctx)
 
@@ -455,7 +460,7 @@ class RuleEditor:
             failures = [{"case": r.case.name, "where": f"{r.case.file}:{r.case.line}",
                          "messages": [tame(f.message(lang)) for f in r.failures] + [tame(p.format(lang)) for p in r.problems]}
                         for r in run.results if r.status != "pass"]
-            ctx = self._ctx(ruleset, loaded, form_values(loaded.rule), lang, saved=True,
+            ctx = self._ctx(ruleset, loaded, form_values(loaded.rule, ruleset), lang, saved=True,
                             tests={"passed": run.passed, "failed": run.failed, "failures": failures,
                                    "errors": [tame(p.format(lang)) for p in run.problems]})
             return self.app.page(request, "rule_edit.html.j2", ctx)
