@@ -75,6 +75,19 @@ def shot(driver, name: str) -> None:
         driver.set_window_size(1280, 1600)
 
 
+def go(driver, element_id: str) -> None:
+    """Click what navigates (a link, a submit button) and wait until the next page has replaced
+    this one: a click returns when the browser has started the navigation, not finished it, so
+    reading the page right after it is a race on a busy machine."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.ID, element_id).click()
+    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(page))
+
+
 def test_import_review_checklist_and_language(browser, server):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -84,14 +97,14 @@ def test_import_review_checklist_and_language(browser, server):
     assert "导入导出文件" in d.find_element(By.TAG_NAME, "h1").text
     d.find_element(By.ID, "account_name").send_keys("家常菜")
     d.find_element(By.ID, "files").send_keys(str(EXPORT))
-    d.find_element(By.ID, "import-submit").click()
+    go(d, "import-submit")
     expected = len(load_videos([EXPORT]).videos)
     assert d.find_element(By.ID, "stored-count").text == str(expected)
     assert d.find_element(By.ID, "rejected-count").text == "0"
     shot(d, "import")
 
     # the review: every stored video as a card, the summary and the charts of the HTML report
-    d.find_element(By.ID, "to-review").click()
+    go(d, "to-review")
     cards = d.find_elements(By.CSS_SELECTOR, "article.card")
     assert len(cards) == expected
     assert d.find_elements(By.CSS_SELECTOR, "svg")
@@ -102,19 +115,19 @@ def test_import_review_checklist_and_language(browser, server):
     advice = Select(d.find_element(By.ID, "advice-filter"))
     assert len(advice.options) > 1
     advice.select_by_index(1)
-    d.find_element(By.ID, "filter-submit").click()
+    go(d, "filter-submit")
     narrowed = d.find_elements(By.CSS_SELECTOR, "article.card")
     assert 0 < len(narrowed) < expected
 
     # the checklist of a planned video, with a manipulative CTA typed
-    d.find_element(By.ID, "nav-checklist").click()
+    go(d, "nav-checklist")
     Select(d.find_element(By.ID, "goal")).select_by_value("both")
     Select(d.find_element(By.ID, "form")).select_by_value("short_video")
     d.find_element(By.ID, "duration_s").send_keys("45")
     d.find_element(By.ID, "hook_at_s").send_keys("6")
     d.find_element(By.ID, "topic").send_keys("家常菜")
     d.find_element(By.ID, "cta_text").send_keys("不转发就倒霉一整年,赶紧点赞")
-    d.find_element(By.ID, "checklist-submit").click()
+    go(d, "checklist-submit")
     assert d.find_elements(By.CSS_SELECTOR, "#checklist-result li.item")
     assert len(d.find_elements(By.CSS_SELECTOR, "article.cta-variant")) == 2
     flagged = d.find_elements(By.CSS_SELECTOR, "#cta-lint .flagged")
@@ -122,14 +135,14 @@ def test_import_review_checklist_and_language(browser, server):
     shot(d, "checklist")
 
     # rules in plain language
-    d.find_element(By.ID, "nav-rules").click()
+    go(d, "nav-rules")
     assert d.find_elements(By.CSS_SELECTOR, "#rules-table tr")
     shot(d, "rules")
 
     # switch the language: the page and the next ones speak English
-    d.find_element(By.ID, "lang-en").click()
+    go(d, "lang-en")
     assert d.find_element(By.TAG_NAME, "h1").text == "Rules"
-    d.find_element(By.ID, "nav-review").click()
+    go(d, "nav-review")
     assert "WeChat Channels review" in d.find_element(By.TAG_NAME, "h1").text
     shot(d, "review-en")
 
@@ -144,9 +157,9 @@ def test_experiment_and_goal(browser, server):
     if not d.find_elements(By.ID, "account-switch"):  # run alone: store an account first
         d.find_element(By.ID, "account_name").send_keys("家常菜")
         d.find_element(By.ID, "files").send_keys(str(EXPORT))
-        d.find_element(By.ID, "import-submit").click()
+        go(d, "import-submit")
 
-    d.find_element(By.ID, "nav-experiments").click()
+    go(d, "nav-experiments")
     assert "实验" in d.find_element(By.TAG_NAME, "h1").text
     d.find_element(By.ID, "name_a").send_keys("旧开头")
     d.find_element(By.ID, "name_b").send_keys("新开头")
@@ -154,7 +167,7 @@ def test_experiment_and_goal(browser, server):
         d.find_element(By.ID, f"a-{i}").click()
     for i in (2, 4, 6):
         d.find_element(By.ID, f"b-{i}").click()
-    d.find_element(By.ID, "experiment-submit").click()
+    go(d, "experiment-submit")
     rows = d.find_elements(By.CSS_SELECTOR, "#comparisons tr.comparison")
     assert rows
     assert all(r.get_attribute("data-verdict") in ("a", "b", "tie", "undecided") for r in rows)
@@ -164,10 +177,10 @@ def test_experiment_and_goal(browser, server):
 
     # a video in both arms is refused beside the arms
     d.find_element(By.ID, "b-1").click()
-    d.find_element(By.ID, "experiment-submit").click()
+    go(d, "experiment-submit")
     assert d.find_element(By.ID, "error-both").text
 
-    d.find_element(By.ID, "nav-goals").click()
+    go(d, "nav-goals")
     Select(d.find_element(By.ID, "account_stage")).select_by_value("growing")
     Select(d.find_element(By.ID, "t0_metric")).select_by_value("heart_rate")
     Select(d.find_element(By.ID, "t0_kind")).select_by_value("change")
@@ -175,7 +188,7 @@ def test_experiment_and_goal(browser, server):
     Select(d.find_element(By.ID, "t1_metric")).select_by_value("completion_rate")
     Select(d.find_element(By.ID, "t1_kind")).select_by_value("change_pp")
     d.find_element(By.ID, "t1_value").send_keys("2")
-    d.find_element(By.ID, "goals-submit").click()
+    go(d, "goals-submit")
     assert d.find_element(By.ID, "goals-saved").text
     goals = d.find_elements(By.CSS_SELECTOR, "article.goal")
     assert len(goals) == 2
@@ -183,3 +196,50 @@ def test_experiment_and_goal(browser, server):
         assert len(goal.find_elements(By.CSS_SELECTOR, ".verdict-badge")) == 1
         assert goal.get_attribute("data-verdict")
     shot(d, "goals")
+
+
+def test_edit_a_rule_preview_save_and_the_review_follows(browser, server):
+    """Open answer-heart-givers, give it a lower heart-rate threshold of its own, see the preview
+    list the videos that gain it, save, and find it on the review's cards; then undo."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    d = browser
+    d.get(server.url + "/rules?lang=en")
+    if not d.find_elements(By.ID, "rule-layer"):  # the other test imports the account; alone, import it here
+        d.get(server.url + "/import")
+        d.find_element(By.ID, "account_name").send_keys("家常菜")
+        d.find_element(By.ID, "files").send_keys(str(EXPORT))
+        go(d, "import-submit")
+        go(d, "nav-rules")
+    go(d, "edit-answer-heart-givers")
+    assert "answer-heart-givers" in d.find_element(By.TAG_NAME, "h1").text
+
+    # as shipped: the preview changes nothing
+    go(d, "rule-preview")
+    assert d.find_element(By.ID, "gain-count").text == "0"
+
+    # my own threshold: a heart rate of 0.5% is enough
+    Select(d.find_element(By.ID, "c-0-how")).select_by_value("op")
+    Select(d.find_element(By.ID, "c-0-op")).select_by_value(">=")
+    value = d.find_element(By.ID, "c-0-value")
+    value.clear()
+    value.send_keys("0.5%")
+    go(d, "rule-preview")
+    gained = int(d.find_element(By.ID, "gain-count").text)
+    assert gained > 0 and len(d.find_elements(By.CSS_SELECTOR, "tr.preview-gain-row")) == gained
+    shot(d, "rule-edit")
+
+    go(d, "rule-save")
+    assert d.find_elements(By.ID, "saved")
+    assert d.find_elements(By.ID, "tests-passed") or d.find_elements(By.ID, "tests-failed")
+    go(d, "to-review")
+    cards = [c for c in d.find_elements(By.CSS_SELECTOR, "article.card") if "Answer the people who gave you hearts" in c.text]
+    assert len(cards) == gained
+
+    # undo: the rule is as shipped again
+    go(d, "nav-rules")
+    go(d, "rule-undo")
+    assert d.find_elements(By.ID, "undone")
+    go(d, "edit-answer-heart-givers")
+    assert Select(d.find_element(By.ID, "c-0-how")).first_selected_option.get_attribute("value") == "high"

@@ -39,6 +39,7 @@ from advisor.render.emit import render
 from advisor.render.charts import FONT_STACK, NO_ADVICE_KEY
 from advisor.render.checklist_view import template_plan, labels as checklist_labels
 from advisor.web.experiments import experiment_routes
+from advisor.web.rules_edit import RuleEditor
 from advisor.web.service import MAX_FILES, Filters, Reviews, Rules, import_uploads
 from advisor.web.store import Store
 
@@ -127,6 +128,7 @@ class WebApp:
         self.config = config
         self.rules = Rules(store, config)
         self.reviews = Reviews(store, self.rules)
+        self.rule_editor = RuleEditor(self)
         self.token = token
         self.max_upload = max_upload
 
@@ -340,7 +342,9 @@ class WebApp:
         account = self.current_account(request)
         ruleset, problems = self.rules.for_account(account.id if account else None)
         rows = rule_rows(ruleset, lang=lang)
-        return self.page(request, "rules.html.j2", {"rows": rows, "problems": self.problems(problems, lang)})
+        return self.page(request, "rules.html.j2", {"rows": rows, "problems": self.problems(problems, lang),
+                                                    "undone": request.query_params.get("undone"),
+                                                    **self.rule_editor.list_context(account)})
 
     async def rule_page(self, request: Request):
         lang = self.lang(request)
@@ -362,6 +366,7 @@ class WebApp:
             Route("/review/report.{fmt}", self.review_download),
             Route("/checklist", self.checklist_page, methods=["GET"]),
             Route("/checklist", self.checklist_post, methods=["POST"]),
+            *self.rule_editor.routes(),  # before /rules/{rule_id}: /rules/layer.yaml, /rules/{id}/edit
             Route("/rules", self.rules_page),
             Route("/rules/{rule_id}", self.rule_page, methods=["GET"]),
             *experiment_routes(self),

@@ -110,8 +110,7 @@ class Rules:
                 return self._cache[key]
             dirs = list(self.config.rule_dirs())
             if layer_text:
-                folder = Path(self._tmp.name) / f"layer-{len(self._cache)}"
-                folder.mkdir()
+                folder = Path(tempfile.mkdtemp(prefix="layer-", dir=self._tmp.name))  # unique after a cache clear
                 (folder / RULES_FILE).write_text(layer_text, encoding="utf-8")
                 dirs.append(folder)
             ruleset, problems = collect_ruleset(dirs)
