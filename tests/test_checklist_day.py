@@ -77,6 +77,7 @@ def test_live_preview_checks_start_time_and_reservation_and_spares_the_lucky_bag
     out = {p.plan.id: items_by_rule(p) for p in build_checklist([bare, video], ruleset, lang="zh",
                                                                     engine="python").plans}
     assert [i.status for i in out["bare"]["live-preview"]] == ["todo"]
+    # In a short video the lucky bag is a reward for engagement: the plan rule flags it. The H13
+    # lint stays quiet on "直播间福袋,每半小时开一次" itself: no engagement is asked for in that sentence.
     assert [i.status for i in out["video"]["reward-for-engagement"]] == ["todo"]
-    assert out["video"]["cta-bribery"][0].field == "activity" and "福袋" in out["video"]["cta-bribery"][0].matched
-    assert "cta-check" not in out["video"]
+    assert "cta-bribery" not in out["video"]
