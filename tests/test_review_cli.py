@@ -274,3 +274,18 @@ def test_an_unknown_column_is_reported_once_not_dropped_silently(tmp_path):
     notices = [line for line in result.stderr.splitlines() if "神秘列" in line]
     assert notices == [f"{path}: unrecognised columns (not imported): 神秘列; map them in a platform profile to use them"]
     assert json.loads(result.stdout)["summary"]["files"][0]["ignored_columns"] == ["神秘列"]
+
+
+def test_a_douyin_exports_next_cta_asks_for_its_one_heart_not_a_private_like():
+    """The CTA written for each reviewed video follows the platform of the export it came from."""
+    import json as _json
+
+    out = run_cli("review", str(EXAMPLES / "douyin_export.csv"), "--format", "json", "--lang", "en").stdout
+    cta = _json.loads(out)["videos"][0]["cta"]
+    assert cta["platform"] == "douyin" and cta["tracks"]["heart"] is None
+    assert "❤" in cta["tracks"]["like"] and "♡" not in cta["script"]
+    text = run_cli("review", str(EXAMPLES / "douyin_export.csv"), "--lang", "en").stdout
+    assert "♡ None" not in text and "♡" not in text.split("Closing call to action")[1].split("━━")[0]
+    wechat = _json.loads(run_cli("review", str(EXAMPLES / "wechat_channels_export.csv"), "--format", "json",
+                                 "--lang", "en").stdout)["videos"][0]["cta"]
+    assert wechat["platform"] == "wechat_channels" and "recommend" in wechat["tracks"]["heart"]

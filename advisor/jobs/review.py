@@ -97,9 +97,10 @@ def review(videos: list[VideoMetrics], ruleset: RuleSet, *, history: list[VideoM
            history_label: str | None = None, engine: str | None = None, explain_all: bool = False,
            problems: list[Problem] | None = None, files: list | None = None,
            sources: list[str | None] | None = None, absent: list[dict] | None = None,
-           langs: tuple[Lang, ...] = LANGS, top: int | None = None) -> Review:
+           langs: tuple[Lang, ...] = LANGS, top: int | None = None, platforms: dict | None = None) -> Review:
     """Review videos with the ruleset's review rules: findings ranked, CTA lead chosen and the CTA
     written (in each of `langs`) and linted, summary. top: report a digest of that many videos.
+    platforms: file -> the profile it was read with, so a Douyin export's CTA asks for its ❤.
 
     sources / absent (one per video, optional): the file each video came from and the metrics
     that file has no data for, so explanations can say "the export has none".
@@ -121,7 +122,8 @@ def review(videos: list[VideoMetrics], ruleset: RuleSet, *, history: list[VideoM
         rules = {r.id: r.rule for r in runner.loaded}
     with CtaWriter(ruleset, engine) as writer:
         for vr in reviewed:
-            vr.cta_blocks = {lang: writer.block(vr.cta, vr.video.form, lang) for lang in langs}
+            platform = platforms.get(vr.source) if platforms and vr.source else None
+            vr.cta_blocks = {lang: writer.block(vr.cta, vr.video.form, lang, platform) for lang in langs}
     hist_facts = [v.to_fact() for v in history] if history else None
     return Review(reviewed, list(problems or []), baseline, engine or default_engine(), list(files or []),
                   summarize(reviewed, hist_facts, history_label, runner=runner, top=top), history_label, rules,
@@ -152,7 +154,7 @@ def review_paths(paths, ruleset: RuleSet, *, history: str | None = None, profile
     sources, absent = video_sources(imported)
     return review(imported.videos, ruleset, history=hist, history_label=history, engine=engine,
                   explain_all=explain_all, problems=problems, files=imported.files, sources=sources, absent=absent,
-                  langs=langs, top=top)
+                  langs=langs, top=top, platforms={info.path: info.profile for info in imported.files})
 
 
 def import_batch(paths: list, ruleset: RuleSet, *, profile=None, stdin=None):

@@ -45,8 +45,13 @@ def cta_plan(findings: list[Finding]) -> CtaPlan:
     return CtaPlan(None)
 
 
+# The shipped profiles whose button mechanics the CTA templates word (a user's own export
+# mapping, or the generic one, gets the default: 视频号).
+CTA_PLATFORMS = ("wechat_channels", "douyin")
+
+
 class CtaWriter:
-    """CTA blocks, each written and linted once per distinct (language, lead, focus, form).
+    """CTA blocks, each written and linted once per distinct (language, lead, focus, form, platform).
 
     Videos with the same diagnosis and form share one block: block() returns the very same
     dict for them. A block is {"tracks", "leads", "focus", ..., "script", ..., "lint"}, or
@@ -60,13 +65,16 @@ class CtaWriter:
         self._done: dict[tuple, dict] = {}
         self._checker: CtaChecker | None = None
 
-    def block(self, plan: CtaPlan | None, form: str | None, lang: Lang) -> dict:
+    def block(self, plan: CtaPlan | None, form: str | None, lang: Lang, platform: str | None = None) -> dict:
+        """platform: the profile of the export the video came from (its buttons word the CTA);
+        None, or a profile the CTA templates cannot use, words it for 视频号."""
         plan = plan or CtaPlan(None)
-        key = (lang, plan.lead, plan.focus, form)
+        platform = platform if platform in CTA_PLATFORMS else None
+        key = (lang, plan.lead, plan.focus, form, platform)
         if key not in self._done:
             try:
                 cta = generate_cta(goal=GOAL_FOR_LEAD[plan.lead], form=form, lang=lang, lead=plan.lead,
-                                   focus=plan.focus)[0]
+                                   focus=plan.focus, profile=platform)[0]
                 data = cta.to_json()
                 lint = self._lint(data["script"], lang)
                 data["lint"] = {"clean": lint["clean"], "findings": lint["findings"]}
