@@ -574,3 +574,17 @@ def test_checklist_html_in_chinese(ruleset):
     assert len(doc.find_all("article", class_="plan")) == len(res.plans)
 
 
+
+
+def test_a_large_batch_renders_its_html_report(ruleset):
+    """The sandbox's output limits grow with the data: a report of 400 videos is about 2 MB,
+    past the 1 MB a single template block may produce by default."""
+    from advisor.jobs.review import review
+    from advisor.model.metrics import VideoMetrics
+    from advisor.render.emit import render
+    from advisor.stats.simulate import quiet_series
+
+    videos = [VideoMetrics.model_validate(v) for v in quiet_series(400, seed=3)]
+    html = render(review(videos, ruleset, engine="python", langs=("en",)), "html", "en")
+    assert len(html) > 1_000_000
+    assert html.rstrip().endswith("</html>") and html.count('class="card') >= 400

@@ -130,6 +130,8 @@ class Limits:
 TEMPLATE_LIMITS = Limits(ops=50_000_000, seconds=20.0)
 OPS_BASE = 200_000
 OPS_PER_ITEM = 2_000
+OUTPUT_PER_ITEM = 1_000  # characters of output (and of one block's result) per entry of the data
+OUTPUT_CAP = 1_000_000_000
 # A rule's title, explanation or action: a sentence or two, rendered for every video.
 TEXT_LIMITS = Limits(ops=100_000, seconds=2.0, output=100_000, size=100_000)
 
@@ -405,6 +407,12 @@ def _render(template, context: dict, limits: Limits) -> str:
         _BUDGET.reset(token)
 
 
+def render_loaded(template, context: dict) -> str:
+    """Render an already loaded template (a web page) with a budget scaled to its context, like
+    render_template: outside one, a render would share a default budget sized for a sentence."""
+    return _render(template, context, template_limits(context))
+
+
 def render_text(source: str, context: dict, lang: Lang, limits: Limits = TEXT_LIMITS) -> str:
     """Render a short text (a rule's title, explanation or action) in the bounded sandbox.
 
@@ -459,9 +467,14 @@ def _items(value, depth: int = 0, cap: int = 1_000_000) -> int:
 
 
 def template_limits(context: dict, limits: Limits = TEMPLATE_LIMITS) -> Limits:
-    """`limits` with the operation budget scaled to the context's size (capped by limits.ops)."""
-    ops = min(limits.ops, OPS_BASE + OPS_PER_ITEM * _items(context))
-    return replace(limits, ops=ops)
+    """`limits` with the operation budget scaled to the context's size (capped by limits.ops),
+    and the output allowed to grow with it too: a page of 10,000 videos is rightly megabytes
+    (capped by OUTPUT_CAP, so a template still cannot write without end)."""
+    items = _items(context)
+    ops = min(limits.ops, OPS_BASE + OPS_PER_ITEM * items)
+    output = min(OUTPUT_CAP, max(limits.output, OUTPUT_PER_ITEM * items))
+    size = min(OUTPUT_CAP, max(limits.size, OUTPUT_PER_ITEM * items))
+    return replace(limits, ops=ops, output=output, size=size)
 
 
 def render_template(folder: Path, name: str, context: dict, lang: Lang, limits: Limits | None = None) -> str:

@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import LANGS, Lang, T
 from advisor.core.paths import shipped_templates
-from advisor.core.templating import environment
+from advisor.core.templating import environment, render_loaded
 from advisor.input.config import Config
 from advisor.jobs.checklist import build_checklist
 from advisor.jobs.cta import generate_cta
@@ -149,7 +149,7 @@ class WebApp:
         app = {"csrf": csrf, "accounts": accounts, "account": current, "path": here, "switch": switch,
                "account_query": f"account={current.id}" if current else ""}
         env = environment(lang, (str(web_templates()), str(shipped_templates() / "html")))
-        html = env.get_template(name).render(**{"font_stack": FONT_STACK, **context, "app": app})
+        html = render_loaded(env.get_template(name), {"font_stack": FONT_STACK, **context, "app": app})
         response = HTMLResponse(html, status_code=status)
         if request.cookies.get(CSRF_COOKIE) != csrf:
             response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict")
