@@ -35,7 +35,7 @@ from advisor.model.levels import FORM_LABELS, Levels
 from advisor.model.metrics import DERIVED, FIELDS, FORMS
 from advisor.core.templating import environment, format_value
 from advisor.model.rules_model import (AllCondition, AnyCondition, MetricCondition, NotCondition, SignalCondition,
-                          leaf_conditions)
+                          leaf_conditions, rule_texts)
 from advisor.input.yamlio import load_yaml
 from advisor.engine.explain import OP_WORDS
 from advisor.input.profiles import load_profiles
@@ -403,24 +403,6 @@ def unreachable(ruleset, profile_dirs=None) -> list[Problem]:
 
 # --- texts ---------------------------------------------------------------------------------------
 
-def _texts(rule):
-    then = rule.then
-    for key in ("title", "explain", "suggestion"):
-        if getattr(then, key) is not None:
-            yield ("then", key), getattr(then, key)
-    for i, action in enumerate(then.actions):
-        yield ("then", "actions", i), action
-    if then.ok is not None:
-        yield ("then", "ok", "title"), then.ok.title
-        if then.ok.explain is not None:
-            yield ("then", "ok", "explain"), then.ok.explain
-    if rule.description is not None:
-        yield ("description",), rule.description
-    for path, cond in leaf_conditions(rule.when):
-        if cond.note is not None:
-            yield path + ("note",), cond.note
-
-
 def _level_metrics(rule, by_signal: dict, seen=frozenset()) -> set[str]:
     """Metrics with a level condition in this rule or in the rules behind the signals it matches."""
     out = set()
@@ -447,7 +429,7 @@ def _lookups(tree, names=("thresholds", "sources")):
 def text_problems(loaded, ruleset) -> list[Problem]:
     rule = loaded.rule
     out = []
-    for path, text in _texts(rule):
+    for path, text in rule_texts(rule):
         for lang, other in (("zh", "en"), ("en", "zh")):
             if not text.get(lang).strip() and text.get(other).strip():
                 name = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in path).lstrip(".")
@@ -459,7 +441,7 @@ def text_problems(loaded, ruleset) -> list[Problem]:
             by_signal.setdefault(other.rule.then.signal, []).append(other.rule)
     supplied = None
     env = environment("en")
-    for path, text in _texts(rule):
+    for path, text in rule_texts(rule):
         if path[0] == "description" or "note" in path:
             continue
         for lang in ("zh", "en"):

@@ -21,7 +21,7 @@ from advisor.core.templating import TEXT_LIMITS, RenderError, environment, rende
 from advisor.engine import durable_limit_error
 from advisor.engine.compiler import compile_rules
 from advisor.input.ruleset import LoadedRule, RuleSet
-from advisor.model.rules_model import MetricCondition, leaf_conditions
+from advisor.model.rules_model import MetricCondition, leaf_conditions, rule_texts
 from advisor.model.stages import STAGES
 
 SAMPLE_BY_KIND = {"count": 1234, "rate": 0.0456, "seconds": 12.5, "ratio": 1.5, "bool": True,
@@ -30,21 +30,6 @@ SAMPLE_BY_KIND = {"count": 1234, "rate": 0.0456, "seconds": 12.5, "ratio": 1.5, 
 
 def sample_value(kind: str):
     return SAMPLE_BY_KIND.get(kind, "sample")
-
-
-def _texts(rule):
-    then = rule.then
-    for key in ("title", "explain", "suggestion"):
-        if getattr(then, key) is not None:
-            yield ("then", key), getattr(then, key)
-    for i, action in enumerate(then.actions):
-        yield ("then", "actions", i), action
-    if then.ok is not None:
-        yield ("then", "ok", "title"), then.ok.title
-        if then.ok.explain is not None:
-            yield ("then", "ok", "explain"), then.ok.explain
-    if rule.description is not None:
-        yield ("description",), rule.description
 
 
 def sample_contexts(loaded: LoadedRule) -> list[dict]:
@@ -115,7 +100,7 @@ def text_problems(ruleset: RuleSet) -> list[Problem]:
     out: list[Problem] = []
     for loaded in ruleset.rules:
         contexts = None
-        for path, text in _texts(loaded.rule):
+        for path, text in rule_texts(loaded.rule, notes=False):
             for lang in ("zh", "en"):
                 source = text.get(lang)
                 if "{" not in source:

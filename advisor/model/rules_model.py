@@ -257,3 +257,25 @@ def iter_conditions(cond, path=("when",)):
 def leaf_conditions(cond):
     """(path, condition) for the metric and signal conditions only, in order."""
     return [(p, c) for p, c in iter_conditions(cond) if isinstance(c, (MetricCondition, SignalCondition))]
+
+
+def rule_texts(rule, *, notes: bool = True):
+    """(key path inside the rule, T) of every text of a rule: the `then` texts, the description
+    and, with `notes`, the notes of its conditions. The one list semantics, lint and `rules check`
+    render and check."""
+    then = rule.then
+    for key in ("title", "explain", "suggestion"):
+        if getattr(then, key) is not None:
+            yield ("then", key), getattr(then, key)
+    for i, action in enumerate(then.actions):
+        yield ("then", "actions", i), action
+    if then.ok is not None:
+        yield ("then", "ok", "title"), then.ok.title
+        if then.ok.explain is not None:
+            yield ("then", "ok", "explain"), then.ok.explain
+    if rule.description is not None:
+        yield ("description",), rule.description
+    if notes:
+        for path, cond in leaf_conditions(rule.when):
+            if cond.note is not None:
+                yield path + ("note",), cond.note

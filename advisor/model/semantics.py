@@ -18,7 +18,7 @@ from advisor.core.errors import Problem, did_you_mean
 from advisor.core.i18n import T
 from advisor.model.metrics import NUMERIC_KINDS
 from advisor.core.templating import environment, syntax_problem
-from advisor.model.rules_model import NUMERIC_OPS, TEXT_OPS, MetricCondition, SignalCondition, leaf_conditions
+from advisor.model.rules_model import NUMERIC_OPS, TEXT_OPS, MetricCondition, SignalCondition, leaf_conditions, rule_texts
 from advisor.model.stages import STAGE_FIELDS, STAGES
 
 # Names a rule's texts may use besides the stage's fields.
@@ -131,21 +131,6 @@ def _check_metric_condition(loaded, path, cond: MetricCondition, fields, levels)
     return out
 
 
-def _texts(rule):
-    then = rule.then
-    for key in ("title", "explain", "suggestion"):
-        if getattr(then, key) is not None:
-            yield (key,), getattr(then, key)
-    for i, action in enumerate(then.actions):
-        yield ("actions", i), action
-    if then.ok is not None:
-        yield ("ok", "title"), then.ok.title
-        if then.ok.explain is not None:
-            yield ("ok", "explain"), then.ok.explain
-    if rule.description is not None:
-        yield ("description",), rule.description
-
-
 @lru_cache(maxsize=4096)
 def _analyse_text(source: str) -> tuple[Problem | None, frozenset[str]]:
     """(syntax problem, variables the text uses); cached, as the same texts load again and again."""
@@ -158,8 +143,7 @@ def _analyse_text(source: str) -> tuple[Problem | None, frozenset[str]]:
 def _check_texts(loaded, fields) -> list[Problem]:
     out: list[Problem] = []
     allowed = set(fields) | TEXT_GLOBALS
-    for path, text in _texts(loaded.rule):
-        base = ("then",) + path if path[0] != "description" else path
+    for base, text in rule_texts(loaded.rule, notes=False):
         for lang in ("zh", "en"):
             source = text.get(lang)
             if "{" not in source:  # plain text: nothing for Jinja2 to parse (most texts)
