@@ -47,8 +47,8 @@ QUADRANT_LABELS: dict[str, T] = {
 }
 QUADRANT_MEANING: dict[str, T] = {
     "both_high": T(zh="既扩散又走心:值得拆解复用", en="spreads and moves people: worth taking apart and reusing"),
-    "likes_led": T(zh="靠点赞扩散:适合拉新,关系还没建立", en="carried by likes: good for reach, no relationship yet"),
-    "hearts_led": T(zh="靠小红心:核心观众认可,扩散有限", en="carried by hearts: the core approves, reach is limited"),
+    "likes_led": T(zh="靠点赞:观众顺手认可,关系还没建立", en="carried by likes: quick approval, no relationship yet"),
+    "hearts_led": T(zh="靠小红心:核心观众认可,也愿意推荐给朋友", en="carried by hearts: the core approves and recommends it to friends"),
     "both_low": T(zh="两种信号都弱:先看完播和选题", en="both signals weak: look at completion and the topic first"),
     "typical": T(zh="和平时差不多:没有需要单独复盘的信号", en="like most of your videos: no signal to act on by itself"),
     "unplaced": T(zh="缺点赞或小红心数据", en="no like or heart data"),
