@@ -79,3 +79,32 @@ def ruleset_in_mode(mode: str, folder=None):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "levels.yaml").write_text(f"default_mode: {mode}\n", encoding="utf-8")
     return load_ruleset([folder])
+
+
+# --- the web app: a fresh store and a client for it (tests/test_web*.py) ---------------------------
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An empty web store in a SQLite file of the test's own."""
+    from advisor.web.store import Store, database_url
+
+    s = Store(database_url(str(tmp_path / "store.sqlite3")))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def client(store):
+    """An HTTP client of the web app over `store` (no server, no port)."""
+    from starlette.testclient import TestClient
+
+    from advisor.input.config import load_config
+    from advisor.web.app import create_app
+
+    return TestClient(create_app(store, load_config(None, cwd=ROOT / "tests")))
+
+
+def csrf(client, path="/import") -> str:
+    """The CSRF token a page of the web app embeds in its forms."""
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)

@@ -18,6 +18,7 @@ with warnings.catch_warnings():  # Starlette suggests httpx2, which is not neede
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from conftest import csrf
 from advisor.__main__ import cli
 from advisor.input.config import load_config
 from advisor.input.importers import load_videos
@@ -29,22 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXPORT = ROOT / "examples" / "wechat_channels_export.csv"
 BAD = ROOT / "examples" / "wechat_channels_bad_rows.csv"
 DOUYIN = ROOT / "examples" / "douyin_export.csv"
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(database_url(str(tmp_path / "store.sqlite3")))
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def client(store):
-    return TestClient(create_app(store, load_config(None, cwd=ROOT / "tests")))
-
-
-def csrf(client, path="/import") -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
 
 
 def upload(client, files, account_name="food", account_id=""):

@@ -16,34 +16,16 @@ import pytest
 
 with warnings.catch_warnings():  # Starlette suggests httpx2, which is not needed for these tests
     warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
 
-from advisor.input.config import load_config
+from conftest import csrf
 from advisor.input.ruleset import load_ruleset
 from advisor.jobs.ab import Variant, ab_json, compare_variants, history_taus
 from advisor.jobs.goals import GoalsFile, evaluate_goals
-from advisor.web.app import create_app
 from advisor.web.experiments import stored_goals
 from advisor.web.store import LATEST, Store, database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 MULTI_WEEK = ROOT / "examples" / "multi_week_export.csv"
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(database_url(str(tmp_path / "store.sqlite3")))
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def client(store):
-    return TestClient(create_app(store, load_config(None, cwd=ROOT / "tests")))
-
-
-def csrf(client, path="/import") -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
 
 
 @pytest.fixture

@@ -15,24 +15,17 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from conftest import csrf as page_csrf
 from advisor.input.config import load_config
 from advisor.input.ruleset import load_ruleset
 from advisor.jobs.review import review
 from advisor.web.app import create_app
 from advisor.web.rules_edit import rule_data
-from advisor.web.store import Store, database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPORT = ROOT / "examples" / "wechat_channels_export.csv"
 RULE = "answer-heart-givers"
 EDIT = f"/rules/{RULE}/edit?account=1"
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(database_url(str(tmp_path / "store.sqlite3")))
-    yield s
-    s.close()
 
 
 @pytest.fixture
@@ -45,7 +38,7 @@ def client(store):
 
 
 def csrf(client, path=EDIT) -> str:
-    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
+    return page_csrf(client, path)
 
 
 def form(client, **changes) -> dict:
