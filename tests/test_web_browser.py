@@ -76,16 +76,31 @@ def shot(driver, name: str) -> None:
 
 
 def go(driver, element_id: str) -> None:
-    """Click what navigates (a link, a submit button) and wait until the next page has replaced
-    this one: a click returns when the browser has started the navigation, not finished it, so
-    reading the page right after it is a race on a busy machine."""
+    """Click what navigates (a link, a submit button) and wait until the next page has loaded:
+    a click returns when the browser has started the navigation, not finished it, so reading
+    the page right after it is a race on a busy machine.
+
+    The old page is marked with a window property, which a new document does not have. Waiting
+    on a held DOM element instead (selenium's staleness_of) can fail mid-navigation with
+    Chrome's "Node with given id does not belong to the document", which is not the
+    StaleElementReferenceException that staleness_of expects; a failed probe here just means
+    "not yet"."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    page = driver.find_element(By.TAG_NAME, "html")
+    driver.execute_script("window.__advisorLeaving = true;")
     driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(page))
+
+    def arrived(d) -> bool:
+        try:
+            return bool(d.execute_script(
+                "return window.__advisorLeaving === undefined"
+                " && document.readyState === 'complete';"))
+        except WebDriverException:
+            return False
+
+    WebDriverWait(driver, 60).until(arrived)
 
 
 def test_import_review_checklist_and_language(browser, server):
