@@ -40,7 +40,7 @@ def test_quadrants_follow_the_levels_the_review_judged(export_review):
             assert (like, heart) == ("typical", "typical")
         if placed[vr.video.id] == "likes_led":
             assert like == "high" or heart == "low"
-        assert summary.per_video_quadrant[vr.video.id] == placed[vr.video.id]
+        assert quadrant(vr.fact) == placed[vr.video.id]
 
 
 def test_a_quiet_batch_is_placed_as_typical(ruleset):

@@ -84,6 +84,14 @@ def write_atomic(path: str | Path, text: str, *, may_be_input: bool = False) -> 
 
     may_be_input: the file is read and rewritten on purpose (a notebook an entry is appended to).
     """
+    with open_atomic(path, may_be_input=may_be_input) as handle:
+        handle.write(text)
+
+
+@contextmanager
+def open_atomic(path: str | Path, *, may_be_input: bool = False):
+    """A text handle whose contents replace `path` only when the block ends without an error
+    (write_atomic's guarantees, for a report written piece by piece as it is made)."""
     name = str(path)
     target = Path(os.path.realpath(path))  # through symbolic links: the link stays a link
     if target.is_dir():
@@ -108,7 +116,7 @@ def write_atomic(path: str | Path, text: str, *, may_be_input: bool = False) -> 
                 mode = st.st_mode & 0o777 if st is not None else 0o666 & ~_umask()
                 os.chmod(tmp, mode)
                 with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                    handle.write(text)
+                    yield handle
                     handle.flush()
                     os.fsync(handle.fileno())
                 os.replace(tmp, target)
@@ -120,6 +128,41 @@ def write_atomic(path: str | Path, text: str, *, may_be_input: bool = False) -> 
                 raise
     except OSError as exc:
         raise _os_error(exc, name) from None
+
+
+class _Stdout:
+    """Standard output, written in blocks (a flush per video would cost a system call each)."""
+
+    BLOCK = 1 << 16
+
+    def __init__(self):
+        self._parts: list[str] = []
+        self._size = 0
+
+    def write(self, text: str) -> None:
+        self._parts.append(text)
+        self._size += len(text)
+        if self._size >= self.BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._parts:
+            text = "".join(self._parts)
+            self._parts, self._size = [], 0
+            write_stdout(text)
+
+
+@contextmanager
+def open_output(output: str | Path | None):
+    """Something to write() a report to piece by piece: `output` (atomically, see open_atomic),
+    or standard output when no file (or '-') is given."""
+    if output and str(output) != "-":
+        with open_atomic(output) as handle:
+            yield handle
+    else:
+        out = _Stdout()
+        yield out
+        out.flush()
 
 
 def _umask() -> int:

@@ -16,9 +16,11 @@ column, no id column) raises AdvisorError with a located Problem.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Sequence, Union
@@ -34,6 +36,7 @@ from advisor.core.i18n import T
 from advisor.model.metrics import VideoMetrics
 from advisor.input.profiles import (CANONICAL, HeaderMap, Profile, detect_profile, generic_profile, load_profiles,
                        map_header, norm_header, resolve_profile, shipped_profile_dirs, value_parser)
+from advisor.core.output import register_input
 from advisor.input.sources import STDIN, read_bytes
 from advisor.input.values import ValueProblem, json_int
 from advisor.input.yamlio import load_yaml, problems_from_validation_error
@@ -97,6 +100,28 @@ def load_videos(
     ones. stdin: a binary stream to read "-" from (default sys.stdin.buffer).
     Duplicate ids across the whole batch: the first is kept, later ones are listed as problems.
     """
+    result = ImportResult()
+    result.videos.extend(iter_videos(paths, result, profile=profile, profile_dirs=profile_dirs, stdin=stdin))
+    return result
+
+
+def iter_videos(
+    paths: Sequence[Union[str, Path]],
+    result: ImportResult,
+    *,
+    profile: Union[str, Path, Profile, None] = None,
+    profile_dirs: Optional[Iterable[Path]] = None,
+    stdin: Optional[BinaryIO] = None,
+    stream: bool = False,
+    names: Optional[dict] = None,
+) -> Iterator[VideoMetrics]:
+    """load_videos one video at a time: yields each imported video, and records the problems
+    and each file's FileInfo in `result` as it goes (a file's FileInfo once it has been read).
+
+    stream: read a CSV/TSV/TXT file on disk line by line instead of whole, so the memory a file
+    takes does not grow with it (JSON, YAML and spreadsheets are still read whole).
+    names: path -> the name problems call it (a spooled standard input is '<stdin>').
+    """
     profiles = load_profiles([*shipped_profile_dirs(), *(profile_dirs or [])])
     forced = profile if isinstance(profile, Profile) or profile is None else resolve_profile(profile, profiles)
     generic = generic_profile(profiles)
@@ -107,12 +132,17 @@ def load_videos(
     def is_header(row: list) -> bool:
         return any(norm_header(c) in known for c in row)
 
-    result = ImportResult()
     first_seen: dict[str, tuple[str, int]] = {}
     for path in paths:
-        data, name = read_bytes(path, max_bytes=None, stdin=stdin)  # no limit: an export grows with the account
         ext = Path(str(path)).suffix.lower() if str(path) != STDIN else ""
-        source = _open_source(name, data, ext, is_header)
+        name = (names or {}).get(str(path), str(path))
+        if stream and str(path) != STDIN and ext in TABLE_EXTS:
+            source = _stream_table_source(Path(path), name, TABLE_EXTS[ext], is_header)
+        else:
+            data, name = read_bytes(path, max_bytes=None, stdin=stdin)  # no limit: an export grows with the account
+            name = (names or {}).get(str(path), name)
+            source = _open_source(name, data, ext, is_header)
+            del data  # the source holds what it needs
         where = f"{name}[{source.sheet}]" if source.sheet else name  # problems say the sheet too
         chosen = forced or detect_profile(source.header, profiles)
         hmap = map_header(source.header, chosen, generic)
@@ -130,9 +160,8 @@ def load_videos(
                         ignored_columns=list(hmap.unknown) + list(source.extra_ignored),
                         unused_columns=unused)
         _check_header(where, source, hmap)
-        _import_rows(where, source, hmap, info, result, first_seen)
+        yield from _import_rows(where, source, hmap, info, result, first_seen)
         result.files.append(info)
-    return result
 
 
 # --- reading and decoding -----------------------------------------------------------------------
@@ -140,10 +169,7 @@ def load_videos(
 
 def decode(data: bytes, name: str = "<input>") -> tuple[str, str]:
     """(text, encoding): UTF-16 by its BOM, else strict UTF-8 (BOM or not), else GB18030."""
-    if data[:4] == b"PK\x03\x04" or data[:4] == b"\xd0\xcf\x11\xe0":
-        raise AdvisorError([Problem(file=name, message=T(
-            zh="这是 Excel 工作簿,不是表格文本:请在 Excel 中「另存为 CSV UTF-8」",
-            en="this is an Excel workbook, not a text table: save it as 'CSV UTF-8' from Excel"))])
+    _refuse_workbook(data[:4], name)
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
             return data.decode("utf-16"), "utf-16"
@@ -161,6 +187,13 @@ def decode(data: bytes, name: str = "<input>") -> tuple[str, str]:
     if "\x00" in text[:4096]:  # ASCII text in UTF-16 without a BOM is valid UTF-8, full of NULs
         raise _decode_error(name, data, data.find(b"\x00"), "UTF-8")
     return text, "utf-8-sig" if data[:3] == b"\xef\xbb\xbf" else "utf-8"
+
+
+def _refuse_workbook(start: bytes, name: str) -> None:
+    if start[:4] == b"PK\x03\x04" or start[:4] == b"\xd0\xcf\x11\xe0":
+        raise AdvisorError([Problem(file=name, message=T(
+            zh="这是 Excel 工作簿,不是表格文本:请在 Excel 中「另存为 CSV UTF-8」",
+            en="this is an Excel workbook, not a text table: save it as 'CSV UTF-8' from Excel"))])
 
 
 def _decode_error(name: str, data: bytes, offset: int, tried: str) -> AdvisorError:
@@ -368,7 +401,14 @@ def read_table(text: str, name: str, *, delimiter: Optional[str] = None,
     """
     if delimiter is None:
         delimiter = _sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    return read_table_lines(io.StringIO(text, newline=""), name, delimiter=delimiter, is_header=is_header)
+
+
+def read_table_lines(lines, name: str, *, delimiter: str, is_header: Callable[[list], bool] = lambda row: True,
+                     on_close: Optional[Callable[[], None]] = None) -> Table:
+    """read_table over an iterable of lines (a text file opened with newline=""), read as the
+    rows are asked for. on_close: called when the rows are exhausted or dropped."""
+    reader = csv.reader(lines, delimiter=delimiter)
 
     def next_row() -> tuple[Optional[list[str]], int]:
         start = reader.line_num + 1
@@ -403,14 +443,107 @@ def read_table(text: str, name: str, *, delimiter: Optional[str] = None,
 
     def rows():
         number = 0
-        while True:
-            row, line = next_row()
-            if row is None:
-                return
-            number += 1
-            yield number, line, row
+        try:
+            while True:
+                row, line = next_row()
+                if row is None:
+                    return
+                number += 1
+                yield number, line, row
+        finally:
+            if on_close is not None:
+                on_close()
 
     return Table([c.replace("\ufeff", "").strip() for c in cells], header_line, delimiter, rows())
+
+
+def _stream_table_source(path: Path, name: str, delimiter: Optional[str], is_header: Callable[[list], bool]) -> _Source:
+    """A CSV/TSV/TXT file on disk, read line by line (see iter_videos(stream=True)).
+
+    The encoding is decided as decode() decides it, by a first streaming read of the whole file
+    (a GB18030 export is told from UTF-8 by its bytes, possibly far from the start), then the
+    file is opened as text and the csv module reads it a line at a time.
+    """
+    encoding = _sniff_encoding(path, name)
+    handle = open(path, encoding=encoding, newline="")
+    register_input(os.fstat(handle.fileno()), name)  # no report may be written over it
+    try:
+        head = handle.read(STREAM_BLOCK)
+        if delimiter is None:
+            delimiter = _sniff_delimiter(head)
+        handle.seek(0)
+        table = read_table_lines(handle, name, delimiter=delimiter, is_header=is_header, on_close=handle.close)
+    except BaseException:
+        handle.close()
+        raise
+    return _Source(format="tsv" if table.delimiter == "\t" else "csv", header=table.header,
+                   rows=((number, line, row, None) for number, line, row in table.rows),
+                   header_line=table.header_line, delimiter=table.delimiter, encoding=encoding)
+
+
+STREAM_BLOCK = 1 << 20
+
+
+def _sniff_encoding(path: Path, name: str) -> str:
+    """decode()'s choice of encoding for a file, reading it a block at a time."""
+
+    def blocks():
+        with path.open("rb") as handle:
+            while True:
+                block = handle.read(STREAM_BLOCK)
+                if not block:
+                    return
+                yield block
+
+    def fails(encoding: str) -> Optional[int]:
+        """The byte offset of the first undecodable byte, None when the whole file decodes."""
+        decoder = codecs.getincrementaldecoder(encoding)()
+        offset = 0
+        try:
+            for block in blocks():
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    return offset + max(exc.start, 0)
+                offset += len(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return offset
+        return None
+
+    def error(offset: int, tried: str) -> AdvisorError:
+        line, seen = 1, 0
+        for block in blocks():
+            if seen + len(block) >= offset:
+                line += block.count(b"\n", 0, offset - seen)
+                break
+            line += block.count(b"\n")
+            seen += len(block)
+        return AdvisorError([Problem(file=name, line=line, message=T(
+            zh=f"无法识别文件编码(已尝试 {tried}):请另存为 UTF-8",
+            en=f"cannot decode the file (tried {tried}): save it as UTF-8"))])
+
+    try:
+        start = next(blocks(), b"")
+    except OSError as exc:
+        raise AdvisorError([Problem(file=name, message=T(zh=f"无法读取文件:{exc.strerror}",
+                                                         en=f"cannot read the file: {exc.strerror}"))]) from None
+    _refuse_workbook(start, name)
+    if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        bad = fails("utf-16")
+        if bad is not None:
+            raise error(bad, "UTF-16")
+        return "utf-16"
+    bad = fails("utf-8-sig")
+    if bad is not None:
+        if b"\x00" in start[:4096]:
+            raise error(bad, "UTF-8")
+        if fails("gb18030") is not None:
+            raise error(bad, "UTF-8 / GB18030")
+        return "gb18030"
+    if "\x00" in start.decode("utf-8-sig", errors="ignore")[:4096]:  # as decode() checks it
+        raise error(start.find(b"\x00"), "UTF-8")
+    return "utf-8-sig" if start[:3] == b"\xef\xbb\xbf" else "utf-8"
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -443,7 +576,7 @@ def _check_header(name: str, source: _Source, hmap: HeaderMap) -> None:
 
 
 def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
-                 result: ImportResult, first_seen: dict[str, tuple[str, int]]) -> None:
+                 result: ImportResult, first_seen: dict[str, tuple[str, int]]) -> Iterator[VideoMetrics]:
     # One parser per used column, built once per file: the row loop stays small for big files.
     parsers = [(index, fname, value_parser(fname, hmap.values.get(fname))) for index, fname in hmap.fields.items()]
     index_of = {fname: index for index, fname in hmap.fields.items()}
@@ -507,8 +640,8 @@ def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
                        f"the first is kept, this row is not imported")))
             continue
         first_seen[video.id] = (name, number)
-        result.videos.append(video)
         info.videos += 1
+        yield video
 
     for index in sorted(stray):
         label = source.header[index] if index < width and source.header[index] else None

@@ -22,7 +22,8 @@ from advisor.input.importers import ImportResult, load_videos
 from advisor.input.ruleset import RuleSet
 from advisor.input.sources import STDIN, read_bytes
 from advisor.jobs.review_cta import CTA_FOCUS, GOAL_FOR_LEAD, CtaPlan, CtaWriter, cta_plan  # noqa: F401 (re-exported)
-from advisor.jobs.summary import SUMMARY_LEVELS, Summary, summarize
+from advisor.jobs.summary import SUMMARY_LEVELS, BatchStats, Summary, SummaryBuilder
+from advisor.jobs.summary import make_baseline as summary_baseline
 from advisor.model.levels import Baseline
 from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics, metric_view
 
@@ -62,11 +63,18 @@ class Review:
     explain_all: bool = False
     ruleset: RuleSet | None = field(default=None, repr=False)  # the rules reviewed with (levels for the charts)
     top: int | None = None  # a digest: only the `top` videos with the most to learn from are reported
+    # Videos reviewed, when they are not all held in `videos` (a streaming review writes each
+    # as it goes: advisor.jobs.review_stream).
+    reviewed: int | None = None
+
+    @property
+    def count(self) -> int:
+        return self.reviewed if self.reviewed is not None else len(self.videos)
 
     @property
     def status(self) -> int:
         """The exit status: 0 everything reviewed, 1 some rows bad, 2 nothing reviewed."""
-        if not self.videos:
+        if not self.count:
             return 2
         return 1 if self.problems else 0
 
@@ -75,22 +83,122 @@ class Review:
 
 
 def make_baseline(videos: list[VideoMetrics], history: list[VideoMetrics] | None, *,
-                  history_label: str | None = None, facts: list[dict] | None = None) -> Baseline:
-    """The account's history for percentile levels: the --history file when given, else the batch.
+                  history_label: str | None = None, facts: list[dict] | None = None,
+                  metrics=None) -> Baseline:
+    """The account's history for the levels: the --history file when given, else the batch.
 
     The batch is always passed on, even when small: levels.resolve() then falls back to the
     absolute thresholds itself and the explanation says how many videos there were
-    ("history has 4, a percentile needs 10").
+    ("history has 4, a percentile needs 10"). metrics: the metrics the levels use (the baseline
+    keeps only those).
     """
     if history:
-        return Baseline([v.to_fact() for v in history],
-                        T(zh=f"历史文件 {history_label}", en=f"history file {history_label}"))
+        return Baseline((v.to_fact() for v in history),
+                        T(zh=f"历史文件 {history_label}", en=f"history file {history_label}"), metrics=metrics)
     batch = facts if facts is not None else [v.to_fact() for v in videos]
     if len(batch) < 2:
         # One video is no account history: judged against itself it would pull the range its
         # own way. It is judged by the defaults instead (and the explanation says so).
         return Baseline([], T(zh="默认范围", en="the defaults"))
-    return Baseline(batch, T(zh="本批视频", en="this batch"))
+    return Baseline(batch, T(zh="本批视频", en="this batch"), metrics=metrics)
+
+
+class Reviewer:
+    """One review in two passes over the videos.
+
+    1. `survey(fact)` for every video: what the baseline, the false-discovery control and the
+       summary need, kept compactly (advisor.model.levels.Baseline, advisor.jobs.summary
+       BatchStats: arrays of numbers, no facts).
+    2. `start()`, then `review(chunk)` for the videos again, in order, a chunk at a time: each
+       is judged against the whole batch (its typical ranges and its false-discovery cutoff),
+       evaluated, explained and given its CTA; the summary is accumulated as they pass.
+    3. `finish()`: the summary.
+
+    review() below runs it over a list; advisor.jobs.review_stream over files too large to hold.
+    """
+
+    def __init__(self, ruleset: RuleSet, *, history: list[VideoMetrics] | None = None,
+                 history_label: str | None = None, engine: str | None = None, explain_all: bool = False,
+                 langs: tuple[Lang, ...] = LANGS, top: int | None = None, platforms: dict | None = None):
+        self.ruleset = ruleset
+        self.history = history or None
+        self.history_label = history_label
+        self.engine = engine
+        self.explain_all = explain_all
+        self.langs = langs
+        self.top = top
+        self.platforms = platforms or {}
+        # What the baseline keeps: the metrics the levels judge, and those a card shows beside
+        # the account's median (advisor.render.html_report).
+        self.metrics = frozenset(ruleset.levels.metrics) | frozenset(KEY_METRICS)
+        self.batch = Baseline(label=T(zh="本批视频", en="this batch"), metrics=self.metrics)
+        self.stats = BatchStats()
+        self.runner: StageRunner | None = None
+        self.writer: CtaWriter | None = None
+        self.builder: SummaryBuilder | None = None
+        self.cutoff = None  # None: each chunk is judged on its own (review() passes the whole batch)
+
+    def survey(self, fact: dict) -> None:
+        self.batch.add(fact)
+        self.stats.add(fact)
+
+    def baseline(self) -> Baseline:
+        if self.history:
+            return make_baseline([], self.history, history_label=self.history_label, metrics=self.metrics)
+        if self.batch.n_videos < 2:
+            return Baseline([], T(zh="默认范围", en="the defaults"))
+        return self.batch
+
+    def start(self) -> "Reviewer":
+        self.runner = StageRunner(self.ruleset, "review", baseline=self.baseline(), engine=self.engine,
+                                  extra_levels=SUMMARY_LEVELS)
+        self.writer = CtaWriter(self.ruleset, self.engine)
+        hist_facts = [v.to_fact() for v in self.history] if self.history else None
+        self.builder = SummaryBuilder(self.stats, summary_baseline(self.stats, hist_facts, self.history_label,
+                                                                   self.runner), top=self.top)
+        return self
+
+    def review(self, videos: list[VideoMetrics], facts: list[dict], sources=None, absent=None,
+               progress: Progress | None = None) -> list[VideoReview]:
+        """Review a chunk of the surveyed videos (their facts as survey() saw them), in order."""
+        runner = self.runner
+        # Every video x metric of the chunk judged together (false-discovery control); with a
+        # cutoff from the survey, against the whole batch's.
+        if self.cutoff is None:
+            runner.prepare(facts)
+        else:
+            runner.prepare(facts, cutoff=self.cutoff)
+        out = []
+        for i, (video, fact) in enumerate(zip(videos, facts)):
+            if progress is not None:
+                progress.step()
+            fired, findings, misses = runner.run(fact, with_misses=self.explain_all)
+            vr = VideoReview(video, fact, fired, findings, misses,
+                             source=sources[i] if sources else None, absent=absent[i] if absent else {})
+            vr.cta = cta_plan(findings)
+            platform = self.platforms.get(vr.source) if vr.source else None
+            vr.cta_blocks = {lang: self.writer.block(vr.cta, video.form, lang, platform) for lang in self.langs}
+            self.builder.add(vr)
+            out.append(vr)
+        return out
+
+    def rules(self) -> dict:
+        return {r.id: r.rule for r in self.runner.loaded}
+
+    def finish(self) -> Summary:
+        return self.builder.finish()
+
+    def close(self) -> None:
+        if self.runner is not None:
+            self.runner.close()
+        if self.writer is not None:
+            self.writer.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 def review(videos: list[VideoMetrics], ruleset: RuleSet, *, history: list[VideoMetrics] | None = None,
@@ -106,28 +214,18 @@ def review(videos: list[VideoMetrics], ruleset: RuleSet, *, history: list[VideoM
     that file has no data for, so explanations can say "the export has none".
     """
     facts = [video.to_fact() for video in videos]
-    baseline = make_baseline(videos, history, history_label=history_label, facts=facts)
-    reviewed = []
-    with StageRunner(ruleset, "review", baseline=baseline, engine=engine, extra_levels=SUMMARY_LEVELS) as runner:
-        runner.prepare(facts)  # every video x metric judged together (false-discovery control)
-        progress = Progress(len(videos), T(zh="复盘中", en="reviewing"))
-        for i, (video, fact) in enumerate(zip(videos, facts)):
-            progress.step()
-            fired, findings, misses = runner.run(fact, with_misses=explain_all)
-            vr = VideoReview(video, fact, fired, findings, misses,
-                             source=sources[i] if sources else None, absent=absent[i] if absent else {})
-            vr.cta = cta_plan(findings)
-            reviewed.append(vr)
-        progress.close()
-        rules = {r.id: r.rule for r in runner.loaded}
-    with CtaWriter(ruleset, engine) as writer:
-        for vr in reviewed:
-            platform = platforms.get(vr.source) if platforms and vr.source else None
-            vr.cta_blocks = {lang: writer.block(vr.cta, vr.video.form, lang, platform) for lang in langs}
-    hist_facts = [v.to_fact() for v in history] if history else None
+    with Reviewer(ruleset, history=history, history_label=history_label, engine=engine, explain_all=explain_all,
+                  langs=langs, top=top, platforms=platforms) as reviewer:
+        for fact in facts:
+            reviewer.survey(fact)
+        reviewer.start()
+        with Progress(len(videos), T(zh="复盘中", en="reviewing")) as progress:
+            reviewed = reviewer.review(videos, facts, sources, absent, progress=progress)
+        summary = reviewer.finish()
+        rules = reviewer.rules()
+        baseline = reviewer.runner.baseline
     return Review(reviewed, list(problems or []), baseline, engine or default_engine(), list(files or []),
-                  summarize(reviewed, hist_facts, history_label, runner=runner, top=top), history_label, rules,
-                  explain_all, ruleset, top)
+                  summary, history_label, rules, explain_all, ruleset, top)
 
 
 def review_paths(paths, ruleset: RuleSet, *, history: str | None = None, profile=None, engine: str | None = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from advisor.core.i18n import Lang
-from advisor.jobs.summary import standing
+from advisor.jobs.summary import quadrant, standing
 from advisor.jobs.review import KEY_METRICS, Review, VideoReview
 from advisor.model.metrics import FIELDS
 
@@ -24,7 +24,7 @@ def video_json(vr: VideoReview, result: Review, lang: Lang) -> dict:
         "published_at": vr.fact.get("published_at"),
         "source": vr.source,
         "metrics": {m: vr.fact.get(m) for m in KEY_METRICS},
-        "quadrant": result.summary.per_video_quadrant.get(vr.video.id) if result.summary else None,
+        "quadrant": quadrant(vr.fact) if result.summary else None,
         "standing": standing(vr.fact, lang),  # "likes high · hearts typical", as the levels judged it
         "findings": [f.to_json(vr.fact, FIELDS, lang, tidy_values=True) for f in vr.findings],
         "fired": list(vr.fired),
@@ -44,27 +44,32 @@ def cta_json(vr: VideoReview, lang: Lang) -> dict:
 
 
 def review_json(result: Review, lang: Lang) -> dict:
+    shown = result.videos
+    if result.top is not None:
+        # A digest: the videos with the most to learn from, in that order; the rest are counted.
+        shown = list(result.summary.picked) if result.summary else []
+    videos = [video_json(vr, result, lang) for vr in shown]
+    return {"videos": videos, **report_tail(result, lang, videos)}
+
+
+def report_tail(result: Review, lang: Lang, shown: list[dict]) -> dict:
+    """Everything of the report after its videos: the summary, the errors and, for a digest,
+    the CTA groups of the `shown` videos. A streaming review writes it once the videos are out."""
     summary = result.summary.to_json(lang) if result.summary else {}
     # Inputs not reviewed: each bad row once (however many of its cells were bad), each unusable file once.
     not_reviewed = len({(p.file, p.row) for p in result.problems})
-    summary.update({"engine": result.engine, "reviewed": len(result.videos), "not_reviewed": not_reviewed,
+    summary.update({"engine": result.engine, "reviewed": result.count, "not_reviewed": not_reviewed,
                     "errors": len(result.problems),
                     "files": [file_json(f) for f in result.files]})
     if result.history:
         summary["history"] = result.history
-    shown = result.videos
     if result.top is not None:
-        # A digest: the videos with the most to learn from, in that order; the rest are counted.
-        order = [t["id"] for t in result.summary.top] if result.summary else []
-        by_id = {vr.video.id: vr for vr in result.videos}
-        shown = [by_id[i] for i in order if i in by_id]
-        summary["digest"] = {"top": result.top, "shown": len(shown), "omitted": len(result.videos) - len(shown),
-                             "with_findings": sum(1 for vr in result.videos if vr.findings),
-                             "quiet": sum(1 for vr in result.videos if not vr.findings)}
-    videos = [video_json(vr, result, lang) for vr in shown]
-    report = {"videos": videos, "summary": summary, "errors": [p.to_json(lang) for p in result.problems]}
+        quiet = result.summary.quiet if result.summary else 0
+        summary["digest"] = {"top": result.top, "shown": len(shown), "omitted": result.count - len(shown),
+                             "with_findings": result.count - quiet, "quiet": quiet}
+    report = {"summary": summary, "errors": [p.to_json(lang) for p in result.problems]}
     if result.top is not None:
-        report["ctas"] = cta_groups(videos)
+        report["ctas"] = cta_groups(shown)
     return report
 
 

@@ -16,7 +16,9 @@ The baseline is the --history file when given, else the batch itself, per conten
 
 from __future__ import annotations
 
+import heapq
 import math
+from array import array
 from dataclasses import dataclass, field
 
 from advisor.core.i18n import Lang, T
@@ -83,8 +85,8 @@ class SummaryBaseline:
                            if any(f == form for f, _ in self.ranges)]}
 
 
-def _median(values: list[float]) -> float | None:
-    return percentile(sorted(values), 50) if values else None
+def _median(values) -> float | None:
+    return percentile(sorted(values), 50) if len(values) else None
 
 
 def _rate(fact: dict, name: str) -> float | None:
@@ -92,26 +94,82 @@ def _rate(fact: dict, name: str) -> float | None:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def make_baseline(facts: list[dict], history: list[dict] | None = None, history_label: str | None = None,
+class BatchStats:
+    """What the summary needs to know about a whole batch before any video is judged: the
+    videos per form, the medians and totals, the typical views. Filled one fact at a time (the
+    first pass of a review), in arrays of doubles rather than a list of facts, so a batch of a
+    million videos costs a few megabytes per metric.
+    """
+
+    def __init__(self, facts=()):
+        self.n = 0
+        self.forms: dict[str | None, int] = {}
+        self._rates = {m: array("d") for m in MEDIAN_METRICS}
+        self._form_rates: dict[tuple[str | None, str], array] = {}  # like and heart rate per form
+        self._views = array("d")
+        self._totals: dict[str, int | float] = {}
+        self._total_names = tuple(metric_view("totals"))
+        for fact in facts:
+            self.add(fact)
+
+    def add(self, fact: dict) -> None:
+        self.n += 1
+        form = fact.get("form")
+        self.forms[form] = self.forms.get(form, 0) + 1
+        for metric, values in self._rates.items():
+            value = _rate(fact, metric)
+            if value is not None:
+                values.append(value)
+        for metric in ("like_rate", "heart_rate"):
+            value = _rate(fact, metric)
+            if value is not None:
+                key = (form, metric)
+                column = self._form_rates.get(key)
+                if column is None:
+                    column = self._form_rates[key] = array("d")
+                column.append(value)
+        views = _rate(fact, "views")
+        if views:
+            self._views.append(views)
+        for name in self._total_names:
+            if name in fact:
+                self._totals[name] = self._totals.get(name, 0) + fact[name]
+
+    def medians(self) -> dict[str, float | None]:
+        return {m: _median(values) for m, values in self._rates.items()}
+
+    def form_median(self, form: str | None, metric: str) -> float | None:
+        return _median(self._form_rates.get((form, metric), ()))
+
+    def totals(self) -> dict[str, int | float]:
+        return {name: self._totals[name] for name in self._total_names if name in self._totals}
+
+    def typical_views(self) -> float | None:
+        """The batch's median views: the reach factor of the learning score is relative to it."""
+        return _median(self._views)
+
+
+def make_baseline(facts, history: list[dict] | None = None, history_label: str | None = None,
                   runner=None) -> SummaryBaseline:
-    """Medians of like and heart rate per form, and (from the review's runner) the typical ranges."""
+    """Medians of like and heart rate per form, and (from the review's runner) the typical ranges.
+
+    facts: the batch's facts, or its BatchStats."""
+    stats = facts if isinstance(facts, BatchStats) else BatchStats(facts)
     if history:
-        kind, source = "history", history
+        kind = "history"
         label = T(zh=f"历史文件 {history_label}", en=f"history file {history_label}") if history_label \
             else T(zh="历史数据", en="history")
+        source = BatchStats(history)
     else:
-        kind, source = "batch", facts
+        kind, source = "batch", stats
         label = T(zh="本批视频", en="this batch")
-    forms: dict[str | None, int] = {}
-    for fact in facts:
-        forms[fact.get("form")] = forms.get(fact.get("form"), 0) + 1
+    forms = dict(stats.forms)
     medians = {}
     for form in forms:
-        group = [f for f in source if f.get("form") == form]
         for metric in ("like_rate", "heart_rate"):
-            values = [v for v in (_rate(f, metric) for f in group) if v is not None]
-            if values:
-                medians[(form, metric)] = _median(values)
+            value = source.form_median(form, metric)
+            if value is not None:
+                medians[(form, metric)] = value
     ranges = {}
     if runner is not None:
         for form in forms:
@@ -121,7 +179,7 @@ def make_baseline(facts: list[dict], history: list[dict] | None = None, history_
                     ranges[(form, th.metric)] = {"low": sig(low), "high": sig(high), "typical": sig(th.center()),
                                                  "videos": th.typical.n_videos, "weight": round(th.typical.weight, 4)}
     band = runner.ruleset.levels.typical.band if runner is not None else (10, 90)
-    return SummaryBaseline(kind, label, len(source), medians, forms, ranges, tuple(band))
+    return SummaryBaseline(kind, label, source.n, medians, forms, ranges, tuple(band))
 
 
 def level_state(fact: dict, metric: str) -> str | None:
@@ -182,19 +240,72 @@ def most_to_learn(reviews, n: int = TOP_N) -> list[tuple[float, object]]:
 
     Ties go to the video with more views (its numbers rest on more viewers), then the id.
     """
-    typical_views = _median([v for v in (_rate(vr.fact, "views") for vr in reviews) if v])
-    scored = [(learning_score(vr.findings, vr.fact.get("views"), typical_views), vr) for vr in reviews if vr.findings]
-    scored.sort(key=lambda sv: (-sv[0], -(sv[1].fact.get("views") or 0), sv[1].video.id))
-    picked, leads = [], set()
-    for score, vr in scored:
-        if len(picked) < n and vr.findings[0].rule.id not in leads:
-            picked.append((score, vr))
-            leads.add(vr.findings[0].rule.id)
-    for score, vr in scored:  # fewer distinct diagnoses than n: fill up by score
-        if len(picked) < n and all(vr is not other for _, other in picked):
-            picked.append((score, vr))
-    picked.sort(key=lambda sv: (-sv[0], -(sv[1].fact.get("views") or 0), sv[1].video.id))
-    return picked
+    picker = TopPicker(n, _median([v for v in (_rate(vr.fact, "views") for vr in reviews) if v]))
+    for vr in reviews:
+        picker.add(vr)
+    return picker.picked()
+
+
+class TopPicker:
+    """most_to_learn over a stream of reviews, in bounded memory.
+
+    The pick takes the best video of each leading finding first, then fills up by score; either
+    way a picked video is among the n best of its own leading finding. So only those are kept:
+    at most n per rule, however many videos stream past.
+    """
+
+    def __init__(self, n: int, typical_views: float | None):
+        self.n = n
+        self.typical_views = typical_views
+        self._seen = 0
+        self._by_lead: dict[str, list] = {}  # lead rule id -> a heap of the n best (worst on top)
+
+    def add(self, vr) -> None:
+        if not vr.findings:
+            return
+        score = learning_score(vr.findings, vr.fact.get("views"), self.typical_views)
+        # The order of the old sort (best first): score, views, id; the arrival order last (a
+        # stable sort kept it).
+        key = (-score, -(vr.fact.get("views") or 0), vr.video.id, self._seen)
+        self._seen += 1
+        heap = self._by_lead.setdefault(vr.findings[0].rule.id, [])
+        entry = (_Reversed(key), score, vr)
+        if len(heap) < self.n:
+            heapq.heappush(heap, entry)
+        elif entry[0] > heap[0][0]:
+            heapq.heapreplace(heap, entry)
+
+    def picked(self) -> list[tuple[float, object]]:
+        scored = sorted(((e[0].key, e[1], e[2]) for heap in self._by_lead.values() for e in heap),
+                        key=lambda e: e[0])
+        picked, leads = [], set()
+        for key, score, vr in scored:
+            if len(picked) < self.n and vr.findings[0].rule.id not in leads:
+                picked.append((key, score, vr))
+                leads.add(vr.findings[0].rule.id)
+        for entry in scored:  # fewer distinct diagnoses than n: fill up by score
+            if len(picked) < self.n and all(entry[2] is not other for _, _, other in picked):
+                picked.append(entry)
+        picked.sort(key=lambda e: e[0])
+        return [(score, vr) for _, score, vr in picked]
+
+
+class _Reversed:
+    """A sort key in reverse, so a min-heap keeps the worst of the best n on top."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+    def __lt__(self, other: "_Reversed") -> bool:
+        return other.key < self.key
+
+    def __gt__(self, other: "_Reversed") -> bool:
+        return other.key > self.key
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Reversed) and self.key == other.key
 
 
 @dataclass
@@ -206,7 +317,13 @@ class Summary:
     quadrants: dict[str, list[str]]  # quadrant -> video ids
     recurring: list[dict]  # {rule_id, heuristics, priority, count, videos, first: (finding, fact)}
     top: list[dict]  # {id, title, score, findings: [rule ids], quadrant}
-    per_video_quadrant: dict[str, str]
+    picked: list = field(default_factory=list, repr=False)  # the VideoReviews of `top`, in its order
+    quiet: int = 0  # videos without a finding
+
+    @property
+    def per_video_quadrant(self) -> dict[str, str]:
+        """Video id -> its quadrant (built on demand: a streaming review never needs it)."""
+        return {vid: q for q, ids in self.quadrants.items() for vid in ids}
 
     def to_json(self, lang: Lang) -> dict:
         return {
@@ -229,36 +346,55 @@ def summarize(reviews, history: list[dict] | None = None, history_label: str | N
 
     runner: the review's StageRunner, whose typical ranges the summary reports.
     """
-    facts = [vr.fact for vr in reviews]
-    baseline = make_baseline(facts, history, history_label, runner)
-    medians = {m: _median([v for v in (_rate(f, m) for f in facts) if v is not None]) for m in MEDIAN_METRICS}
-    totals = {name: sum(f.get(name, 0) for f in facts)
-              for name in metric_view("totals")
-              if any(name in f for f in facts)}
-    quadrants: dict[str, list[str]] = {q: [] for q in (*QUADRANTS, "unplaced")}
-    per_video = {}
+    stats = BatchStats(vr.fact for vr in reviews)
+    builder = SummaryBuilder(stats, make_baseline(stats, history, history_label, runner), top=top)
     for vr in reviews:
-        q = quadrant(vr.fact, baseline)
-        quadrants[q].append(vr.video.id)
-        per_video[vr.video.id] = q
-    for q in ("typical", "unplaced"):  # said only when some video is there
-        if not quadrants[q]:
-            del quadrants[q]
+        builder.add(vr)
+    return builder.finish()
 
-    counts: dict[str, dict] = {}
-    for vr in reviews:
+
+class SummaryBuilder:
+    """The summary, one reviewed video at a time: what a streaming review keeps is the video ids
+    per quadrant and per recurring rule, and at most a few candidates per rule for the top."""
+
+    def __init__(self, stats: BatchStats, baseline: SummaryBaseline, *, top: int | None = None):
+        self.stats = stats
+        self.baseline = baseline
+        self.quadrants: dict[str, list[str]] = {q: [] for q in (*QUADRANTS, "unplaced")}
+        self.counts: dict[str, dict] = {}
+        self.picker = TopPicker(top or TOP_N, stats.typical_views())
+        self.n = 0
+        self.quiet = 0
+
+    def add(self, vr) -> None:
+        self.n += 1
+        self.quadrants[quadrant(vr.fact, self.baseline)].append(vr.video.id)
+        counts = self.counts
         for f in vr.findings:
-            entry = counts.setdefault(f.rule.id, {
-                "rule_id": f.rule.id, "heuristics": list(f.rule.heuristics), "priority": f.rule.priority,
-                "first": (f, vr.fact), "count": 0, "videos": []})
+            entry = counts.get(f.rule.id)
+            if entry is None:
+                entry = counts[f.rule.id] = {
+                    "rule_id": f.rule.id, "heuristics": list(f.rule.heuristics), "priority": f.rule.priority,
+                    "first": (f, vr.fact), "count": 0, "videos": []}
             entry["count"] += 1
             entry["videos"].append(vr.video.id)
-    recurring = sorted(counts.values(), key=lambda e: (-e["count"], PRIORITY_RANK[e["priority"]], e["rule_id"]))
+        if not vr.findings:
+            self.quiet += 1
+        self.picker.add(vr)
 
-    top = [{"id": vr.video.id, "title": vr.video.title, "score": round(score, 3),
-            "findings": [f.rule.id for f in vr.findings], "quadrant": per_video[vr.video.id]}
-           for score, vr in most_to_learn(reviews, top or TOP_N)]
-    return Summary(len(reviews), baseline, medians, totals, quadrants, recurring, top, per_video)
+    def finish(self) -> Summary:
+        quadrants = dict(self.quadrants)
+        for q in ("typical", "unplaced"):  # said only when some video is there
+            if not quadrants[q]:
+                del quadrants[q]
+        recurring = sorted(self.counts.values(),
+                           key=lambda e: (-e["count"], PRIORITY_RANK[e["priority"]], e["rule_id"]))
+        picked = self.picker.picked()
+        top = [{"id": vr.video.id, "title": vr.video.title, "score": round(score, 3),
+                "findings": [f.rule.id for f in vr.findings], "quadrant": quadrant(vr.fact, self.baseline)}
+               for score, vr in picked]
+        return Summary(self.n, self.baseline, self.stats.medians(), self.stats.totals(), quadrants, recurring, top,
+                       [vr for _, vr in picked], self.quiet)
 
 
 def _title(first, lang: Lang) -> str:

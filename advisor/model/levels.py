@@ -20,6 +20,7 @@ Every resolved threshold remembers where it came from, so explanations can say s
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Callable, Literal, Optional
@@ -211,38 +212,79 @@ COUNT_MODELS: dict[str, CountModel] = _count_models()
 
 class Baseline:
     """The account's history: per (form, metric), the sorted values of past videos, and (for
-    the typical mode) their counts."""
+    the typical mode) their counts.
 
-    def __init__(self, facts: list[dict], label: T):
-        self.label = label  # e.g. "this batch" / "history file x.csv"
-        self.n_videos = len(facts)
-        self._values: dict[tuple[str | None, str], list[float]] = {}
-        self._counts: dict[tuple[str | None, str], list[tuple[float, float]]] = {}
+    Built all at once (`Baseline(facts, label)`) or one fact at a time (`add`), which a
+    streaming review does in its first pass. Values and counts are kept in `array('d')`
+    (8 bytes a number, not a Python float object each), so a million-video history fits in a
+    few tens of megabytes. metrics: keep only these (None: every numeric field), e.g. the
+    metrics the levels use.
+    """
+
+    def __init__(self, facts=(), label: T | None = None, *, metrics=None):
+        self.label = label if label is not None else T(zh="本批视频", en="this batch")
+        self.n_videos = 0
+        self._metrics = frozenset(metrics) if metrics is not None else None
+        self._values: dict[tuple[str | None, str], array] = {}
+        self._counts: dict[tuple[str | None, str], tuple[array, array]] = {}
+        self._models = [(m, model) for m, model in COUNT_MODELS.items()
+                        if self._metrics is None or m in self._metrics]
+        self._sorted = True
         self._typical: dict[tuple, Typical | None] = {}
         for fact in facts:
-            form = fact.get("form")
-            for metric, value in fact.items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-                    self._values.setdefault((form, metric), []).append(value)
-            for metric, model in COUNT_MODELS.items():
-                counts = model.counts(fact)
-                if counts is not None:
-                    self._counts.setdefault((form, metric), []).append(counts)
-        for values in self._values.values():
-            values.sort()
+            self.add(fact)
 
-    def values(self, metric: str, form: str | None) -> list[float]:
-        return self._values.get((form, metric), [])
+    def add(self, fact: dict) -> None:
+        self.n_videos += 1
+        self._sorted = False
+        self._typical.clear()
+        form = fact.get("form")
+        wanted = self._metrics
+        values = self._values
+        for metric, value in fact.items():
+            kind = type(value)  # the exact type first: bool is an int, and is not a number here
+            if (kind is float or kind is int or (kind is not bool and isinstance(value, (int, float)))) \
+                    and math.isfinite(value) and (wanted is None or metric in wanted):
+                key = (form, metric)
+                column = values.get(key)
+                if column is None:
+                    column = values[key] = array("d")
+                column.append(value)
+        for metric, model in self._models:
+            counts = model.counts(fact)
+            if counts is not None:
+                key = (form, metric)
+                pair = self._counts.get(key)
+                if pair is None:
+                    pair = self._counts[key] = (array("d"), array("d"))
+                pair[0].append(counts[0])
+                pair[1].append(counts[1])
+
+    def _sort(self) -> None:
+        if not self._sorted:
+            for key, column in self._values.items():
+                self._values[key] = array("d", sorted(column))
+            self._sorted = True
+
+    def values(self, metric: str, form: str | None):
+        """The sorted values of `metric` for videos of `form` (a sequence of floats)."""
+        self._sort()
+        return self._values.get((form, metric), ())
 
     def median(self, metric: str, form: str | None) -> float | None:
         values = self.values(metric, form)
         return percentile(values, 50) if values else None
 
+    def counts(self, metric: str, form: str | None) -> list[tuple[float, float]]:
+        """The (events, trials) pairs of `metric` for videos of `form`, in the order added."""
+        xs, ns = self._counts.get((form, metric), ((), ()))
+        return list(zip(xs, ns))
+
     def typical(self, metric: str, form: str | None, levels: "Levels") -> Typical | None:
         """The account's typical range of `metric` for videos of `form` (None: not a count metric)."""
         key = (metric, form, id(levels))
         if key not in self._typical:
-            self._typical[key] = fit_range(metric, form, levels, self._counts.get((form, metric), []))
+            self._typical[key] = fit_range(metric, form, levels, self.counts(metric, form))
         return self._typical[key]
 
 
