@@ -8,8 +8,11 @@ import sys
 import click
 
 from advisor.core.i18n import T
+from advisor.core.output import Discard, open_output
 from advisor.jobs.review import review_paths
+from advisor.jobs.review_stream import stream_review
 from advisor.render.emit import emit
+from advisor.render.stream import SINKS
 from advisor.cli.common import guarded, print_problems, report_ignored_columns, settings
 from advisor.cli.options import format_option, profile_option, run_options
 
@@ -29,7 +32,7 @@ def use_color(output: str | None, stream=None) -> bool:
 @click.option("--history", type=click.Path(dir_okay=False), default=None,
               help="Earlier videos of the account, for percentile thresholds and the quadrant baseline. 账号历史数据。")
 @profile_option
-@format_option("text", "markdown", "json", "html")
+@format_option("text", "markdown", "json", "jsonl", "html")
 @run_options
 @click.option("--explain-all", is_flag=True,
               help="Also say why every other rule did not fire (the failed condition or missing data). 同时说明未触发的规则。")
@@ -45,25 +48,39 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
     PATH is a CSV/JSON/YAML file (the 视频号助手 export works as downloaded), or - for stdin.
     Exit status: 0 all reviewed, 1 some rows bad (listed, the rest reviewed), 2 nothing reviewed.
 
+    JSON and JSON Lines stream: the files are read twice (once for the account's baseline, once
+    to review and write each video), so memory stays bounded however many rows there are.
+    --format jsonl writes one video per line, then one line with the summary and errors.
+
     \b
     Examples:
       advisor review examples/wechat_channels_export.csv --lang zh
       advisor review examples/wechat_channels_export.csv --format markdown -o review.md
       advisor review examples/wechat_channels_export.csv --format html -o report.html
       advisor review examples/wechat_channels_export.csv --top 3
+      advisor review big_export.csv --format jsonl -o review.jsonl
       cat video.json | advisor review - --format json --explain-all
     """
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine, profile=profile)
-    result = review_paths(paths, st.ruleset(), history=history, profile=st.profile, engine=st.engine,
-                          explain_all=explain_all, langs=(st.lang,), top=top)
+    if fmt in SINKS:
+        result = None
+        with open_output(output) as out:
+            result = stream_review(paths, st.ruleset(), SINKS[fmt](out, st.lang), history=history, profile=st.profile,
+                                   engine=st.engine, explain_all=explain_all, langs=(st.lang,), top=top)
+            if not result.count:
+                raise Discard  # nothing reviewed: no report (the sink was never started)
+    else:
+        result = review_paths(paths, st.ruleset(), history=history, profile=st.profile, engine=st.engine,
+                              explain_all=explain_all, langs=(st.lang,), top=top)
     report_ignored_columns(result.files, st.lang)
-    if not result.videos:
+    if not result.count:
         print_problems(result.problems, st.lang)
         click.echo(T(zh="没有可以复盘的视频", en="nothing could be reviewed").get(st.lang), err=True)
         sys.exit(2)
-    emit(result, fmt, st.lang, output=output, color=use_color(output))
+    if fmt not in SINKS:
+        emit(result, fmt, st.lang, output=output, color=use_color(output))
     # A text or markdown report on the terminal lists the bad rows itself; elsewhere (a file,
     # JSON for a program) they also go to standard error, so a person sees them.
-    if result.problems and (fmt in ("json", "html") or (output and output != "-")):
+    if result.problems and (fmt in ("json", "jsonl", "html") or (output and output != "-")):
         print_problems(result.problems, st.lang)
     sys.exit(result.status)

@@ -130,6 +130,11 @@ def open_atomic(path: str | Path, *, may_be_input: bool = False):
         raise _os_error(exc, name) from None
 
 
+class Discard(Exception):
+    """Raised inside open_output(): write nothing after all (the temporary file is removed;
+    standard output gets nothing more)."""
+
+
 class _Stdout:
     """Standard output, written in blocks (a flush per video would cost a system call each)."""
 
@@ -156,13 +161,16 @@ class _Stdout:
 def open_output(output: str | Path | None):
     """Something to write() a report to piece by piece: `output` (atomically, see open_atomic),
     or standard output when no file (or '-') is given."""
-    if output and str(output) != "-":
-        with open_atomic(output) as handle:
-            yield handle
-    else:
-        out = _Stdout()
-        yield out
-        out.flush()
+    try:
+        if output and str(output) != "-":
+            with open_atomic(output) as handle:
+                yield handle
+        else:
+            out = _Stdout()
+            yield out
+            out.flush()
+    except Discard:
+        pass
 
 
 def _umask() -> int:

@@ -114,6 +114,7 @@ def iter_videos(
     stdin: Optional[BinaryIO] = None,
     stream: bool = False,
     names: Optional[dict] = None,
+    first_seen: Optional[dict] = None,
 ) -> Iterator[VideoMetrics]:
     """load_videos one video at a time: yields each imported video, and records the problems
     and each file's FileInfo in `result` as it goes (a file's FileInfo once it has been read).
@@ -121,6 +122,8 @@ def iter_videos(
     stream: read a CSV/TSV/TXT file on disk line by line instead of whole, so the memory a file
     takes does not grow with it (JSON, YAML and spreadsheets are still read whole).
     names: path -> the name problems call it (a spooled standard input is '<stdin>').
+    first_seen: the ids seen so far (id -> (file, row)), shared by calls that read one batch
+    a file at a time, so a duplicate id across them is still caught.
     """
     profiles = load_profiles([*shipped_profile_dirs(), *(profile_dirs or [])])
     forced = profile if isinstance(profile, Profile) or profile is None else resolve_profile(profile, profiles)
@@ -132,7 +135,7 @@ def iter_videos(
     def is_header(row: list) -> bool:
         return any(norm_header(c) in known for c in row)
 
-    first_seen: dict[str, tuple[str, int]] = {}
+    first_seen = {} if first_seen is None else first_seen
     for path in paths:
         ext = Path(str(path)).suffix.lower() if str(path) != STDIN else ""
         name = (names or {}).get(str(path), str(path))
@@ -305,6 +308,14 @@ def _sheet_source(name: str, data: bytes, is_header: Callable[[list], bool]) -> 
             yield number, line, cells, (lambda i, ln=line: (ln, i + 1))
 
     return _Source(format="xlsx", header=header, rows=rows(), header_line=header_line, sheet=sheet.title)
+
+
+def looks_like_table(head: bytes) -> bool:
+    """Whether the first bytes of an input without a name (standard input) are a text table,
+    as _open_source would sniff them: not a workbook, not JSON, not YAML."""
+    if head[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0") or head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return False
+    return _sniff_kind(head.decode("utf-8", errors="ignore")) == "table"
 
 
 def _sniff_kind(text: str) -> str:

@@ -142,6 +142,31 @@ class Reviewer:
         self.batch.add(fact)
         self.stats.add(fact)
 
+    def reset(self) -> None:
+        """Forget the survey (it starts again, e.g. without a file that turned out unusable)."""
+        self.batch = Baseline(label=self.batch.label, metrics=self.metrics)
+        self.stats = BatchStats()
+
+    def batch_cutoff(self) -> float | None:
+        """The false-discovery cutoff of the whole surveyed batch: the p-value a video x metric
+        must reach to be a discovery (None: nothing is). Judging chunk by chunk against it gives
+        the verdicts of judging the whole batch at once (advisor.model.levels.judge)."""
+        import numpy as np
+        from advisor.model.levels import batch_pvalues  # TEMP until the judge branch lands
+        from advisor.stats.typical import bh_cutoff
+
+        pvalues = []
+        for form in self.stats.forms:
+            by_metric: dict[str, list] = {}
+            for th in self.runner.typicals(form):
+                by_metric.setdefault(th.metric, []).append(th)
+            for metric, thresholds in by_metric.items():
+                xs, ns = self.batch.count_arrays(metric, form)
+                pvalues.append(batch_pvalues(thresholds, np.asarray(xs), np.asarray(ns)))
+        if not pvalues:
+            return None
+        return bh_cutoff(np.concatenate(pvalues), self.ruleset.levels.typical.fdr)
+
     def baseline(self) -> Baseline:
         if self.history:
             return make_baseline([], self.history, history_label=self.history_label, metrics=self.metrics)
@@ -300,14 +325,14 @@ def video_sources(imported) -> tuple[list[str | None], list[dict]]:
         chunk = imported.videos[start:start + info.videos]
         start += info.videos
         present = {name for v in chunk for name, value in v if value is not None}
-        why = _absent_fields(present, info.path)
+        why = absent_fields(present, info.path)
         sources += [info.path] * len(chunk)
         absent += [why] * len(chunk)
     rest = len(imported.videos) - start
     return sources + [None] * rest, absent + [{}] * rest
 
 
-def _absent_fields(present: set[str], path: str) -> dict[str, T]:
+def absent_fields(present: set[str], path: str) -> dict[str, T]:
     out: dict[str, T] = {}
     for name in VideoMetrics.model_fields:
         if name not in present:

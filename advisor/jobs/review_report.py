@@ -24,7 +24,7 @@ def video_json(vr: VideoReview, result: Review, lang: Lang) -> dict:
         "published_at": vr.fact.get("published_at"),
         "source": vr.source,
         "metrics": {m: vr.fact.get(m) for m in KEY_METRICS},
-        "quadrant": quadrant(vr.fact) if result.summary else None,
+        "quadrant": quadrant(vr.fact),
         "standing": standing(vr.fact, lang),  # "likes high · hearts typical", as the levels judged it
         "findings": [f.to_json(vr.fact, FIELDS, lang, tidy_values=True) for f in vr.findings],
         "fired": list(vr.fired),

@@ -280,6 +280,10 @@ class Baseline:
         xs, ns = self._counts.get((form, metric), ((), ()))
         return list(zip(xs, ns))
 
+    def count_arrays(self, metric: str, form: str | None) -> tuple:
+        """(events, trials) of `metric` for videos of `form` as two arrays of doubles."""
+        return self._counts.get((form, metric), (array("d"), array("d")))
+
     def typical(self, metric: str, form: str | None, levels: "Levels") -> Typical | None:
         """The account's typical range of `metric` for videos of `form` (None: not a count metric)."""
         key = (metric, form, id(levels))

@@ -18,10 +18,11 @@ report kind is one row in REPORTS, its templates, and its report function in the
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+import orjson
 
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import Lang, T
@@ -76,9 +77,18 @@ def _template(default_name: str, *, color: bool = False) -> Callable[..., str]:
     return render
 
 
+def encode_json(data, *, indent: bool = True) -> str:
+    """The one JSON encoder (orjson: the standard library's encoder runs in pure Python as soon
+    as it indents, ≈ 200 µs per reviewed video). UTF-8 as is (no \\u escapes), two-space indent
+    (or one line, for JSON Lines), keys in the order given. A NaN or infinity, which JSON
+    cannot hold, is written as null."""
+    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
+    return orjson.dumps(data, option=option).decode("utf-8")
+
+
 def _json(kind: ReportKind, result, lang: Lang, options: dict) -> str:
-    """The one JSON encoder: UTF-8 as is (no \\u escapes), two-space indent, a final newline."""
-    return json.dumps(kind.report(result, lang, **_only(options)), ensure_ascii=False, indent=2) + "\n"
+    """A report as JSON, with a final newline."""
+    return encode_json(kind.report(result, lang, **_only(options))) + "\n"
 
 
 def _html(kind: ReportKind, result, lang: Lang, options: dict) -> str:

@@ -1,0 +1,205 @@
+"""`advisor review` over exports of any size: two passes over the files, each video written out
+as soon as it is reviewed, memory bounded whatever the number of rows.
+
+    pass 1  read every row; keep only what judging and the summary need about the whole batch
+            (advisor.jobs.review.Reviewer.survey: numbers per metric and form, in arrays).
+    pass 2  read the rows again; review them a chunk at a time against the whole batch (its
+            typical ranges, its false-discovery cutoff) and hand each VideoReview to a sink,
+            which writes it and lets it go.
+
+The videos are judged exactly as review_paths() judges them all at once, so the report is the
+same document (tests/test_review_stream.py compares them). Standard input is spooled to a
+temporary file for the second pass. JSON, YAML and spreadsheet inputs are read whole, a file
+at a time; CSV/TSV/TXT files are read line by line.
+
+The library function is stream_review(); the sinks that write the report are in
+advisor.render.stream (this layer returns data; it never formats).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from advisor.core.errors import AdvisorError, Problem
+from advisor.core.i18n import LANGS, Lang, T
+from advisor.core.progress import Progress
+from advisor.engine import default_engine
+from advisor.input.importers import ImportResult, iter_videos, load_videos, looks_like_table
+from advisor.input.ruleset import RuleSet
+from advisor.input.sources import STDIN, STDIN_NAME
+from advisor.jobs.review import Review, Reviewer, VideoReview, absent_fields
+from advisor.model.metrics import VideoMetrics
+
+CHUNK = 2000  # videos judged, evaluated and written together in pass 2
+
+
+class Sink(Protocol):
+    """Where a streaming review's videos go: `start` once the survey is done (the number of
+    videos to come is known; `review` is the Review so far: rules, settings, no summary yet),
+    `video` for each, in order, `finish` with the whole review (its `videos` empty, its summary
+    and problems complete)."""
+
+    def start(self, total: int, review: Review) -> None: ...
+
+    def video(self, vr: VideoReview) -> None: ...
+
+    def finish(self, result: Review) -> None: ...
+
+
+@dataclass
+class _Input:
+    """The files of a run: what problems call each, and which could not be read at all."""
+
+    paths: list[str]
+    names: dict[str, str] = field(default_factory=dict)  # path -> name in problems ('<stdin>')
+    unusable: list[Problem] = field(default_factory=list)
+    usable: list[str] = field(default_factory=list)
+
+
+def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = None, profile=None,
+                  engine: str | None = None, explain_all: bool = False, stdin=None,
+                  langs: tuple[Lang, ...] = LANGS, top: int | None = None, chunk: int = CHUNK) -> Review:
+    """Review the files into `sink`, two passes, a chunk of videos at a time.
+
+    Returns the Review without its videos (they went to the sink): summary, problems, files,
+    `reviewed` (the count), and exit status. Raises AdvisorError when no file can be read, like
+    review_paths(). A digest (`top`) keeps only its candidates, a few per rule.
+    """
+    with tempfile.TemporaryDirectory(prefix="advisor-stdin-") as spool:
+        run = _Input(_spool_stdin([str(p) for p in paths], Path(spool), stdin))
+        run.names = {p: STDIN_NAME for p in run.paths if p.startswith(spool)}
+        hist, hist_problems = None, []
+        if history:
+            loaded = load_videos([history], profile=profile, profile_dirs=ruleset.profile_dirs())
+            hist, hist_problems = loaded.videos, loaded.problems
+        dirs = ruleset.profile_dirs()
+        with Reviewer(ruleset, history=hist, history_label=history, engine=engine, explain_all=explain_all,
+                      langs=langs, top=top) as reviewer:
+            surveyed = _survey(run, reviewer, profile, dirs)
+            reviewer.platforms = {info.path: info.profile for info in surveyed.files}
+            reviewer.start()
+            if chunk < surveyed.count:
+                reviewer.cutoff = reviewer.batch_cutoff()
+            absent = {info.path: absent_fields(present, info.path)
+                      for info, present in zip(surveyed.files, surveyed.present)}
+            if surveyed.count:  # nothing to review: the sink is never started (no report is written)
+                sink.start(surveyed.count, Review([], [], reviewer.runner.baseline, engine or default_engine(), [], None,
+                                                  history, reviewer.rules(), explain_all, ruleset, top))
+            second = ImportResult()
+            with Progress(surveyed.count, T(zh="复盘中", en="reviewing")) as progress:
+                videos: list[VideoMetrics] = []
+                sources: list[str] = []
+
+                def flush() -> None:
+                    facts = [v.to_fact() for v in videos]
+                    for vr in reviewer.review(videos, facts, sources, [absent[s] for s in sources],
+                                              progress=progress):
+                        sink.video(vr)
+                    videos.clear()
+                    sources.clear()
+
+                for video, name in _videos(run, second, profile, dirs):
+                    videos.append(video)
+                    sources.append(name)
+                    if len(videos) >= chunk:  # pass 2 holds one chunk at a time
+                        flush()
+                if videos:
+                    flush()
+            summary = reviewer.finish()
+            rules = reviewer.rules()
+            baseline = reviewer.runner.baseline
+        problems = run.unusable + second.problems + _empty_files(second, run) + hist_problems
+        result = Review([], problems, baseline, engine or default_engine(), second.files, summary, history, rules,
+                        explain_all, ruleset, top, reviewed=summary.videos)
+    if result.count:
+        sink.finish(result)
+    return result
+
+
+@dataclass
+class _Survey:
+    files: list = field(default_factory=list)  # FileInfo per usable file, in order
+    present: list[set] = field(default_factory=list)  # per file: the fields some video has
+    count: int = 0
+
+
+def _survey(run: _Input, reviewer: Reviewer, profile, dirs) -> _Survey:
+    """Pass 1. A file that turns out unusable (no id column, a malformed line) is listed and the
+    survey starts again without it, so no row of it reaches the baseline (review_paths() drops
+    such a file whole as well)."""
+    while True:
+        first = ImportResult()
+        survey = _Survey()
+        try:
+            for video, _name in _videos(run, first, profile, dirs, on_file=lambda: (
+                    survey.present.append(set()))):
+                survey.present[-1].update(name for name, value in video if value is not None)
+                reviewer.survey(video.to_fact())
+                survey.count += 1
+        except _FileFailed as failed:
+            run.unusable += failed.problems
+            run.paths = [p for p in run.paths if p != failed.path]
+            if not run.paths:
+                raise AdvisorError(run.unusable) from None
+            reviewer.reset()
+            continue
+        survey.files = list(first.files)
+        run.usable = list(run.paths)
+        return survey
+
+
+class _FileFailed(Exception):
+    def __init__(self, path: str, problems: list[Problem]):
+        super().__init__(path)
+        self.path = path
+        self.problems = problems
+
+
+def _videos(run: _Input, result: ImportResult, profile, dirs, on_file=None) -> Iterator[tuple[VideoMetrics, str]]:
+    """Every video of the run's files, with the name of its file; one duplicate-id check across
+    all of them. A file that fails raises _FileFailed (when it is one of several) or the
+    AdvisorError itself (when it is the only one, as review_paths() does)."""
+    first_seen: dict = {}
+    for path in run.paths:
+        if on_file is not None:
+            on_file()
+        try:
+            for video in iter_videos([path], result, profile=profile, profile_dirs=dirs, stream=True,
+                                     names=run.names, first_seen=first_seen):
+                yield video, run.names.get(path, path)
+        except AdvisorError as exc:
+            if len(run.paths) == 1 and not run.unusable:
+                raise
+            raise _FileFailed(path, exc.problems) from None
+
+
+def _empty_files(result: ImportResult, run: _Input) -> list[Problem]:
+    """A file with nothing in it says so, by name (as review_paths() does)."""
+    named = {p.file for p in [*run.unusable, *result.problems]}
+    return [Problem(T(zh="没有视频:文件是空的、只有表头,或是一个空列表",
+                      en="no videos: the file is empty, has only a header, or is an empty list"), file=info.path)
+            for info in result.files if not info.videos and info.path not in named]
+
+
+def _spool_stdin(paths: list[str], folder: Path, stdin) -> list[str]:
+    """'-' becomes a temporary copy of standard input, which can be read twice."""
+    if STDIN not in paths:
+        return paths
+    stream = stdin if stdin is not None else sys.stdin.buffer
+    target = folder / "stdin"
+    with open(target, "wb") as handle:
+        if isinstance(stream.read(0), str):  # a text stream (a test's injected input)
+            handle.write(stream.read().encode("utf-8"))
+        else:
+            shutil.copyfileobj(stream, handle, 1 << 20)
+    with open(target, "rb") as handle:
+        head = handle.read(1 << 16)
+    if looks_like_table(head):
+        # A table: read line by line like a .csv file (the delimiter is sniffed either way).
+        target = target.rename(folder / "stdin.csv")
+    return [str(target) if p == STDIN else p for p in paths]
