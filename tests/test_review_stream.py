@@ -12,7 +12,7 @@ from advisor.core.errors import AdvisorError
 from advisor.jobs.review import review_paths
 from advisor.jobs.review_stream import stream_review
 from advisor.render.emit import render
-from advisor.render.stream import JsonLinesSink, JsonSink
+from advisor.render.stream import JsonLinesSink, JsonSink, TemplateSink
 
 from conftest import EXAMPLES, run_cli
 
@@ -118,3 +118,20 @@ def test_cli_jsonl_and_nothing_reviewed(tmp_path):
     assert result.exit_code == 2
     assert not target.exists()
     assert list(tmp_path.glob(".never.json.*")) == []  # no temporary file left behind
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+@pytest.mark.parametrize("case", ["export", "bad rows", "digest", "explain all", "two files"])
+def test_streamed_text_and_markdown_are_the_report_held_in_memory(ruleset, fmt, case, monkeypatch):
+    """The cards are rendered a few at a time (3 here) into a spool and the frame around them at
+    the end; the text is the one rendering the whole report gives, colour codes included."""
+    monkeypatch.setattr(TemplateSink, "CARDS_PER_RENDER", 3)
+    for color in (False, True):
+        kwargs = dict(CASES[case])
+        result = review_paths([str(p) for p in kwargs.pop("paths")], ruleset, engine="python", langs=("en",), **kwargs)
+        want = render(result, fmt, "en", color=color)
+        out = io.StringIO()
+        kwargs = dict(CASES[case])
+        stream_review([str(p) for p in kwargs.pop("paths")], ruleset, TemplateSink(out, "en", fmt, color=color),
+                      engine="python", langs=("en",), **kwargs)
+        assert out.getvalue() == want

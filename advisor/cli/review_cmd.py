@@ -12,7 +12,7 @@ from advisor.core.output import Discard, open_output
 from advisor.jobs.review import review_paths
 from advisor.jobs.review_stream import stream_review
 from advisor.render.emit import emit
-from advisor.render.stream import SINKS
+from advisor.render.stream import STREAMED, sink_for
 from advisor.cli.common import guarded, print_problems, report_ignored_columns, settings
 from advisor.cli.options import format_option, profile_option, run_options
 
@@ -48,7 +48,7 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
     PATH is a CSV/JSON/YAML file (the 视频号助手 export works as downloaded), or - for stdin.
     Exit status: 0 all reviewed, 1 some rows bad (listed, the rest reviewed), 2 nothing reviewed.
 
-    JSON and JSON Lines stream: the files are read twice (once for the account's baseline, once
+    Every format but HTML streams: the files are read twice (once for the account's baseline, once
     to review and write each video), so memory stays bounded however many rows there are.
     --format jsonl writes one video per line, then one line with the summary and errors.
 
@@ -62,10 +62,11 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
       cat video.json | advisor review - --format json --explain-all
     """
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine, profile=profile)
-    if fmt in SINKS:
+    if fmt in STREAMED:
         result = None
         with open_output(output) as out:
-            result = stream_review(paths, st.ruleset(), SINKS[fmt](out, st.lang), history=history, profile=st.profile,
+            sink = sink_for(fmt, out, st.lang, color=use_color(output))
+            result = stream_review(paths, st.ruleset(), sink, history=history, profile=st.profile,
                                    engine=st.engine, explain_all=explain_all, langs=(st.lang,), top=top)
             if not result.count:
                 raise Discard  # nothing reviewed: no report (the sink was never started)
@@ -77,7 +78,7 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
         print_problems(result.problems, st.lang)
         click.echo(T(zh="没有可以复盘的视频", en="nothing could be reviewed").get(st.lang), err=True)
         sys.exit(2)
-    if fmt not in SINKS:
+    if fmt not in STREAMED:
         emit(result, fmt, st.lang, output=output, color=use_color(output))
     # A text or markdown report on the terminal lists the bad rows itself; elsewhere (a file,
     # JSON for a program) they also go to standard error, so a person sees them.

@@ -136,15 +136,25 @@ class Discard(Exception):
 
 
 class _Stdout:
-    """Standard output, written in blocks (a flush per video would cost a system call each)."""
+    """Standard output, written in blocks (a flush per video would cost a system call each).
+    Like emit(), it ends what it was given with a newline."""
 
     BLOCK = 1 << 16
 
     def __init__(self):
         self._parts: list[str] = []
         self._size = 0
+        self._last = "\n"
+
+    def end(self) -> None:
+        if not self._last.endswith("\n"):
+            self.write("\n")
+        self.flush()
 
     def write(self, text: str) -> None:
+        if not text:
+            return
+        self._last = text[-1]
         self._parts.append(text)
         self._size += len(text)
         if self._size >= self.BLOCK:
@@ -168,7 +178,7 @@ def open_output(output: str | Path | None):
         else:
             out = _Stdout()
             yield out
-            out.flush()
+            out.end()
     except Discard:
         pass
 

@@ -11,7 +11,7 @@ import re
 from advisor.core.safe_text import printable
 from advisor.core.i18n import Lang
 from advisor.jobs.review import Review
-from advisor.jobs.review_report import review_json
+from advisor.jobs.review_report import report_tail, review_json
 from advisor.jobs.summary import QUADRANT_LABELS
 from advisor.model.metrics import FIELDS, view_rows
 
@@ -26,7 +26,27 @@ def styles(color: bool) -> dict:
 
 def report_context(result: Review, lang: Lang, *, color: bool = False) -> dict:
     """What the templates see: the JSON report, plus labels and styles."""
-    data = review_json(result, lang)
+    return _context(review_json(result, lang), result, lang, color)
+
+
+def frame_context(result: Review, lang: Lang, shown: list[dict], marker: str, *, color: bool = False) -> dict:
+    """The report around its video cards (part "frame"), `marker` where the cards go; shown:
+    the videos a digest lists (its CTA groups refer to them)."""
+    data = {"videos": [], **report_tail(result, lang, shown)}
+    return {**_context(data, result, lang, color), "part": "frame", "cards": marker, "total": result.count}
+
+
+def cards_context(videos: list[dict], result: Review, lang: Lang, *, offset: int, total: int, digest: bool,
+                  color: bool = False) -> dict:
+    """Cards offset + 1 .. offset + len(videos) of total (part "cards"); digest: the report's
+    CTAs are grouped after the cards, not under each."""
+    data = {"videos": videos, "summary": {}, "errors": []}
+    if digest:
+        data["ctas"] = []
+    return {**_context(data, result, lang, color), "part": "cards", "offset": offset, "total": total}
+
+
+def _context(data: dict, result: Review, lang: Lang, color: bool) -> dict:
     # Titles, ids and quoted cells come from the export as written: a control character in
     # them (an escape sequence) must not reach the terminal.
     for v in data["videos"]:
@@ -41,8 +61,12 @@ def report_context(result: Review, lang: Lang, *, color: bool = False) -> dict:
         "summary": data["summary"],
         "errors": data["errors"],
         "explain_all": result.explain_all,
-        "labels": {name: info.label.get(lang) for name, info in FIELDS.items()},
+        "labels": LABELS[lang],
         "shown": view_rows(lang),  # which metrics each part of a report lists, from the registry
         "quadrant_labels": {q: t.get(lang) for q, t in QUADRANT_LABELS.items()},
         "style": styles(color),
+        "part": None, "cards": "", "offset": 0, "total": len(data["videos"]),
     }
+
+
+LABELS = {lang: {name: info.label.get(lang) for name, info in FIELDS.items()} for lang in ("zh", "en")}

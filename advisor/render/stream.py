@@ -4,16 +4,27 @@ JsonSink       the document `--format json` prints, byte for byte the same as re
                whole review at once (advisor.render.emit), written a video at a time.
 JsonLinesSink  `--format jsonl`: one video per line, then one line {"summary": ..., "errors":
                [...]} (and "ctas" for a digest), for pipelines (jq, a database loader).
+TemplateSink   text and Markdown: the report's templates render the video cards a chunk at a
+               time into a temporary file; at the end the frame (the summary above the cards,
+               the errors below) is rendered and written around them. The same text as
+               rendering the whole report at once.
 
 A digest (`--top N`) is known only at the end: its few videos are written then.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+
 from advisor.core.i18n import Lang
+from advisor.core.paths import shipped_templates
+from advisor.core.safe_text import clean, markdown, printable
+from advisor.core.templating import render_template
 from advisor.jobs.review import Review, VideoReview
 from advisor.jobs.review_report import report_tail, video_json
 from advisor.render.emit import encode_json
+from advisor.render.review_text import cards_context, frame_context
 
 
 def _indented(text: str, prefix: str) -> str:
@@ -79,4 +90,70 @@ class JsonLinesSink:
         self.out.write(encode_json(report_tail(result, self.lang, shown), indent=False) + "\n")
 
 
-SINKS = {"json": JsonSink, "jsonl": JsonLinesSink}
+class TemplateSink:
+    """Text or Markdown, from templates/review/ (see the module docstring)."""
+
+    CARDS_PER_RENDER = 500
+    MARKER = "\ue000advisor-cards\ue000"  # a private-use character: no export or template writes it
+
+    def __init__(self, out, lang: Lang, fmt: str, *, color: bool = False):
+        self.out = out
+        self.lang = lang
+        self.name = {"text": "text.j2", "markdown": "markdown.md.j2"}[fmt]
+        self.cleaner = markdown if fmt == "markdown" else printable
+        self.color = color
+        self.review: Review | None = None
+        self.pending: list[dict] = []
+        self.written = 0
+        self.total = 0
+        self.spool = None
+
+    def start(self, total: int, review: Review) -> None:
+        self.review, self.total = review, total
+        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+
+    def video(self, vr: VideoReview) -> None:
+        if self.review.top is not None:
+            return  # a digest renders its few cards at the end
+        self.pending.append(video_json(vr, self.review, self.lang))
+        if len(self.pending) >= self.CARDS_PER_RENDER:
+            self._cards(self.total, digest=False)
+
+    def _render(self, context: dict) -> str:
+        return render_template(shipped_templates() / "review", self.name, clean(context, self.cleaner), self.lang)
+
+    def _cards(self, total: int, *, digest: bool) -> None:
+        context = cards_context(self.pending, self.review, self.lang, offset=self.written, total=total,
+                                digest=digest, color=self.color)
+        self.spool.write(self._render(context))
+        self.written += len(self.pending)
+        self.pending = []
+
+    def finish(self, result: Review) -> None:
+        try:
+            shown = []
+            if result.top is not None:
+                shown = [video_json(vr, result, self.lang) for vr in result.summary.picked]
+                self.review = result
+                self.pending = [dict(v) for v in shown]
+                self._cards(len(shown), digest=True)
+            elif self.pending:
+                self._cards(self.total, digest=False)
+            frame = self._render(frame_context(result, self.lang, shown, self.MARKER, color=self.color))
+            head, tail = frame.split(self.MARKER, 1)
+            self.out.write(head)
+            self.spool.seek(0)
+            shutil.copyfileobj(self.spool, self.out, 1 << 20)
+            self.out.write(tail)
+        finally:
+            self.spool.close()
+
+
+def sink_for(fmt: str, out, lang: Lang, *, color: bool = False):
+    """The sink that writes a streaming review in `fmt` (json, jsonl, text, markdown)."""
+    if fmt in ("text", "markdown"):
+        return TemplateSink(out, lang, fmt, color=color)
+    return {"json": JsonSink, "jsonl": JsonLinesSink}[fmt](out, lang)
+
+
+STREAMED = ("json", "jsonl", "text", "markdown")
