@@ -179,8 +179,8 @@ class Reviewer:
                                   extra_levels=SUMMARY_LEVELS)
         self.writer = CtaWriter(self.ruleset, self.engine)
         hist_facts = [v.to_fact() for v in self.history] if self.history else None
-        self.builder = SummaryBuilder(self.stats, summary_baseline(self.stats, hist_facts, self.history_label,
-                                                                   self.runner), top=self.top)
+        self.summary_baseline = summary_baseline(self.stats, hist_facts, self.history_label, self.runner)
+        self.builder = SummaryBuilder(self.stats.typical_views(), top=self.top)
         return self
 
     def review(self, videos: list[VideoMetrics], facts: list[dict], sources=None, absent=None,
@@ -211,7 +211,7 @@ class Reviewer:
         return {r.id: r.rule for r in self.runner.loaded}
 
     def finish(self) -> Summary:
-        return self.builder.finish()
+        return self.builder.finish(self.stats, self.summary_baseline)
 
     def close(self) -> None:
         if self.runner is not None:

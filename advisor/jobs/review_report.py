@@ -36,6 +36,12 @@ def video_json(vr: VideoReview, result: Review, lang: Lang) -> dict:
     return entry
 
 
+def entry_of(shown, result: Review, lang: Lang) -> dict:
+    """A video's report entry: rendered from its VideoReview, or already one (a digest's video
+    reviewed in another process)."""
+    return shown if isinstance(shown, dict) else video_json(shown, result, lang)
+
+
 def cta_json(vr: VideoReview, lang: Lang) -> dict:
     """{"tracks": {"like": ..., "heart": ...}, "leads": ..., ..., "lint": ..., "reason": rule id}."""
     if lang not in vr.cta_blocks:
@@ -48,7 +54,7 @@ def review_json(result: Review, lang: Lang) -> dict:
     if result.top is not None:
         # A digest: the videos with the most to learn from, in that order; the rest are counted.
         shown = list(result.summary.picked) if result.summary else []
-    videos = [video_json(vr, result, lang) for vr in shown]
+    videos = [entry_of(vr, result, lang) for vr in shown]
     return {"videos": videos, **report_tail(result, lang, videos)}
 
 

@@ -243,51 +243,66 @@ def most_to_learn(reviews, n: int = TOP_N) -> list[tuple[float, object]]:
     picker = TopPicker(n, _median([v for v in (_rate(vr.fact, "views") for vr in reviews) if v]))
     for vr in reviews:
         picker.add(vr)
-    return picker.picked()
+    return [(score, vr) for score, _entry, vr in picker.picked()]
 
 
 class TopPicker:
-    """most_to_learn over a stream of reviews, in bounded memory.
+    """most_to_learn over a stream of reviews, in bounded memory, mergeable across partitions.
 
     The pick takes the best video of each leading finding first, then fills up by score; either
     way a picked video is among the n best of its own leading finding. So only those are kept:
-    at most n per rule, however many videos stream past.
+    at most n per rule, however many videos stream past. Each candidate keeps its line of the
+    summary's top list and a payload (the VideoReview, or its report entry when it was reviewed
+    elsewhere: advisor.jobs.review_stream's executors).
     """
 
-    def __init__(self, n: int, typical_views: float | None):
+    def __init__(self, n: int, typical_views: float | None, *, offset: int = 0):
         self.n = n
         self.typical_views = typical_views
-        self._seen = 0
+        self._seen = offset  # arrival order across the whole batch (a partition starts at its offset)
         self._by_lead: dict[str, list] = {}  # lead rule id -> a heap of the n best (worst on top)
 
-    def add(self, vr) -> None:
+    def add(self, vr, payload=None) -> None:
+        seen = self._seen
+        self._seen += 1
         if not vr.findings:
             return
         score = learning_score(vr.findings, vr.fact.get("views"), self.typical_views)
         # The order of the old sort (best first): score, views, id; the arrival order last (a
         # stable sort kept it).
-        key = (-score, -(vr.fact.get("views") or 0), vr.video.id, self._seen)
-        self._seen += 1
-        heap = self._by_lead.setdefault(vr.findings[0].rule.id, [])
-        entry = (_Reversed(key), score, vr)
-        if len(heap) < self.n:
-            heapq.heappush(heap, entry)
-        elif entry[0] > heap[0][0]:
-            heapq.heapreplace(heap, entry)
+        key = (-score, -(vr.fact.get("views") or 0), vr.video.id, seen)
+        entry = {"id": vr.video.id, "title": vr.video.title, "score": round(score, 3),
+                 "findings": [f.rule.id for f in vr.findings], "quadrant": quadrant(vr.fact)}
+        self._push(vr.findings[0].rule.id, (_Reversed(key), score, entry, vr if payload is None else payload))
 
-    def picked(self) -> list[tuple[float, object]]:
-        scored = sorted(((e[0].key, e[1], e[2]) for heap in self._by_lead.values() for e in heap),
-                        key=lambda e: e[0])
+    def _push(self, lead: str, candidate: tuple) -> None:
+        heap = self._by_lead.setdefault(lead, [])
+        if len(heap) < self.n:
+            heapq.heappush(heap, candidate)
+        elif candidate[0] > heap[0][0]:
+            heapq.heapreplace(heap, candidate)
+
+    def merge(self, other: "TopPicker") -> None:
+        for lead, heap in other._by_lead.items():
+            for candidate in heap:
+                self._push(lead, candidate)
+        self._seen = max(self._seen, other._seen)
+
+    def picked(self) -> list[tuple[float, dict, object]]:
+        """(score, line of the top list, payload) of the picked videos, best first."""
+        scored = sorted(((c[0].key, c[1], c[2], c[3]) for heap in self._by_lead.values() for c in heap),
+                        key=lambda c: c[0])
         picked, leads = [], set()
-        for key, score, vr in scored:
-            if len(picked) < self.n and vr.findings[0].rule.id not in leads:
-                picked.append((key, score, vr))
-                leads.add(vr.findings[0].rule.id)
-        for entry in scored:  # fewer distinct diagnoses than n: fill up by score
-            if len(picked) < self.n and all(entry[2] is not other for _, _, other in picked):
-                picked.append(entry)
-        picked.sort(key=lambda e: e[0])
-        return [(score, vr) for _, score, vr in picked]
+        for candidate in scored:
+            lead = candidate[2]["findings"][0]
+            if len(picked) < self.n and lead not in leads:
+                picked.append(candidate)
+                leads.add(lead)
+        for candidate in scored:  # fewer distinct diagnoses than n: fill up by score
+            if len(picked) < self.n and all(candidate is not other for other in picked):
+                picked.append(candidate)
+        picked.sort(key=lambda c: c[0])
+        return [(score, entry, payload) for _, score, entry, payload in picked]
 
 
 class _Reversed:
@@ -317,7 +332,9 @@ class Summary:
     quadrants: dict[str, list[str]]  # quadrant -> video ids
     recurring: list[dict]  # {rule_id, heuristics, priority, count, videos, first: (finding, fact)}
     top: list[dict]  # {id, title, score, findings: [rule ids], quadrant}
-    picked: list = field(default_factory=list, repr=False)  # the VideoReviews of `top`, in its order
+    # What the digest shows of each video of `top`, in its order: its VideoReview, or its report
+    # entry (a dict) when it was reviewed in another process.
+    picked: list = field(default_factory=list, repr=False)
     quiet: int = 0  # videos without a finding
 
     @property
@@ -347,28 +364,32 @@ def summarize(reviews, history: list[dict] | None = None, history_label: str | N
     runner: the review's StageRunner, whose typical ranges the summary reports.
     """
     stats = BatchStats(vr.fact for vr in reviews)
-    builder = SummaryBuilder(stats, make_baseline(stats, history, history_label, runner), top=top)
+    builder = SummaryBuilder(stats.typical_views(), top=top)
     for vr in reviews:
         builder.add(vr)
-    return builder.finish()
+    return builder.finish(stats, make_baseline(stats, history, history_label, runner))
 
 
 class SummaryBuilder:
     """The summary, one reviewed video at a time: what a streaming review keeps is the video ids
-    per quadrant and per recurring rule, and at most a few candidates per rule for the top."""
+    per quadrant and per recurring rule, and at most a few candidates per rule for the top.
 
-    def __init__(self, stats: BatchStats, baseline: SummaryBaseline, *, top: int | None = None):
-        self.stats = stats
-        self.baseline = baseline
+    Builders of consecutive partitions of a batch merge (`merge`, in order) into the builder of
+    the whole batch: a distributed review builds one per partition where it reviews them.
+    offset: the partition's first video's position in the batch.
+    """
+
+    def __init__(self, typical_views: float | None, *, top: int | None = None, offset: int = 0):
         self.quadrants: dict[str, list[str]] = {q: [] for q in (*QUADRANTS, "unplaced")}
         self.counts: dict[str, dict] = {}
-        self.picker = TopPicker(top or TOP_N, stats.typical_views())
+        self.picker = TopPicker(top or TOP_N, typical_views, offset=offset)
         self.n = 0
         self.quiet = 0
 
-    def add(self, vr) -> None:
+    def add(self, vr, payload=None) -> None:
+        """payload: what the summary's digest keeps of the video (default: the VideoReview)."""
         self.n += 1
-        self.quadrants[quadrant(vr.fact, self.baseline)].append(vr.video.id)
+        self.quadrants[quadrant(vr.fact)].append(vr.video.id)
         counts = self.counts
         for f in vr.findings:
             entry = counts.get(f.rule.id)
@@ -380,9 +401,24 @@ class SummaryBuilder:
             entry["videos"].append(vr.video.id)
         if not vr.findings:
             self.quiet += 1
-        self.picker.add(vr)
+        self.picker.add(vr, payload)
 
-    def finish(self) -> Summary:
+    def merge(self, other: "SummaryBuilder") -> None:
+        """Add the next partition's builder (partitions merged in the batch's order)."""
+        self.n += other.n
+        self.quiet += other.quiet
+        for q, ids in other.quadrants.items():
+            self.quadrants[q].extend(ids)
+        for rule_id, theirs in other.counts.items():
+            ours = self.counts.get(rule_id)
+            if ours is None:
+                self.counts[rule_id] = theirs  # its first video is the first of the batch
+            else:
+                ours["count"] += theirs["count"]
+                ours["videos"].extend(theirs["videos"])
+        self.picker.merge(other.picker)
+
+    def finish(self, stats: BatchStats, baseline: SummaryBaseline) -> Summary:
         quadrants = dict(self.quadrants)
         for q in ("typical", "unplaced"):  # said only when some video is there
             if not quadrants[q]:
@@ -390,11 +426,8 @@ class SummaryBuilder:
         recurring = sorted(self.counts.values(),
                            key=lambda e: (-e["count"], PRIORITY_RANK[e["priority"]], e["rule_id"]))
         picked = self.picker.picked()
-        top = [{"id": vr.video.id, "title": vr.video.title, "score": round(score, 3),
-                "findings": [f.rule.id for f in vr.findings], "quadrant": quadrant(vr.fact, self.baseline)}
-               for score, vr in picked]
-        return Summary(self.n, self.baseline, self.stats.medians(), self.stats.totals(), quadrants, recurring, top,
-                       [vr for _, vr in picked], self.quiet)
+        return Summary(self.n, baseline, stats.medians(), stats.totals(), quadrants, recurring,
+                       [entry for _, entry, _ in picked], [payload for _, _, payload in picked], self.quiet)
 
 
 def _title(first, lang: Lang) -> str:

@@ -22,7 +22,7 @@ from advisor.core.paths import shipped_templates
 from advisor.core.safe_text import clean, markdown, printable
 from advisor.core.templating import render_template
 from advisor.jobs.review import Review, VideoReview
-from advisor.jobs.review_report import report_tail, video_json
+from advisor.jobs.review_report import entry_of, report_tail, video_json
 from advisor.render.emit import encode_json
 from advisor.render.review_text import cards_context, frame_context
 
@@ -57,7 +57,7 @@ class JsonSink:
     def finish(self, result: Review) -> None:
         shown = []
         if result.top is not None:
-            shown = [video_json(vr, result, self.lang) for vr in result.summary.picked]
+            shown = [entry_of(vr, result, self.lang) for vr in result.summary.picked]
             for entry in shown:
                 self._write_video(entry)
         self.out.write("\n  ]" if self.written else "]")
@@ -84,7 +84,7 @@ class JsonLinesSink:
     def finish(self, result: Review) -> None:
         shown = []
         if result.top is not None:
-            shown = [video_json(vr, result, self.lang) for vr in result.summary.picked]
+            shown = [entry_of(vr, result, self.lang) for vr in result.summary.picked]
             for entry in shown:
                 self.out.write(encode_json(entry, indent=False) + "\n")
         self.out.write(encode_json(report_tail(result, self.lang, shown), indent=False) + "\n")
@@ -133,7 +133,7 @@ class TemplateSink:
         try:
             shown = []
             if result.top is not None:
-                shown = [video_json(vr, result, self.lang) for vr in result.summary.picked]
+                shown = [entry_of(vr, result, self.lang) for vr in result.summary.picked]
                 self.review = result
                 self.pending = [dict(v) for v in shown]
                 self._cards(len(shown), digest=True)
