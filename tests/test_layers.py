@@ -29,7 +29,9 @@ UNLAYERED = {"advisor", "advisor.__main__"}
 
 # Top-level packages that may be imported inside a function: heavy or optional dependencies,
 # loaded only when the feature that needs them runs.
-LAZY_ALLOWED = {"pygal", "durable_rules_engine", "durable", "scipy", "numpy", "difflib"}
+LAZY_ALLOWED = {"pygal", "durable_rules_engine", "durable", "scipy", "numpy", "difflib",
+                # the optional extra advisor[distributed]: only `--executor dask` loads it
+                "dask", "distributed"}
 
 # Files that still import inside functions (or behind TYPE_CHECKING) because they are being
 # rewritten elsewhere; their authors hoist the imports. This set must shrink to empty: remove a

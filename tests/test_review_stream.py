@@ -38,7 +38,7 @@ def streamed(ruleset, sink_class, lang="zh", chunk=None, **kwargs) -> str:
     out = io.StringIO()
     options = {"chunk": chunk} if chunk else {}
     stream_review([str(p) for p in kwargs.pop("paths")], ruleset, sink_class(out, lang), engine="python",
-                  langs=(lang,), **options, **kwargs)
+                  lang=lang, **options, **kwargs)
     return out.getvalue()
 
 
@@ -76,7 +76,7 @@ def test_json_lines_carry_the_same_videos_and_summary(ruleset, case):
 def test_standard_input_is_read_twice_from_a_spool(ruleset):
     text = STEADY.read_bytes()
     out = io.StringIO()
-    result = stream_review(["-"], ruleset, JsonSink(out, "zh"), engine="python", langs=("zh",),
+    result = stream_review(["-"], ruleset, JsonSink(out, "zh"), engine="python", lang="zh",
                            stdin=io.BytesIO(text), chunk=5)
     report = json.loads(out.getvalue())
     assert result.count == len(report["videos"]) == 30
@@ -133,5 +133,5 @@ def test_streamed_text_and_markdown_are_the_report_held_in_memory(ruleset, fmt, 
         out = io.StringIO()
         kwargs = dict(CASES[case])
         stream_review([str(p) for p in kwargs.pop("paths")], ruleset, TemplateSink(out, "en", fmt, color=color),
-                      engine="python", langs=("en",), **kwargs)
+                      engine="python", lang="en", **kwargs)
         assert out.getvalue() == want

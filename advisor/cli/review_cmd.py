@@ -9,6 +9,7 @@ import click
 
 from advisor.core.i18n import T
 from advisor.core.output import Discard, open_output
+from advisor.jobs.executors import make_executor
 from advisor.jobs.review import review_paths
 from advisor.jobs.review_stream import stream_review
 from advisor.render.emit import emit
@@ -39,8 +40,17 @@ def use_color(output: str | None, stream=None) -> bool:
 @click.option("--top", "top", type=click.IntRange(min=1), default=None, metavar="N",
               help="Digest: the account summary and only the N videos with the most to learn from, each distinct "
                    "call to action once. 摘要:只列最值得复盘的 N 条视频。")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default=None,
+              help="Where the videos are reviewed once the baseline is known: this process (local, the default) or a "
+                   "Dask cluster (pip install 'advisor[distributed]'). The report is the same. 执行器:本进程或 Dask 集群。")
+@click.option("--address", default=None, metavar="ADDR",
+              help="The Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --executor dask); without it, a cluster of "
+                   "--workers processes on this machine. Dask 调度器地址。")
+@click.option("--workers", type=click.IntRange(min=1, max=1024), default=None,
+              help="Worker processes of the local Dask cluster (default 2). 本机 Dask 工作进程数。")
 @guarded
-def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, engine, output, explain_all, top):
+def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, engine, output, explain_all, top,
+                   executor, address, workers):
     """Review posted videos: what the numbers say and what to do next.
 
     复盘已发布视频:数据说明了什么,下一步做什么。
@@ -59,15 +69,21 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
       advisor review examples/wechat_channels_export.csv --format html -o report.html
       advisor review examples/wechat_channels_export.csv --top 3
       advisor review big_export.csv --format jsonl -o review.jsonl
+      advisor review big_export.csv --format jsonl --executor dask --workers 4 -o review.jsonl
       cat video.json | advisor review - --format json --explain-all
     """
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine, profile=profile)
+    runner = make_executor(executor or st.config.executor, address=address or st.config.address,
+                           workers=workers or st.config.workers)
+    if fmt not in STREAMED and not runner.local:
+        raise click.UsageError("--executor dask streams the review: use --format json, jsonl, text or markdown")
     if fmt in STREAMED:
         result = None
         with open_output(output) as out:
             sink = sink_for(fmt, out, st.lang, color=use_color(output))
             result = stream_review(paths, st.ruleset(), sink, history=history, profile=st.profile,
-                                   engine=st.engine, explain_all=explain_all, langs=(st.lang,), top=top)
+                                   engine=st.engine, explain_all=explain_all, lang=st.lang, top=top,
+                                   executor=runner)
             if not result.count:
                 raise Discard  # nothing reviewed: no report (the sink was never started)
     else:

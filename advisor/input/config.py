@@ -58,6 +58,12 @@ class Config(BaseModel):
     lang: Optional[Literal["zh", "en"]] = Field(None, description="Default language of reports.")
     profile: Optional[str] = Field(None, description="Platform profile name or file, instead of detection.")
     engine: Optional[Literal["durable", "python"]] = Field(None, description="Evaluation engine.")
+    executor: Optional[Literal["local", "dask"]] = Field(
+        None, description="Where `advisor review` reviews streamed chunks: this process (local) or a Dask cluster.")
+    address: Optional[str] = Field(
+        None, description="The Dask scheduler's address (tcp://host:8786); none: a cluster on this machine.")
+    workers: Optional[int] = Field(
+        None, ge=1, le=1024, description="Worker processes of the Dask cluster started on this machine.")
     database: Optional[str] = Field(
         None, description="The store of `advisor serve`: a SQLite file (relative to this file) or a database URL.")
     levels: LevelOverrides = Field(

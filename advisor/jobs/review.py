@@ -137,6 +137,7 @@ class Reviewer:
         self.writer: CtaWriter | None = None
         self.builder: SummaryBuilder | None = None
         self.cutoff = None  # None: each chunk is judged on its own (review() passes the whole batch)
+        self.fixed_baseline: Baseline | None = None  # given, not surveyed (a worker of a distributed review)
 
     def survey(self, fact: dict) -> None:
         self.batch.add(fact)
@@ -168,24 +169,31 @@ class Reviewer:
         return bh_cutoff(np.concatenate(pvalues), self.ruleset.levels.typical.fdr)
 
     def baseline(self) -> Baseline:
+        if self.fixed_baseline is not None:
+            return self.fixed_baseline
         if self.history:
             return make_baseline([], self.history, history_label=self.history_label, metrics=self.metrics)
         if self.batch.n_videos < 2:
             return Baseline([], T(zh="默认范围", en="the defaults"))
         return self.batch
 
-    def start(self) -> "Reviewer":
+    def start(self, *, summary: bool = True) -> "Reviewer":
+        """Ready to review (after the survey). summary: False for a worker of a distributed review,
+        which summarises its partitions in builders of their own (advisor.jobs.review_stream)."""
         self.runner = StageRunner(self.ruleset, "review", baseline=self.baseline(), engine=self.engine,
                                   extra_levels=SUMMARY_LEVELS)
         self.writer = CtaWriter(self.ruleset, self.engine)
+        if not summary:
+            return self
         hist_facts = [v.to_fact() for v in self.history] if self.history else None
         self.summary_baseline = summary_baseline(self.stats, hist_facts, self.history_label, self.runner)
         self.builder = SummaryBuilder(self.stats.typical_views(), top=self.top)
         return self
 
     def review(self, videos: list[VideoMetrics], facts: list[dict], sources=None, absent=None,
-               progress: Progress | None = None) -> list[VideoReview]:
-        """Review a chunk of the surveyed videos (their facts as survey() saw them), in order."""
+               progress: Progress | None = None, summarize: bool = True) -> list[VideoReview]:
+        """Review a chunk of the surveyed videos (their facts as survey() saw them), in order.
+        summarize: add them to this review's summary (False: the caller does, elsewhere)."""
         runner = self.runner
         # Every video x metric of the chunk judged together (false-discovery control); with a
         # cutoff from the survey, against the whole batch's.
@@ -203,7 +211,8 @@ class Reviewer:
             vr.cta = cta_plan(findings)
             platform = self.platforms.get(vr.source) if vr.source else None
             vr.cta_blocks = {lang: self.writer.block(vr.cta, video.form, lang, platform) for lang in self.langs}
-            self.builder.add(vr)
+            if summarize:
+                self.builder.add(vr)
             out.append(vr)
         return out
 

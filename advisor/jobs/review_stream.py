@@ -21,18 +21,22 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Protocol
 
 from advisor.core.errors import AdvisorError, Problem
-from advisor.core.i18n import LANGS, Lang, T
+from advisor.core.i18n import Lang, T
 from advisor.core.progress import Progress
 from advisor.engine import default_engine
 from advisor.input.importers import ImportResult, iter_videos, load_videos, looks_like_table
 from advisor.input.ruleset import RuleSet
 from advisor.input.sources import STDIN, STDIN_NAME
-from advisor.jobs.review import Review, Reviewer, VideoReview, absent_fields
+from advisor.jobs.review import Review, Reviewer, absent_fields
+from advisor.jobs.review_report import video_json
+from advisor.jobs.summary import SummaryBuilder
+from advisor.model.levels import Baseline
 from advisor.model.metrics import VideoMetrics
 
 CHUNK = 2000  # videos judged, evaluated and written together in pass 2
@@ -41,12 +45,12 @@ CHUNK = 2000  # videos judged, evaluated and written together in pass 2
 class Sink(Protocol):
     """Where a streaming review's videos go: `start` once the survey is done (the number of
     videos to come is known; `review` is the Review so far: rules, settings, no summary yet),
-    `video` for each, in order, `finish` with the whole review (its `videos` empty, its summary
-    and problems complete)."""
+    `entry` for each video's report entry (advisor.jobs.review_report.video_json), in order,
+    `finish` with the whole review (its `videos` empty, its summary and problems complete)."""
 
     def start(self, total: int, review: Review) -> None: ...
 
-    def video(self, vr: VideoReview) -> None: ...
+    def entry(self, entry: dict) -> None: ...
 
     def finish(self, result: Review) -> None: ...
 
@@ -62,14 +66,16 @@ class _Input:
 
 
 def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = None, profile=None,
-                  engine: str | None = None, explain_all: bool = False, stdin=None,
-                  langs: tuple[Lang, ...] = LANGS, top: int | None = None, chunk: int = CHUNK) -> Review:
-    """Review the files into `sink`, two passes, a chunk of videos at a time.
+                  engine: str | None = None, explain_all: bool = False, stdin=None, lang: Lang = "zh",
+                  top: int | None = None, chunk: int = CHUNK, executor=None) -> Review:
+    """Review the files into `sink` in `lang`, two passes, a chunk of videos at a time.
 
     Returns the Review without its videos (they went to the sink): summary, problems, files,
     `reviewed` (the count), and exit status. Raises AdvisorError when no file can be read, like
     review_paths(). A digest (`top`) keeps only its candidates, a few per rule.
+    executor: where the chunks are reviewed (advisor.jobs.executors; default: this process).
     """
+    executor = executor or LocalExecutor()
     with tempfile.TemporaryDirectory(prefix="advisor-stdin-") as spool:
         run = _Input(_spool_stdin([str(p) for p in paths], Path(spool), stdin))
         run.names = {p: STDIN_NAME for p in run.paths if p.startswith(spool)}
@@ -79,37 +85,30 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
             hist, hist_problems = loaded.videos, loaded.problems
         dirs = ruleset.profile_dirs()
         with Reviewer(ruleset, history=hist, history_label=history, engine=engine, explain_all=explain_all,
-                      langs=langs, top=top) as reviewer:
+                      langs=(lang,), top=top) as reviewer:
             surveyed = _survey(run, reviewer, profile, dirs)
             reviewer.platforms = {info.path: info.profile for info in surveyed.files}
             reviewer.start()
-            if chunk < surveyed.count:
+            if chunk < surveyed.count or not executor.local:
                 reviewer.cutoff = reviewer.batch_cutoff()
-            absent = {info.path: absent_fields(present, info.path)
-                      for info, present in zip(surveyed.files, surveyed.present)}
-            if surveyed.count:  # nothing to review: the sink is never started (no report is written)
-                sink.start(surveyed.count, Review([], [], reviewer.runner.baseline, engine or default_engine(), [], None,
-                                                  history, reviewer.rules(), explain_all, ruleset, top))
+            spec = PartitionSpec(
+                token=uuid.uuid4().hex, ruleset=ruleset, engine=engine, explain_all=explain_all, lang=lang,
+                top=top, platforms=reviewer.platforms, cutoff=reviewer.cutoff,
+                absent={info.path: absent_fields(present, info.path)
+                        for info, present in zip(surveyed.files, surveyed.present)},
+                typical_views=reviewer.stats.typical_views(), rules=reviewer.rules(),
+                baseline=None if executor.local else reviewer.runner.baseline.frozen(
+                    ruleset.levels, list(reviewer.stats.forms)))
             second = ImportResult()
-            with Progress(surveyed.count, T(zh="复盘中", en="reviewing")) as progress:
-                videos: list[VideoMetrics] = []
-                sources: list[str] = []
-
-                def flush() -> None:
-                    facts = [v.to_fact() for v in videos]
-                    for vr in reviewer.review(videos, facts, sources, [absent[s] for s in sources],
-                                              progress=progress):
-                        sink.video(vr)
-                    videos.clear()
-                    sources.clear()
-
-                for video, name in _videos(run, second, profile, dirs):
-                    videos.append(video)
-                    sources.append(name)
-                    if len(videos) >= chunk:  # pass 2 holds one chunk at a time
-                        flush()
-                if videos:
-                    flush()
+            if surveyed.count:  # nothing to review: the sink is never started (no report is written)
+                sink.start(surveyed.count, spec.context())
+                with Progress(surveyed.count, T(zh="复盘中", en="reviewing")) as progress:
+                    partitions = _partitions(_videos(run, second, profile, dirs), chunk)
+                    for entries, part in executor.map(spec, partitions, reviewer):
+                        for entry in entries:
+                            sink.entry(entry)
+                        reviewer.builder.merge(part)
+                        progress.step(len(entries))
             summary = reviewer.finish()
             rules = reviewer.rules()
             baseline = reviewer.runner.baseline
@@ -119,6 +118,99 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
     if result.count:
         sink.finish(result)
     return result
+
+
+def _partitions(videos: Iterator[tuple[VideoMetrics, str]], chunk: int):
+    """(videos, their files, position of the first in the batch) a chunk at a time: pass 2 holds
+    one chunk at a time (per partition in flight)."""
+    batch: list[VideoMetrics] = []
+    sources: list[str] = []
+    offset = 0
+    for video, name in videos:
+        batch.append(video)
+        sources.append(name)
+        if len(batch) >= chunk:
+            yield batch, sources, offset
+            offset += len(batch)
+            batch, sources = [], []
+    if batch:
+        yield batch, sources, offset
+
+
+@dataclass
+class PartitionSpec:
+    """Everything a partition's review needs besides its videos; sent once to each worker.
+
+    baseline: the batch's baseline reduced to what resolving the levels needs (Baseline.frozen),
+    cutoff: the batch's false-discovery cutoff, typical_views: its median views (the learning
+    score's reach), absent: per file, the metrics it has no data for. None of it grows with the
+    batch but the values of percentile-judged metrics.
+    """
+
+    token: str  # a worker builds its Reviewer once per review, keyed by this
+    ruleset: RuleSet
+    engine: str | None
+    explain_all: bool
+    lang: Lang
+    top: int | None
+    platforms: dict
+    cutoff: float | None
+    absent: dict
+    typical_views: float | None
+    rules: dict
+    baseline: Baseline | None = None
+
+    def context(self) -> Review:
+        """What video_json reads of the review: its rules (for the signals) and settings."""
+        return Review([], [], self.baseline, self.engine or default_engine(), [], None, None, self.rules,
+                      self.explain_all, self.ruleset, self.top)
+
+
+def review_partition(spec: PartitionSpec, videos: list[VideoMetrics], sources: list[str], offset: int,
+                     reviewer: Reviewer | None = None) -> tuple[list[dict], SummaryBuilder]:
+    """Review one partition of a batch: its videos' report entries, in order, and its part of
+    the summary (merged in order by the driver). The one function every executor runs.
+
+    reviewer: the driver's own (a local run); a worker builds one from the spec, once per review.
+    """
+    reviewer = reviewer if reviewer is not None else _worker_reviewer(spec)
+    facts = [video.to_fact() for video in videos]
+    part = SummaryBuilder(spec.typical_views, top=spec.top, offset=offset)
+    context = spec.context()
+    entries = []
+    for vr in reviewer.review(videos, facts, sources, [spec.absent.get(s, {}) for s in sources], summarize=False):
+        entry = video_json(vr, context, spec.lang)
+        part.add(vr, entry)
+        entries.append(entry)
+    return entries, part
+
+
+_WORKER_REVIEWERS: dict[str, Reviewer] = {}  # in a worker process: spec token -> its Reviewer
+
+
+def _worker_reviewer(spec: PartitionSpec) -> Reviewer:
+    reviewer = _WORKER_REVIEWERS.get(spec.token)
+    if reviewer is None:
+        for old in _WORKER_REVIEWERS.values():  # one review at a time per worker: free the last one's engine
+            old.close()
+        _WORKER_REVIEWERS.clear()
+        reviewer = Reviewer(spec.ruleset, engine=spec.engine, explain_all=spec.explain_all, langs=(spec.lang,),
+                            top=spec.top, platforms=spec.platforms)
+        reviewer.fixed_baseline = spec.baseline
+        reviewer.cutoff = spec.cutoff
+        reviewer.start(summary=False)
+        _WORKER_REVIEWERS[spec.token] = reviewer
+    return reviewer
+
+
+class LocalExecutor:
+    """Partitions reviewed in this process, one after another, by the driver's own Reviewer."""
+
+    local = True
+
+    def map(self, spec: PartitionSpec, partitions, reviewer: Reviewer):
+        for videos, sources, offset in partitions:
+            yield review_partition(spec, videos, sources, offset, reviewer)
 
 
 @dataclass

@@ -231,8 +231,25 @@ class Baseline:
                         if self._metrics is None or m in self._metrics]
         self._sorted = True
         self._typical: dict[tuple, Typical | None] = {}
+        self._frozen: dict[tuple, Typical | None] | None = None
         for fact in facts:
             self.add(fact)
+
+    def frozen(self, levels: "Levels", forms) -> "Baseline":
+        """What resolving the levels for videos of `forms` needs, and no more: the fitted typical
+        ranges, and the sorted values of metrics judged by a percentile. Small to send to another
+        process (a distributed review's workers), whatever the size of the batch; it resolves
+        every level exactly as this baseline does, for these levels only."""
+        out = Baseline(label=self.label, metrics=self._metrics)
+        out.n_videos = self.n_videos
+        out._frozen = {(metric, form): self.typical(metric, form, levels)
+                       for form in forms for metric in levels.metrics if metric in COUNT_MODELS}
+        by_percentile = {metric for metric in levels.metrics
+                         if metric not in COUNT_MODELS or any(out._frozen.get((metric, form)) is None for form in forms)
+                         or any(levels.mode(metric, level) != "typical" for level in levels.metrics[metric])}
+        self._sort()
+        out._values = {key: values for key, values in self._values.items() if key[1] in by_percentile}
+        return out
 
     def add(self, fact: dict) -> None:
         self.n_videos += 1
@@ -286,6 +303,8 @@ class Baseline:
 
     def typical(self, metric: str, form: str | None, levels: "Levels") -> Typical | None:
         """The account's typical range of `metric` for videos of `form` (None: not a count metric)."""
+        if self._frozen is not None:
+            return self._frozen.get((metric, form))
         key = (metric, form, id(levels))
         if key not in self._typical:
             self._typical[key] = fit_range(metric, form, levels, self.counts(metric, form))

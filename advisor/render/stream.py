@@ -21,8 +21,8 @@ from advisor.core.i18n import Lang
 from advisor.core.paths import shipped_templates
 from advisor.core.safe_text import clean, markdown, printable
 from advisor.core.templating import render_template
-from advisor.jobs.review import Review, VideoReview
-from advisor.jobs.review_report import entry_of, report_tail, video_json
+from advisor.jobs.review import Review
+from advisor.jobs.review_report import entry_of, report_tail
 from advisor.render.emit import encode_json
 from advisor.render.review_text import cards_context, frame_context
 
@@ -45,10 +45,10 @@ class JsonSink:
         self.review = review
         self.out.write('{\n  "videos": [')
 
-    def video(self, vr: VideoReview) -> None:
+    def entry(self, entry: dict) -> None:
         if self.review.top is not None:
             return  # a digest writes its videos at the end
-        self._write_video(video_json(vr, self.review, self.lang))
+        self._write_video(entry)
 
     def _write_video(self, entry: dict) -> None:
         self.out.write(("\n    " if not self.written else ",\n    ") + _indented(encode_json(entry), "    "))
@@ -77,9 +77,9 @@ class JsonLinesSink:
     def start(self, total: int, review: Review) -> None:
         self.review = review
 
-    def video(self, vr: VideoReview) -> None:
+    def entry(self, entry: dict) -> None:
         if self.review.top is None:
-            self.out.write(encode_json(video_json(vr, self.review, self.lang), indent=False) + "\n")
+            self.out.write(encode_json(entry, indent=False) + "\n")
 
     def finish(self, result: Review) -> None:
         shown = []
@@ -112,10 +112,10 @@ class TemplateSink:
         self.review, self.total = review, total
         self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
 
-    def video(self, vr: VideoReview) -> None:
+    def entry(self, entry: dict) -> None:
         if self.review.top is not None:
             return  # a digest renders its few cards at the end
-        self.pending.append(video_json(vr, self.review, self.lang))
+        self.pending.append(entry)
         if len(self.pending) >= self.CARDS_PER_RENDER:
             self._cards(self.total, digest=False)
 
