@@ -29,7 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from advisor.core.i18n import Lang, T
 from advisor.model.metrics import DERIVED, FIELDS, FORMS
-from advisor.stats.typical import Gap, Typical, assess, benjamini_hochberg, expit, fit_typical, flag_edges, logit
+from advisor.stats.typical import (Gap, Typical, assess, assess_many, bh_cutoff, expit, fit_typical, flag_edges,
+                                   logit, tails_many)
 
 LevelOp = Literal["<", "<=", ">", ">="]
 LevelMode = Literal["typical", "percentile", "absolute"]
@@ -154,21 +155,45 @@ class CountModel:
         return share / (1 - share) if self.share else share
 
 
+# The readers below run for every video x count metric of a review (the Baseline and judge
+# read each fact, and a streaming review reads it again per chunk), so they are written flat:
+# fields bound once in the closure, no generator or all() per call. The rules are the same as
+# ever: a count is a finite non-negative number (not a bool), a denominator a positive one.
+
+
 def _sum_over(numerator: tuple[str, ...], denominator: str, rate_name: str):
+    if len(numerator) == 1:
+        (field,) = numerator
+
+        def counts(fact: dict):
+            n = fact.get(denominator)
+            if not _number(n) or n <= 0:
+                return None
+            v = fact.get(field)
+            if _number(v) and v >= 0:
+                return float(0 + v), float(n)  # 0 + v: what sum((v,)) gives (-0.0 -> 0.0)
+            return _given_rate(fact, rate_name, n)
+        return counts
+
     def counts(fact: dict):
         n = fact.get(denominator)
         if not _number(n) or n <= 0:
             return None
         parts = [fact.get(name) for name in numerator]
-        if all(_number(v) and v >= 0 for v in parts):
-            return float(sum(parts)), float(n)
-        # The rate given directly (a rule test's `heart_rate: 0.2%` with the views, or a source
-        # that exports the rate, not the counts): the events it stands for, as for exported rates.
-        rate = fact.get(rate_name)
-        if _number(rate) and 0 <= rate <= 1:
-            return float(rate) * float(n), float(n)
-        return None
+        for v in parts:
+            if not (_number(v) and v >= 0):
+                return _given_rate(fact, rate_name, n)
+        return float(sum(parts)), float(n)
     return counts
+
+
+def _given_rate(fact: dict, rate_name: str, n):
+    # The rate given directly (a rule test's `heart_rate: 0.2%` with the views, or a source
+    # that exports the rate, not the counts): the events it stands for, as for exported rates.
+    rate = fact.get(rate_name)
+    if _number(rate) and 0 <= rate <= 1:
+        return float(rate) * float(n), float(n)
+    return None
 
 
 def _share_of(a: str, b: str):
@@ -190,8 +215,14 @@ def _rate_of_views(name: str):
     return counts
 
 
+_isfinite = math.isfinite
+
+
 def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    kind = type(value)
+    if kind is float or kind is int:  # the common case, without two isinstance calls
+        return _isfinite(value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and _isfinite(value)
 
 
 def _count_models() -> dict[str, CountModel]:
@@ -529,7 +560,110 @@ def typical_thresholds(levels: Levels, pairs, form: str | None, baseline: Baseli
     return out
 
 
-def judge(facts: list[dict], thresholds_of) -> None:
+_UNSET: object = object()
+
+
+def fact_counts(metric: str, fact: dict) -> tuple[float, float]:
+    """(x, n): the counts `judge` reads from the fact for `metric`, (nan, nan) when it has none.
+
+    For a streaming first pass, which gathers every video's counts into arrays for
+    `batch_pvalues` (which drops what judge would not read, NaN included)."""
+    counts = COUNT_MODELS[metric].counts(fact)
+    return counts if counts is not None else (math.nan, math.nan)
+
+
+def metric_groups(thresholds: list[Threshold]) -> list[tuple[str, list[Threshold]]]:
+    """The thresholds by metric, metrics in order of first appearance: judge's hypotheses, one
+    per video and metric (a video's 'high' and 'low' of one rate are one question)."""
+    groups: dict[str, list[Threshold]] = {}
+    for th in thresholds:
+        groups.setdefault(th.metric, []).append(th)
+    return list(groups.items())
+
+
+def _readable(x: float, n: float) -> bool:
+    # Not a proportion (more likes than views: data the binomial model cannot read) -> False.
+    return math.isfinite(x) and math.isfinite(n) and n > 0 and x >= 0 and not x > n * 1.001 + 1
+
+
+class _Group:
+    """One metric's typical thresholds for the videos that have them (one form, usually), and
+    the counts of those videos, judged together: one `assess_many` per distinct range."""
+
+    def __init__(self, thresholds: list[Threshold]):
+        self.thresholds = thresholds
+        self.read = COUNT_MODELS[thresholds[0].metric].counts
+        # Thresholds of one rate share its range (the 'high' and 'low' of like_rate): the gap
+        # is the same question, asked once.
+        self.ranges: list[tuple] = []
+        self.range_of: list[int] = []
+        for th in thresholds:
+            key = (th.typical, th.settings.margin, th.settings.certainty)
+            if key not in self.ranges:
+                self.ranges.append(key)
+            self.range_of.append(self.ranges.index(key))
+        self.xs: list[float] = []
+        self.ns: list[float] = []
+
+    def sure(self, tails: list[tuple]):
+        """Per threshold, each video's probability that it lies beyond the level's edge; and
+        the p-value of the group's hypothesis, 1 - the largest of them. tails: (p_high, p_low)
+        per range; arrays, or lists (then so is what is returned)."""
+        import numpy as np
+
+        sure = [tails[r][0] if th.side == "high" else tails[r][1] for th, r in zip(self.thresholds, self.range_of)]
+        if isinstance(sure[0], list):
+            return sure, [1 - max(column) for column in zip(*sure)]
+        largest = sure[0]
+        for s in sure[1:]:
+            largest = np.where(s > largest, s, largest)  # max() of Python floats, NaN included
+        return sure, 1 - largest
+
+    def judged(self):
+        """(gaps per range, sure per threshold, p-values) of the videos gathered: `assess_many`
+        over arrays; for a handful of videos (one fact judged on its own, as a rule test does)
+        `assess` one by one, the same floats without numpy's fixed cost per call."""
+        if len(self.xs) < _SCALAR_BELOW:
+            gaps = [[assess(x, n, typical, margin=margin, certainty=certainty) for x, n in zip(self.xs, self.ns)]
+                    for typical, margin, certainty in self.ranges]
+            return (gaps, *self.sure([([g.p_high for g in gs], [g.p_low for g in gs]) for gs in gaps]))
+        import numpy as np
+
+        x, n = np.array(self.xs, dtype=float), np.array(self.ns, dtype=float)
+        batches = [assess_many(x, n, typical, margin=margin, certainty=certainty)
+                   for typical, margin, certainty in self.ranges]
+        return ([b.gaps() for b in batches], *self.sure([(b.p_high, b.p_low) for b in batches]))
+
+
+_SCALAR_BELOW = 8  # below this many videos in a group, scalar assess is faster than numpy's set-up
+
+
+def batch_pvalues(thresholds: list[Threshold], x, n):
+    """The p-values `judge` puts into Benjamini-Hochberg for one (form, metric) group.
+
+    thresholds: the typical Thresholds of one metric for one form (`metric_groups` of the
+    form's thresholds), x and n: counts arrays of the batch's videos of that form
+    (`fact_counts`). Videos whose counts judge would not read (missing, more events than
+    trials) are dropped. bh_cutoff over the concatenation of these arrays for every (form,
+    metric) group of a batch, at the thresholds' fdr, is the cutoff judge's own
+    Benjamini-Hochberg finds over that batch: pass it to `judge(chunk, ..., cutoff=...)` to
+    judge the batch chunk by chunk with the same verdicts.
+    """
+    import numpy as np
+
+    if not thresholds or len({th.metric for th in thresholds}) != 1:
+        raise ValueError("batch_pvalues needs the thresholds of one metric")
+    x = np.asarray(x, dtype=float)
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore"):  # NaN (no counts) compares False: dropped below
+        keep = np.isfinite(x) & np.isfinite(n) & (n > 0) & (x >= 0) & ~(x > n * 1.001 + 1)
+    x, n = x[keep], n[keep]
+    group = _Group(list(thresholds))
+    tails = [tails_many(x, n, typical, margin=margin) for typical, margin, _ in group.ranges]
+    return group.sure(tails)[1]
+
+
+def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET) -> None:  # type: ignore[assignment]
     """Decide every typical level for every fact, together, and write the verdicts into the facts.
 
     thresholds_of(fact) gives the typical Thresholds that apply to the fact (its form's). Each
@@ -542,27 +676,74 @@ def judge(facts: list[dict], thresholds_of) -> None:
     one per (video, metric), "this video's rate is within its typical range", with the p-value
     1 - (the largest certainty among the metric's levels): a rate can be beyond the range on
     one side only, so asking "high?" and "low?" is one question, not two.
+
+    cutoff: the Benjamini-Hochberg decision taken elsewhere, over a larger batch these facts
+    are a chunk of (`bh_cutoff` of `batch_pvalues`): a hypothesis is a discovery when its
+    p-value is <= cutoff; None: nothing is. Unset: BH over these facts.
+
+    Computed per (metric, thresholds) group over arrays (`assess_many`), with the same floats
+    as `assess` one video at a time.
     """
-    groups: dict[tuple[int, str], list[tuple[dict, Threshold, Gap, float]]] = {}
-    for index, fact in enumerate(facts):
+    import numpy as np
+
+    plans: dict[tuple, tuple[list, list[_Group]]] = {}  # the thresholds, kept alive: ids stay theirs
+    groups: dict[tuple, _Group] = {}
+    # Per (fact, metric) judged, in fact order: the fact, its group and its row there. Three
+    # flat lists, not a tuple each: every object that outlives the loop costs the garbage
+    # collector a look at each collection, and there are already a Gap and Judgements per row.
+    row_facts: list[dict] = []
+    row_groups: list[_Group] = []
+    row_index: list[int] = []
+    for fact in facts:
         fact.setdefault(JUDGEMENTS, {})
-        for th in thresholds_of(fact):
-            counts = COUNT_MODELS[th.metric].counts(fact)
+        thresholds = thresholds_of(fact)
+        if not isinstance(thresholds, (list, tuple)):
+            thresholds = list(thresholds)  # read twice below
+        if not thresholds:
+            continue
+        key = tuple(map(id, thresholds))
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = (thresholds, [])
+            for _, members in metric_groups(thresholds):
+                gkey = tuple(map(id, members))
+                if gkey not in groups:
+                    groups[gkey] = _Group(members)
+                plan[1].append(groups[gkey])
+        for group in plan[1]:
+            counts = group.read(fact)
             if counts is None:
                 continue
             x, n = counts
-            if not (math.isfinite(x) and math.isfinite(n)) or n <= 0 or x < 0 or x > n * 1.001 + 1:
-                continue  # not a proportion (more likes than views: data the binomial model cannot read)
-            gap = assess(x, n, th.typical, margin=th.settings.margin, certainty=th.settings.certainty)
-            sure = gap.p_high if th.side == "high" else gap.p_low
-            groups.setdefault((index, th.metric), []).append((fact, th, gap, sure))
-    if not groups:
+            if not _readable(x, n):
+                continue
+            row_facts.append(fact)
+            row_groups.append(group)
+            row_index.append(len(group.xs))
+            group.xs.append(x)
+            group.ns.append(n)
+    if not row_facts:
         return
-    members = list(groups.values())
-    fdr = members[0][0][1].settings.fdr
-    discoveries = benjamini_hochberg([1 - max(c[3] for c in group) for group in members], fdr)
-    for group, discovered in zip(members, discoveries):
-        for fact, th, gap, sure in group:
-            at = bool(discovered and sure >= th.settings.certainty)
-            fact[th.feature] = at
-            fact[JUDGEMENTS][th.feature] = Judgement(th, gap, at)
+    judged = {id(group): (group, *group.judged()) for group in groups.values() if group.xs}
+    if cutoff is _UNSET:
+        fdr = row_groups[0].thresholds[0].settings.fdr
+        cutoff = bh_cutoff(np.concatenate([p for _, _, _, p in judged.values()]), fdr)
+    written = {}
+    for key, (group, gaps, sure, p) in judged.items():
+        out = []
+        for th, r, s in zip(group.thresholds, group.range_of, sure):
+            certainty = th.settings.certainty
+            if isinstance(p, list):
+                at = [cutoff is not None and v <= cutoff and w >= certainty for v, w in zip(p, s)]
+            elif cutoff is None:
+                at = [False] * len(p)
+            else:
+                at = ((p <= cutoff) & (s >= certainty)).tolist()
+            out.append((th.feature, at, [Judgement(th, gap, verdict) for gap, verdict in zip(gaps[r], at)]))
+        written[key] = out
+    # Row by row, so each fact gains its keys in the order it always has (metric by metric).
+    for fact, group, row in zip(row_facts, row_groups, row_index):
+        judgements = fact[JUDGEMENTS]
+        for feature, at, made in written[id(group)]:
+            fact[feature] = at[row]
+            judgements[feature] = made[row]

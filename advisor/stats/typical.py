@@ -12,6 +12,9 @@ plays per view (completion rate x views), and so on. Two sources of variation ar
 video, how probable it is that its TRUE rate lies beyond the typical range (plus a margin),
 given its own views; `assess_batch` then controls the false discovery rate over many such
 questions (Benjamini-Hochberg), because a review asks them for every video and metric at once.
+`assess_many` is `assess` over arrays (a review asks it for every video at once), `tails_many`
+its two tail probabilities alone, and `bh_cutoff` the Benjamini-Hochberg decision as one
+number, so a batch too large to hold can be judged chunk by chunk against it.
 
 The bottom layer of the package: nothing from `advisor` is imported. numpy / scipy are imported
 inside the functions that need them so that importing this module stays cheap.
@@ -22,9 +25,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Iterable, Literal, Sequence
+from typing import Any, Iterable, Literal, Sequence
 
 Direction = Literal["high", "low"]
+Array = Any  # a numpy.ndarray; numpy is imported only inside the functions that use it
 
 MAD_TO_SD = 1.4826  # MAD x this = standard deviation, for a normal distribution
 BETA_CONCENTRATION_MAX = 1e6  # a + b cap of the prior: a tiny tau must not make it degenerate
@@ -280,29 +284,150 @@ def assess(x: float, n: float, typical: Typical, *, margin: float = 0.25, certai
                hi_edge=hi_edge, lo_edge=lo_edge, x=x, n=n, raw_direction=direction, fdr_kept=True)
 
 
+def _posterior(x, n, typical: Typical):
+    """1-D arrays (x, n, a, b): the counts as `assess` reads them (x clipped to n; x and n
+    broadcast against each other, then flattened) and the posterior Beta(a, b) of each video's
+    true rate. Raises ValueError where `assess` would."""
+    import numpy as np
+
+    x, n = (v.ravel() for v in np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(n, dtype=float)))
+    bad = ~(np.isfinite(x) & np.isfinite(n)) | (n <= 0) | (x < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"need finite 0 <= x and n > 0, got x={x[i]}, n={n[i]}")
+    over = x > n
+    if over.any():
+        too_far = over & (x > n * 1.001 + 1)
+        if too_far.any():
+            i = int(np.flatnonzero(too_far)[0])
+            raise ValueError(f"need x <= n, got x={x[i]}, n={n[i]}")
+        x = np.where(over, n, x)
+    a0, b0 = beta_prior(round(typical.mu, 12), round(typical.tau, 12))
+    # Element by element the same IEEE operations, in the same order, as assess's scalars.
+    return x, n, a0 + x, b0 + n - x
+
+
+def tails_many(x, n, typical: Typical, *, margin: float = 0.25, min_relative: float = 0.10):
+    """(p_high, p_low) arrays: `assess`'s two tail probabilities for arrays of counts, the same
+    floats element by element (what false-discovery control needs, without the quantiles)."""
+    from scipy.special import betainc
+
+    _, _, a, b = _posterior(x, n, typical)
+    lo_edge, hi_edge = flag_edges(typical, margin=margin, min_relative=min_relative)
+    return betainc(b, a, 1.0 - hi_edge), betainc(a, b, lo_edge)
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """`assess` over arrays of counts: element i of each array is that field of
+    assess(x[i], n[i], ...). The edges are the same for all. `gap(i)` / `gaps()` give the Gap
+    objects themselves."""
+
+    x: Array
+    n: Array
+    rate: Array
+    p_high: Array
+    p_low: Array
+    median: Array
+    lo: Array  # the 90% credible interval
+    hi: Array
+    effect: Array
+    ratio: Array
+    direction: Array  # dtype object: 'high', 'low' or None
+    certainty: Array
+    lo_edge: float
+    hi_edge: float
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def gap(self, i: int) -> Gap:
+        direction = self.direction[i]
+        return Gap(float(self.rate[i]), direction, float(self.certainty[i]), float(self.p_high[i]),
+                   float(self.p_low[i]), float(self.effect[i]), float(self.ratio[i]),
+                   (float(self.lo[i]), float(self.hi[i])), self.hi_edge, self.lo_edge, float(self.x[i]),
+                   float(self.n[i]), direction, True)
+
+    def gaps(self) -> list[Gap]:
+        hi_edge, lo_edge = self.hi_edge, self.lo_edge
+        # Positional and from .tolist(): building tens of thousands of Gaps is the costly part.
+        return [Gap(rate, d, sure, ph, pl, effect, ratio, (lo, hi), hi_edge, lo_edge, x, n, d, True)
+                for rate, d, sure, ph, pl, effect, ratio, lo, hi, x, n in zip(
+                    self.rate.tolist(), self.direction.tolist(), self.certainty.tolist(), self.p_high.tolist(),
+                    self.p_low.tolist(), self.effect.tolist(), self.ratio.tolist(), self.lo.tolist(),
+                    self.hi.tolist(), self.x.tolist(), self.n.tolist())]
+
+
+def assess_many(x, n, typical: Typical, *, margin: float = 0.25, certainty: float = 0.90,
+                min_relative: float = 0.10) -> Gaps:
+    """`assess` for arrays of counts (one typical range; x and n 1-D, or broadcast and flattened):
+    the same floats, element by element.
+
+    The scipy.special ufuncs on arrays run the same scalar kernels as on single numbers, and
+    the arithmetic around them is the same IEEE operations in the same order. The logit of the
+    posterior median is taken with `math`, as `assess` takes it: numpy's vectorised log may
+    differ from the C library's in the last bit. Raises ValueError if any element is one
+    `assess` would refuse.
+    """
+    import numpy as np
+    from scipy.special import betainc, betaincinv
+
+    x, n, a, b = _posterior(x, n, typical)
+    lo_edge, hi_edge = flag_edges(typical, margin=margin, min_relative=min_relative)
+    p_high = betainc(b, a, 1.0 - hi_edge)
+    p_low = betainc(a, b, lo_edge)
+    median = betaincinv(a, b, 0.5)
+    lo, hi = betaincinv(a, b, 0.05), betaincinv(a, b, 0.95)
+    high = p_high >= certainty
+    low = ~high & (p_low >= certainty)
+    direction = np.full(x.shape, None, dtype=object)
+    direction[high] = "high"
+    direction[low] = "low"
+    # max(p_high, p_low) as Python takes it: the first unless the second is larger.
+    sure = np.where(high, p_high, np.where(low, p_low, np.where(p_low > p_high, p_low, p_high)))
+    mu = typical.mu
+    effect = np.array([logit(m) - mu for m in median.tolist()], dtype=float)
+    rate = x / n
+    return Gaps(x=x, n=n, rate=rate, p_high=p_high, p_low=p_low, median=median, lo=lo, hi=hi, effect=effect,
+                ratio=rate / typical.center, direction=direction, certainty=sure, lo_edge=lo_edge, hi_edge=hi_edge)
+
+
+def bh_cutoff(pvalues, q: float = 0.10) -> float | None:
+    """The largest p-value that Benjamini-Hochberg at `q` calls a discovery; None when none is.
+
+    Every p-value <= the cutoff is a discovery and no other: the largest rank i with
+    p_(i) <= i q / m takes along every p-value tied with p_(i), since a tie at rank j > i has
+    p_(j) = p_(i) <= i q / m < j q / m. So the decision over a batch is this one number, and
+    chunks of the batch can be judged against it one at a time. NaN p-values are never
+    discoveries and do not count toward m.
+    """
+    import numpy as np
+
+    if not 0 < q < 1:
+        raise ValueError(f"q must be between 0 and 1, got {q}")
+    p = np.asarray(pvalues, dtype=float).ravel()
+    p = np.sort(p[~np.isnan(p)])
+    m = p.size
+    if m == 0:
+        return None
+    # rank * q / m in this order, as the scalar definition computes it: the same floats.
+    passing = np.flatnonzero(p <= np.arange(1, m + 1, dtype=float) * q / m)
+    return float(p[passing[-1]]) if passing.size else None
+
+
 def benjamini_hochberg(pvalues: Sequence[float], q: float = 0.10) -> list[bool]:
     """Which hypotheses are discoveries at false discovery rate `q` (Benjamini-Hochberg 1995).
 
     Sort the m p-values; find the largest rank i with p_(i) <= i q / m; the i smallest are
-    discoveries. Equivalent to scipy.stats.false_discovery_control(p) <= q, without importing
-    scipy.stats (about a second of start-up). Valid under independence or positive dependence;
-    NaN p-values are never discoveries and do not count toward m.
+    discoveries (those <= `bh_cutoff`). Equivalent to scipy.stats.false_discovery_control(p) <= q,
+    without importing scipy.stats (about a second of start-up). Valid under independence or
+    positive dependence; NaN p-values are never discoveries and do not count toward m.
     """
-    if not 0 < q < 1:
-        raise ValueError(f"q must be between 0 and 1, got {q}")
-    indexed = [(p, i) for i, p in enumerate(pvalues) if p == p]  # drop NaN
-    m = len(indexed)
-    out = [False] * len(pvalues)
-    if m == 0:
-        return out
-    indexed.sort()
-    cutoff = 0
-    for rank, (p, _) in enumerate(indexed, start=1):
-        if p <= rank * q / m:
-            cutoff = rank
-    for _, i in indexed[:cutoff]:
-        out[i] = True
-    return out
+    cutoff = bh_cutoff(pvalues, q)
+    values = pvalues.tolist() if hasattr(pvalues, "tolist") else pvalues
+    if cutoff is None:
+        return [False] * len(values)
+    return [bool(p <= cutoff) for p in values]  # NaN <= cutoff is False
 
 
 def assess_batch(gaps: Sequence[Gap], *, q: float = 0.10) -> list[Gap]:
