@@ -20,7 +20,7 @@ from advisor.engine.reference import ReferenceEvaluator
 from advisor.engine.compiler import Compiled, compile_rules
 from advisor.engine.explain import Finding, Miss, explain
 from advisor.input.ruleset import RuleSet
-from advisor.model.levels import JUDGEMENTS, Baseline, Threshold, judge, typical_thresholds
+from advisor.model.levels import JUDGEMENTS, UNSET, Baseline, Threshold, judge, typical_thresholds
 from advisor.model.rules_model import MetricCondition, leaf_conditions
 
 
@@ -83,10 +83,11 @@ class StageRunner:
             self._typicals[form] = typical_thresholds(self.ruleset.levels, self._levelled, form, self.baseline)
         return self._typicals[form]
 
-    def prepare(self, facts: list[dict]) -> None:
-        """Judge the typical-mode levels of a whole batch together (see advisor.model.levels.judge)."""
+    def prepare(self, facts: list[dict], *, cutoff=UNSET) -> None:
+        """Judge the typical-mode levels of a whole batch together (see advisor.model.levels.judge);
+        cutoff: the false-discovery cutoff of a larger batch these facts are a chunk of."""
         if self._levelled:
-            judge(facts, lambda fact: self.typicals(fact.get("form")))
+            judge(facts, lambda fact: self.typicals(fact.get("form")), cutoff=cutoff)
 
     def fired(self, fact: dict) -> tuple[Compiled, list[str]]:
         if JUDGEMENTS not in fact:

@@ -50,7 +50,7 @@ class DaskExecutor:
                 # Processes, one thread each: the review is pure Python (the GIL), and durable_rules'
                 # engine is not shared across threads.
                 cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       dashboard_address=":0", silence_logs=logging.ERROR)
                 client = Client(cluster)
         except (OSError, TimeoutError) as exc:
             raise AdvisorError([Problem(T(zh=f"无法连接 Dask 调度器 {self.address}:{exc}",

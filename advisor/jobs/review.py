@@ -24,7 +24,8 @@ from advisor.input.sources import STDIN, read_bytes
 from advisor.jobs.review_cta import CTA_FOCUS, GOAL_FOR_LEAD, CtaPlan, CtaWriter, cta_plan  # noqa: F401 (re-exported)
 from advisor.jobs.summary import SUMMARY_LEVELS, BatchStats, Summary, SummaryBuilder
 from advisor.jobs.summary import make_baseline as summary_baseline
-from advisor.model.levels import Baseline
+from advisor.model.levels import UNSET, Baseline, batch_pvalues
+from advisor.stats.typical import bh_cutoff
 from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics, metric_view
 
 # The rates shown next to every video, side by side (H05: never one number alone).
@@ -136,7 +137,9 @@ class Reviewer:
         self.runner: StageRunner | None = None
         self.writer: CtaWriter | None = None
         self.builder: SummaryBuilder | None = None
-        self.cutoff = None  # None: each chunk is judged on its own (review() passes the whole batch)
+        # The batch's false-discovery cutoff (batch_cutoff()); UNSET: each chunk is judged on its
+        # own, which is right when the chunk is the whole batch (review()).
+        self.cutoff = UNSET
         self.fixed_baseline: Baseline | None = None  # given, not surveyed (a worker of a distributed review)
 
     def survey(self, fact: dict) -> None:
@@ -153,8 +156,6 @@ class Reviewer:
         must reach to be a discovery (None: nothing is). Judging chunk by chunk against it gives
         the verdicts of judging the whole batch at once (advisor.model.levels.judge)."""
         import numpy as np
-        from advisor.model.levels import batch_pvalues  # TEMP until the judge branch lands
-        from advisor.stats.typical import bh_cutoff
 
         pvalues = []
         for form in self.stats.forms:
@@ -197,10 +198,7 @@ class Reviewer:
         runner = self.runner
         # Every video x metric of the chunk judged together (false-discovery control); with a
         # cutoff from the survey, against the whole batch's.
-        if self.cutoff is None:
-            runner.prepare(facts)
-        else:
-            runner.prepare(facts, cutoff=self.cutoff)
+        runner.prepare(facts, cutoff=self.cutoff)
         out = []
         for i, (video, fact) in enumerate(zip(videos, facts)):
             if progress is not None:

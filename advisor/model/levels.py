@@ -560,7 +560,8 @@ def typical_thresholds(levels: Levels, pairs, form: str | None, baseline: Baseli
     return out
 
 
-_UNSET: object = object()
+UNSET: object = object()  # judge(cutoff=UNSET): run Benjamini-Hochberg over the facts given
+_UNSET = UNSET
 
 
 def fact_counts(metric: str, fact: dict) -> tuple[float, float]:
