@@ -208,3 +208,17 @@ def test_planted_low_outliers_found_on_well_viewed_videos():
             planted += 1
             hits += gaps[(vid, metric)].direction == direction
     assert hits / planted >= 0.95, hits / planted
+
+
+def test_fit_from_arrays_is_the_fit_from_pairs():
+    """A Baseline's arrays go through numpy; the estimate must be the pairwise one, to the bit."""
+    import random
+
+    rng = random.Random(5)
+    pairs = [(rng.randint(0, 400), rng.randint(1, 20000)) for _ in range(500)]
+    pairs += [(3.7, 10.0), (12.0, 10.0), (-1.0, 5.0), (1.0, 0.0), (float("nan"), 10.0), (2.0, float("inf"))]
+    xs, ns = [x for x, _ in pairs], [n for _, n in pairs]
+    for prior in (None, (0.01, 0.3), (0.02, None)):
+        assert fit_typical(counts=(xs, ns), prior=prior) == fit_typical(pairs, prior=prior)
+    assert fit_typical(counts=([], [])) is None
+    assert fit_typical(counts=([], []), prior=(0.01, 0.3)) == fit_typical([], prior=(0.01, 0.3))

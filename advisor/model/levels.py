@@ -338,7 +338,7 @@ class Baseline:
             return self._frozen.get((metric, form))
         key = (metric, form, id(levels))
         if key not in self._typical:
-            self._typical[key] = fit_range(metric, form, levels, self.counts(metric, form))
+            self._typical[key] = fit_range(metric, form, levels, arrays=self.count_arrays(metric, form))
         return self._typical[key]
 
 
@@ -372,14 +372,15 @@ def _absolute(spec: "LevelDef", form: str | None) -> float:
     return spec.absolute.get(form or "default", spec.absolute["default"])
 
 
-def fit_range(metric: str, form: str | None, levels: "Levels", counts: list[tuple[float, float]]) -> Typical | None:
+def fit_range(metric: str, form: str | None, levels: "Levels", counts=(), *, arrays: tuple | None = None) -> Typical | None:
+    """counts: (x, n) pairs; or arrays: the pair of sequences (xs, ns) a Baseline keeps."""
     settings = levels.typical
     prior = prior_range(metric, form, levels)
     band = (settings.band[0] / 100, settings.band[1] / 100)
-    if prior is None and not counts:
+    if prior is None and not (len(arrays[0]) if arrays is not None else counts):
         return None
-    return fit_typical(counts, prior=prior, band=band, prior_videos=settings.prior_videos,
-                       default_tau=prior[1] if prior else 0.35)
+    return fit_typical(counts, counts=arrays, prior=prior, band=band,
+                       prior_videos=settings.prior_videos, default_tau=prior[1] if prior else 0.35)
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,25 @@ def usable(obs: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
     return out
 
 
+def _empirical_logits(xs, ns) -> tuple[list[float], list[float]]:
+    """empirical_logit over the usable pairs of two sequences, as `usable` would keep them.
+
+    numpy does the clipping and the arithmetic (IEEE division and addition: the same doubles as
+    Python's); the logarithm stays math.log, whose last bit numpy's does not always match, so the
+    fit is exactly the pairwise one."""
+    import numpy as np
+
+    x = np.asarray(xs, dtype=float)
+    n = np.asarray(ns, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(n) & (n > 0)
+    x, n = x[keep], n[keep]
+    x = np.minimum(np.maximum(x, 0.0), n)
+    a = x + 0.5
+    b = n - x + 0.5
+    logits = [math.log(r) for r in (a / b).tolist()]
+    return logits, (1.0 / a + 1.0 / b).tolist()
+
+
 def _median(values: Sequence[float]) -> float:
     s = sorted(values)
     k = len(s)
@@ -121,9 +140,9 @@ def typical_from(mu: float, tau: float, *, band: tuple[float, float] = (0.10, 0.
                    n_videos=int(n_videos), weight=float(weight))
 
 
-def fit_typical(obs: Iterable[tuple[float, float]], *, prior: tuple[float, float | None] | None = None,
+def fit_typical(obs: Iterable[tuple[float, float]] = (), *, prior: tuple[float, float | None] | None = None,
                 band: tuple[float, float] = (0.10, 0.90), prior_videos: float = 10.0,
-                default_tau: float = 0.35) -> Typical | None:
+                default_tau: float = 0.35, counts: tuple | None = None) -> Typical | None:
     """The account's typical range for a rate, from its videos' (events, trials) pairs.
 
     Estimator (all on the logit scale):
@@ -141,9 +160,16 @@ def fit_typical(obs: Iterable[tuple[float, float]], *, prior: tuple[float, float
         without a prior: a spread is always shrunk toward a stated default, so three videos that
         happen to agree cannot claim the account never varies.
     k = 0 with a prior gives the prior itself; k = 0 without one gives None.
+
+    obs: (x, n) pairs, or a pair of sequences (xs, ns) given as `counts=` instead (the arrays a
+    Baseline keeps), read with numpy: the same estimate, thousands of videos at a time.
     """
-    data = usable(obs)
-    k = len(data)
+    if counts is not None:
+        logits, variances = _empirical_logits(*counts)
+    else:
+        data = usable(obs)
+        logits, variances = ([], []) if not data else map(list, zip(*(empirical_logit(x, n) for x, n in data)))
+    k = len(logits)
     if prior is not None:
         center0, tau0 = prior
         if not 0 < center0 < 1:
@@ -155,7 +181,6 @@ def fit_typical(obs: Iterable[tuple[float, float]], *, prior: tuple[float, float
         if center0 is None:
             return None
         return typical_from(logit(center0), tau0, band=band, n_videos=0, weight=0.0)
-    logits, variances = zip(*(empirical_logit(x, n) for x, n in data))
     mu_hat = _median(logits)
     mad = _median([abs(v - mu_hat) for v in logits])
     tau2_hat = max(0.0, (MAD_TO_SD * mad) ** 2 - _median(variances))
