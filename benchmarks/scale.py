@@ -3,6 +3,7 @@
     python benchmarks/scale.py                      # 1k, 10k, 100k rows; json, jsonl, text, html
     python benchmarks/scale.py --rows 1000000 --formats jsonl
     python benchmarks/scale.py --rows 10000 --engines python durable
+    python benchmarks/scale.py --rows 100000 --formats jsonl --executors local dask --workers 1 2
 
 Writes realistic 视频号助手 exports (advisor.stats.simulate: a steady account with planted
 outliers, in 10,000-video series) to a temporary folder, then runs the CLI on each in a fresh
@@ -89,34 +90,40 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--formats", nargs="+", default=["json", "jsonl", "text", "html"])
     parser.add_argument("--engines", nargs="+", default=["default"])
+    parser.add_argument("--executors", nargs="+", default=["local"], choices=["local", "dask"])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="Dask workers (local cluster)")
     parser.add_argument("--html-max", type=int, default=100_000, help="skip HTML above this many rows")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="advisor-scale-") as tmp:
         folder = Path(tmp)
-        print(f"{'rows':>9} {'format':7} {'engine':8} {'seconds':>8} {'videos/s':>9} {'peak MiB':>9}  status")
+        print(f"{'rows':>9} {'format':7} {'engine':8} {'executor':9} {'seconds':>8} {'videos/s':>9} {'peak MiB':>9}"
+              "  status")
         for rows in args.rows:
             export = folder / f"export-{rows}.csv"
             write_export(export, rows)
-            for engine in args.engines:
-                for fmt in args.formats:
-                    if fmt == "html" and rows > args.html_max:
-                        continue
-                    out = folder / f"review-{rows}.{fmt}"
-                    cli = ["review", str(export), "--format", fmt, "-o", str(out), "--lang", "zh"]
-                    if engine != "default":
-                        cli += ["--engine", engine]
-                    seconds, peak, status = run(cli)
-                    print(f"{rows:>9} {fmt:7} {engine:8} {seconds:8.2f} {rows / seconds:9.0f} {peak:9d}  {status}",
-                          flush=True)
-                    if fmt == "jsonl" and status in (0, 1):
-                        with out.open(encoding="utf-8") as handle:
-                            last = None
-                            for last in handle:
-                                pass
-                        reviewed = json.loads(last)["summary"]["reviewed"]
-                        assert reviewed == rows, (reviewed, rows)
-                    out.unlink(missing_ok=True)
+            runs = [(engine, fmt, executor, workers) for engine in args.engines for fmt in args.formats
+                    for executor in args.executors for workers in (args.workers if executor == "dask" else [None])
+                    if not (fmt == "html" and (rows > args.html_max or executor != "local"))]
+            for engine, fmt, executor, workers in runs:
+                out = folder / f"review-{rows}.{fmt}"
+                cli = ["review", str(export), "--format", fmt, "-o", str(out), "--lang", "zh"]
+                if engine != "default":
+                    cli += ["--engine", engine]
+                if executor == "dask":
+                    cli += ["--executor", "dask", "--workers", str(workers)]
+                label = executor if workers is None else f"dask×{workers}"
+                seconds, peak, status = run(cli)
+                print(f"{rows:>9} {fmt:7} {engine:8} {label:9} {seconds:8.2f} {rows / seconds:9.0f} {peak:9d}"
+                      f"  {status}", flush=True)
+                if fmt == "jsonl" and status in (0, 1):
+                    with out.open(encoding="utf-8") as handle:
+                        last = None
+                        for last in handle:
+                            pass
+                    reviewed = json.loads(last)["summary"]["reviewed"]
+                    assert reviewed == rows, (reviewed, rows)
+                out.unlink(missing_ok=True)
             export.unlink()
 
 
