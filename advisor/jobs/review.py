@@ -9,6 +9,7 @@ while reviewing, so rendering never runs the engine.
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass, field
 
@@ -50,6 +51,10 @@ class VideoReview:
         return [ruleset_rules[r].then.signal for r in self.fired
                 if r in ruleset_rules and ruleset_rules[r].then.signal]
 
+    def signals_from(self, signal_of: dict[str, str]) -> list[str]:
+        """signals() with the rules' signals looked up once per review (Review.signal_of)."""
+        return [signal_of[r] for r in self.fired if r in signal_of]
+
 
 @dataclass
 class Review:
@@ -67,6 +72,11 @@ class Review:
     # Videos reviewed, when they are not all held in `videos` (a streaming review writes each
     # as it goes: advisor.jobs.review_stream).
     reviewed: int | None = None
+
+    @functools.cached_property
+    def signal_of(self) -> dict[str, str]:
+        """Rule id -> the signal it derives (rules that derive one)."""
+        return {rule_id: rule.then.signal for rule_id, rule in self.rules.items() if rule.then.signal}
 
     @property
     def count(self) -> int:

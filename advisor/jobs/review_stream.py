@@ -39,7 +39,8 @@ from advisor.jobs.summary import SummaryBuilder
 from advisor.model.levels import Baseline
 from advisor.model.metrics import VideoMetrics
 
-CHUNK = 2000  # videos judged, evaluated and written together in pass 2
+CHUNK = 2000
+FIELD_NAMES = tuple(VideoMetrics.model_fields)  # videos judged, evaluated and written together in pass 2
 
 
 class Sink(Protocol):
@@ -230,7 +231,10 @@ def _survey(run: _Input, reviewer: Reviewer, profile, dirs) -> _Survey:
         try:
             for video, _name in _videos(run, first, profile, dirs, on_file=lambda: (
                     survey.present.append(set()))):
-                survey.present[-1].update(name for name, value in video if value is not None)
+                present = survey.present[-1]
+                if len(present) < len(FIELD_NAMES):  # a field once seen in a file stays seen
+                    present.update(name for name in FIELD_NAMES
+                                   if name not in present and getattr(video, name) is not None)
                 reviewer.survey(video.to_fact())
                 survey.count += 1
         except _FileFailed as failed:

@@ -256,6 +256,7 @@ class Baseline:
         self.label = label if label is not None else T(zh="本批视频", en="this batch")
         self.n_videos = 0
         self._metrics = frozenset(metrics) if metrics is not None else None
+        self._wanted = tuple(sorted(self._metrics)) if metrics is not None else None  # a stable order
         self._values: dict[tuple[str | None, str], array] = {}
         self._counts: dict[tuple[str | None, str], tuple[array, array]] = {}
         self._models = [(m, model) for m, model in COUNT_MODELS.items()
@@ -287,12 +288,13 @@ class Baseline:
         self._sorted = False
         self._typical.clear()
         form = fact.get("form")
-        wanted = self._metrics
         values = self._values
-        for metric, value in fact.items():
+        # Only the wanted metrics are looked at (a fact holds many more fields than the levels use).
+        for metric in (fact if self._wanted is None else self._wanted):
+            value = fact.get(metric)
             kind = type(value)  # the exact type first: bool is an int, and is not a number here
             if (kind is float or kind is int or (kind is not bool and isinstance(value, (int, float)))) \
-                    and math.isfinite(value) and (wanted is None or metric in wanted):
+                    and math.isfinite(value):
                 key = (form, metric)
                 column = values.get(key)
                 if column is None:
