@@ -179,3 +179,37 @@ def test_a_command_added_eagerly_still_works():
     assert group.list_commands(click.Context(group)) == ["hello", "review"]
     result = CliRunner().invoke(group, ["hello"])
     assert (result.exit_code, result.output) == (0, "hi\n")
+
+
+def test_the_report_table_names_real_classes_and_functions():
+    """advisor.render.emit names its result classes and functions by "module:name" (imported when
+    that kind is rendered): each must exist."""
+    from advisor.render import emit
+
+    for key in emit.REPORTS:
+        module, _, name = key.partition(":")
+        cls = getattr(__import__(module, fromlist=[name]), name)
+        assert isinstance(cls, type) and f"{cls.__module__}:{cls.__qualname__}" == key
+    lazy = [value for value in vars(emit).values() if isinstance(value, emit._Lazy)]
+    assert len(lazy) >= 15
+    for function in lazy:
+        assert callable(function.resolve()), function.target
+    assert len({kind.name for kind in emit.REPORTS.values()}) == len(emit.REPORTS)
+
+
+def test_a_review_loads_no_other_commands_job():
+    code = ("import sys\n"
+            "from advisor.__main__ import cli\n"
+            "try:\n"
+            f"    cli.main(['review', {str(EXAMPLES / 'video.json')!r}], prog_name='advisor')\n"
+            "except SystemExit as exc:\n"
+            "    assert not exc.code, exc.code\n"
+            "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n")
+    done = _run(["-c", code])
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stderr.split())
+    assert "advisor.jobs.review" in loaded
+    others = sorted(m for m in ("advisor.jobs.ab", "advisor.jobs.goals", "advisor.jobs.tiers", "advisor.jobs.lint",
+                                "advisor.jobs.ruletest", "advisor.render.views", "advisor.render.html_report",
+                                "advisor.web.command", "openpyxl") if m in loaded)
+    assert others == []
