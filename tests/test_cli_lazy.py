@@ -213,3 +213,18 @@ def test_a_review_loads_no_other_commands_job():
                                 "advisor.jobs.ruletest", "advisor.render.views", "advisor.render.html_report",
                                 "advisor.web.command", "openpyxl") if m in loaded)
     assert others == []
+
+
+@pytest.mark.parametrize("preset", [None, "4"])
+def test_the_program_runs_openblas_on_one_thread_unless_told_otherwise(monkeypatch, preset, capsys):
+    import advisor.__main__ as program
+
+    if preset is None:
+        monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", preset)
+    monkeypatch.setattr(sys, "argv", ["advisor", "--help"])
+    with pytest.raises(SystemExit) as exit_:
+        program.main()
+    assert exit_.value.code == 0
+    assert os.environ["OPENBLAS_NUM_THREADS"] == (preset or "1")
