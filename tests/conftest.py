@@ -5,14 +5,24 @@ Helpers are imported by name (`from conftest import ROOT, run_cli`); fixtures ar
 
 from __future__ import annotations
 
+import atexit
 import csv
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from advisor.engine import durable_import_error
+# advisor caches rule-text checks and compiled templates in the user cache folder
+# (advisor/core/cache.py); the tests, and the processes they start, use a fresh folder of their
+# own, so a developer's cache can neither help nor hurt them. Set before advisor is imported.
+os.environ["ADVISOR_CACHE_DIR"] = _CACHE_DIR = tempfile.mkdtemp(prefix="advisor-test-cache-")
+atexit.register(shutil.rmtree, _CACHE_DIR, ignore_errors=True)
+
+from advisor.engine import durable_import_error  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

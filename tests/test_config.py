@@ -92,7 +92,10 @@ def test_a_broken_rule_folder_from_the_config_stops_the_run(tmp_path):
 
 
 def _commands_with_config(group=cli, prefix=()):
-    for name, command in sorted(group.commands.items()):
+    # list_commands/get_command, not group.commands: the top group loads its commands lazily.
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
             yield from _commands_with_config(command, prefix + (name,))
         elif any(p.name == "config_path" for p in command.params):

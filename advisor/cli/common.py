@@ -24,8 +24,7 @@ from advisor.core.output import reset_inputs
 from advisor.core.safe_text import printable
 from advisor.input.config import Config, check_account, load_config
 from advisor.input.profiles import load_profiles, resolve_profile, shipped_profile_dirs
-from advisor.input.ruleset import RuleSet, collect_ruleset
-from advisor.jobs.lint import clarify
+from advisor.input.ruleset import RuleSet, clarify, collect_ruleset
 
 ACCOUNT_META = "advisor.account"  # where the --account option leaves its value (see options.py)
 SETTINGS_META = "advisor.settings"  # where settings() leaves the command's Settings, for error messages

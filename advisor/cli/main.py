@@ -1,18 +1,114 @@
 """The `advisor` command group. Each command lives in its own module of this package, as a
-plain click command or group; this module adds them to `cli` (the modules never import it)."""
+plain click command or group; `COMMANDS` below names it, and the group imports its module only
+when that command runs (the modules never import this one).
+
+Why lazily: importing every command module pulls in the whole library (pydantic models, the
+rule engines, openpyxl, numpy), about half a second before `advisor --help` could print a line.
+The table keeps each command's one-line help, so `advisor --help` lists every command without
+importing any of them; tests/test_cli_lazy.py checks the table against the real commands.
+"""
 
 from __future__ import annotations
 
+import importlib
 import platform
+from dataclasses import dataclass
 
 import click
 
 from advisor import __version__
-from advisor.cli import ab_cmd, checklist_cmd, cta_cmd, goals_cmd, review_cmd, rules_cmd, schema_cmd, tiers_cmd
-from advisor.engine import default_engine, durable_import_error
+
+
+@dataclass(frozen=True)
+class LazyCommand:
+    """Where a command lives and what `advisor --help` says of it, without importing it.
+
+    target: "module:attribute" of the click command or group.
+    summary: the first paragraph of the command's help (its docstring), which click shortens to
+    the one line `--help` lists, exactly as it would shorten the real command's.
+    """
+
+    target: str
+    summary: str
+
+    def load(self) -> click.Command:
+        module, _, attribute = self.target.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    def stand_in(self, name: str) -> click.Command:
+        """A command that only carries the help line, for listing."""
+        return click.Command(name, help=self.summary)
+
+
+# click 8.4 suggests close names for an unknown command ("Did you mean ...?"); older versions
+# have no such exception and suggest nothing, so there is nothing to catch (`except ()`).
+_NoSuchCommand = getattr(click.exceptions, "NoSuchCommand", ())
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported on first use ("Lazily loading subcommands" in
+    click's documentation). Commands added with `add_command` work as in any group."""
+
+    def __init__(self, *args, lazy_commands: dict[str, LazyCommand] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands: dict[str, LazyCommand] = dict(lazy_commands or {})
+
+    def add_lazy_command(self, name: str, command: LazyCommand) -> None:
+        self.lazy_commands[name] = command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            self.commands[cmd_name] = self.lazy_commands[cmd_name].load()
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's own listing, over stand-ins for the commands not loaded yet: the same layout
+        # and the same shortening of each help line, without importing a command module.
+        listing = click.Group(self.name, commands={
+            name: self.commands.get(name) or self.lazy_commands[name].stand_in(name)
+            for name in self.list_commands(ctx)})
+        listing.format_commands(ctx, formatter)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except _NoSuchCommand as exc:
+            # click suggests close names from self.commands, which holds only the commands
+            # loaded so far; suggest from every command, as an eagerly built group would.
+            raise _NoSuchCommand(exc.command_name, possibilities=self.list_commands(ctx), ctx=ctx) from None
+
+
+# Every command of `advisor`, by name. A new command: its module in advisor/cli/ and one row
+# here (the summary is the first paragraph of its docstring; tests/test_cli_lazy.py fails when
+# they differ). `advisor serve` is added the same way by advisor/__main__.py.
+COMMANDS: dict[str, LazyCommand] = {
+    "ab": LazyCommand("advisor.cli.ab_cmd:ab_command",
+                      "Compare two variants (A/B): who wins on likes, hearts, completion, follow-up, and how sure."),
+    "checklist": LazyCommand("advisor.cli.checklist_cmd:checklist_command",
+                             "Check planned videos before publishing: to do, consider, and what is already right."),
+    "cta": LazyCommand("advisor.cli.cta_cmd:cta_group",
+                       "Write a dual-track call to action (H07): a like line and a heart line."),
+    "goals": LazyCommand("advisor.cli.goals_cmd:goals_command",
+                         "Check weekly goals: baseline, this week, progress, and which videos moved each target."),
+    "review": LazyCommand("advisor.cli.review_cmd:review_command",
+                          "Review posted videos: what the numbers say and what to do next."),
+    "rules": LazyCommand("advisor.cli.rules_cmd:rules_group",
+                         "Check, test, list and document rules. 检查、测试、列出和说明规则。"),
+    "schema": LazyCommand("advisor.cli.schema_cmd:schema_command",
+                          "Print the JSON Schema of rule, levels, profile, plan, metrics, config or test files."),
+    "tiers": LazyCommand("advisor.cli.tiers_cmd:tiers_command",
+                         "Tier viewers into active likers, core heart-givers and the rest, with actions per tier."),
+}
 
 
 def _version_text() -> str:
+    # Imported here, not at the top: the engines pull in pydantic and the rule models, which
+    # `advisor --help` does not need (tests/test_layers.py allows this one import).
+    from advisor.engine import default_engine, durable_import_error
+
     engine = default_engine()
     line = f"advisor {__version__} (Python {platform.python_version()}; engine: {engine}"
     reason = durable_import_error()
@@ -28,7 +124,8 @@ def _print_version(ctx, _param, value):
     ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, lazy_commands=COMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the version and which rule engine is active. 显示版本和当前引擎。")
 def cli():
@@ -42,16 +139,6 @@ def cli():
       advisor review examples/wechat_channels_export.csv --lang en --format markdown
       advisor rules check
     """
-
-
-cli.add_command(review_cmd.review_command)
-cli.add_command(checklist_cmd.checklist_command)
-cli.add_command(cta_cmd.cta_group)
-cli.add_command(ab_cmd.ab_command)
-cli.add_command(goals_cmd.goals_command)
-cli.add_command(tiers_cmd.tiers_command)
-cli.add_command(rules_cmd.rules_group)
-cli.add_command(schema_cmd.schema_command)
 
 
 def main() -> None:

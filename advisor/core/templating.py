@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 import time
 from contextvars import ContextVar
@@ -18,7 +19,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+import jinja2
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, nodes, select_autoescape
+from jinja2.bccache import FileSystemBytecodeCache
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError
 from jinja2.nodes import EvalContext
@@ -26,6 +29,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import generate_lorem_ipsum
 
+from advisor.core.cache import fingerprint, stamped
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import Lang, T
 
@@ -362,10 +366,46 @@ def _bounded_iter(iterable):
         yield item
 
 
+class _BytecodeCache(FileSystemBytecodeCache):
+    """Jinja2's cache of compiled template files, in the user cache folder (advisor.core.cache).
+
+    Compiling the templates a command renders (the review's text, the CTA blocks) was a large
+    part of every run; a cached template is loaded as code instead. Jinja2 recompiles when a
+    template's source changes (its checksum) or Python's or Jinja2's version does; the folder's
+    stamp covers this module (the sandbox's code generator and the filters the compiled code
+    refers to), and each language has its own files. Best effort: a folder that cannot be
+    written only means compiling again.
+    """
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _bytecode_cache(lang: Lang) -> _BytecodeCache | None:
+    try:
+        code = Path(__file__).read_bytes()
+    except OSError:  # no source file (a frozen build): the versions must do
+        code = b""
+    folder = stamped("templates", fingerprint(jinja2.__version__, code))
+    return _BytecodeCache(str(folder), f"{lang}-%s.cache") if folder is not None else None
+
+
 @lru_cache(maxsize=8)
 def environment(lang: Lang, search_path: tuple[str, ...] = ()) -> SandboxedEnvironment:
     env = BoundedSandbox(
         loader=FileSystemLoader(list(search_path)) if search_path else None,
+        # Only templates from files are cached: rule texts (from_string) are short and cached in memory.
+        bytecode_cache=_bytecode_cache(lang) if search_path else None,
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         trim_blocks=True,

@@ -28,7 +28,6 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Sequen
 import datetime as dt
 import zipfile
 
-import openpyxl
 from pydantic import ValidationError
 
 from advisor.core.errors import AdvisorError, Problem
@@ -260,6 +259,9 @@ def _sheet_source(name: str, data: bytes, is_header: Callable[[list], bool]) -> 
     """An .xlsx workbook: the first sheet with a recognised header among its first rows (else the
     first sheet). Row N is the Nth row below the header; problems give the sheet, the
     spreadsheet row as `line` and the column number as `col`."""
+    # openpyxl (and the numpy it loads) costs ~0.1 s to import: only when a workbook is read.
+    import openpyxl
+
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

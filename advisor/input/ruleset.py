@@ -16,6 +16,7 @@ with every located problem, never a half-loaded rule set.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -232,3 +233,42 @@ def collect_ruleset(user_folders=(), *, include_shipped: bool = True,
     if check_semantics:
         problems.extend(semantic_problems(ruleset))
     return ruleset, problems
+
+
+# --- "title has zh but no en" ------------------------------------------------------------------
+# Here, not in advisor.jobs.lint: every command clarifies its loading problems, and importing
+# the linter (with the rule docs and rule tests it uses) only for this cost every start.
+
+_MISSING_LANG = re.compile(r"^missing required key '(zh|en)'$")
+
+
+def clarify(problems: list[Problem]) -> list[Problem]:
+    """Reword a text's missing language: 'then.title has zh but no en', not 'missing key en'."""
+    missing: dict[tuple, set[str]] = {}
+    for p in problems:
+        m = _MISSING_LANG.match(p.message.en)
+        if m and p.field and p.field.endswith("." + m.group(1)):
+            missing.setdefault((p.file, p.field.rsplit(".", 1)[0]), set()).add(m.group(1))
+    if not missing:
+        return problems
+    out = []
+    for p in problems:
+        m = _MISSING_LANG.match(p.message.en)
+        if not (m and p.field and p.field.endswith("." + m.group(1))):
+            out.append(p)
+            continue
+        where = p.field.rsplit(".", 1)[0]
+        name = re.sub(r"^\[\d+\]\.?", "", where) or where
+        lacking = missing[(p.file, where)]
+        if lacking == {"zh", "en"}:
+            if m.group(1) == "en":
+                continue  # one line for both
+            msg = T(zh=f"{name} 需要中文(zh)和英文(en)两段文字", en=f"{name} needs a zh and an en text")
+        elif m.group(1) == "en":
+            msg = T(zh=f"{name} 有中文(zh)但没有英文(en):每段文字都要写两种语言",
+                    en=f"{name} has zh but no en: every text needs both languages")
+        else:
+            msg = T(zh=f"{name} 有英文(en)但没有中文(zh):每段文字都要写两种语言",
+                    en=f"{name} has en but no zh: every text needs both languages")
+        out.append(Problem(msg, file=p.file, line=p.line, col=p.col, field=p.field))
+    return out

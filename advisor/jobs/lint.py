@@ -12,14 +12,14 @@ cannot work as meant, one located problem each:
   fail when rendered), and texts whose zh or en is empty;
 - levels whose low threshold is not below the high one for some form.
 
-`clarify` rewords the loader's "missing key 'en'" inside a text as "title has zh but no en".
+`clarify` (advisor.input.ruleset, re-exported here) rewords the loader's "missing key 'en'" inside a
+text as "title has zh but no en".
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +39,7 @@ from advisor.model.rules_model import (AllCondition, AnyCondition, MetricConditi
 from advisor.input.yamlio import load_yaml
 from advisor.engine.explain import OP_WORDS
 from advisor.input.profiles import load_profiles
+from advisor.input.ruleset import clarify  # noqa: F401 (re-exported: it lived here)
 from advisor.jobs.ruledocs import display_path
 
 FORM_KEYS = ("default",) + FORMS
@@ -60,43 +61,6 @@ def lint(ruleset, *, profile_dirs=None) -> list[Problem]:
     problems.extend(unreachable(ruleset, profile_dirs))
     problems.extend(level_overlaps(ruleset.levels, ruleset.levels_files))
     return problems
-
-
-# --- "title has zh but no en" ------------------------------------------------------------------
-
-_MISSING_LANG = re.compile(r"^missing required key '(zh|en)'$")
-
-
-def clarify(problems: list[Problem]) -> list[Problem]:
-    """Reword a text's missing language: 'then.title has zh but no en', not 'missing key en'."""
-    missing: dict[tuple, set[str]] = {}
-    for p in problems:
-        m = _MISSING_LANG.match(p.message.en)
-        if m and p.field and p.field.endswith("." + m.group(1)):
-            missing.setdefault((p.file, p.field.rsplit(".", 1)[0]), set()).add(m.group(1))
-    if not missing:
-        return problems
-    out = []
-    for p in problems:
-        m = _MISSING_LANG.match(p.message.en)
-        if not (m and p.field and p.field.endswith("." + m.group(1))):
-            out.append(p)
-            continue
-        where = p.field.rsplit(".", 1)[0]
-        name = re.sub(r"^\[\d+\]\.?", "", where) or where
-        lacking = missing[(p.file, where)]
-        if lacking == {"zh", "en"}:
-            if m.group(1) == "en":
-                continue  # one line for both
-            msg = T(zh=f"{name} 需要中文(zh)和英文(en)两段文字", en=f"{name} needs a zh and an en text")
-        elif m.group(1) == "en":
-            msg = T(zh=f"{name} 有中文(zh)但没有英文(en):每段文字都要写两种语言",
-                    en=f"{name} has zh but no en: every text needs both languages")
-        else:
-            msg = T(zh=f"{name} 有英文(en)但没有中文(zh):每段文字都要写两种语言",
-                    en=f"{name} has en but no zh: every text needs both languages")
-        out.append(Problem(msg, file=p.file, line=p.line, col=p.col, field=p.field))
-    return out
 
 
 # --- conditions that can never hold together ---------------------------------------------------

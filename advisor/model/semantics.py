@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import typing
 from functools import lru_cache
+from pathlib import Path
 
-from jinja2 import meta
+import jinja2
+from jinja2 import TemplateSyntaxError, meta
 
 from advisor.model.catalog import heuristics
 from advisor.model.strata import StratifyError, stratify
 from advisor.core.errors import Problem, did_you_mean
 from advisor.core.i18n import T
 from advisor.model.metrics import NUMERIC_KINDS
+from advisor.core import templating
+from advisor.core.cache import JsonCache, fingerprint
 from advisor.core.templating import environment, syntax_problem
 from advisor.model.rules_model import NUMERIC_OPS, TEXT_OPS, MetricCondition, SignalCondition, leaf_conditions, rule_texts
 from advisor.model.stages import STAGE_FIELDS, STAGES
@@ -61,6 +65,7 @@ def check_semantics(ruleset) -> list[Problem]:
         problems.extend(_check_texts(loaded, fields))
     problems.extend(_check_excludes(ruleset))
     problems.extend(_check_signals(ruleset))
+    _TEXT_CACHE.save()
     return problems
 
 
@@ -131,13 +136,36 @@ def _check_metric_condition(loaded, path, cond: MetricCondition, fields, levels)
     return out
 
 
+def _source(file: str) -> bytes:
+    try:
+        return Path(file).read_bytes()
+    except OSError:  # no source file (a frozen build): the versions must do
+        return b""
+
+
+# Parsing the ~180 templated texts of the shipped rules was a large part of every command's
+# start. What a valid text uses depends only on its source, the Jinja2 parser and our sandbox's
+# parse (templating.py) and this analysis, so it is kept on disk between runs, stamped with all of
+# them. A text with a syntax error is never cached: it is parsed again each run and reported
+# exactly as before.
+_TEXT_CACHE = JsonCache("rule-texts", fingerprint(jinja2.__version__, _source(templating.__file__), _source(__file__)))
+
+
 @lru_cache(maxsize=4096)
 def _analyse_text(source: str) -> tuple[Problem | None, frozenset[str]]:
-    """(syntax problem, variables the text uses); cached, as the same texts load again and again."""
-    problem = syntax_problem(source)
-    if problem is not None:
-        return problem, frozenset()
-    return None, frozenset(meta.find_undeclared_variables(environment("en").parse(source)))
+    """(syntax problem, variables the text uses); cached in memory, as the same texts load again
+    and again, and the variables of a valid text on disk (_TEXT_CACHE)."""
+    key = fingerprint(source)
+    used = _TEXT_CACHE.get(key)
+    if isinstance(used, list):
+        return None, frozenset(used)
+    try:
+        tree = environment("en").parse(source)
+    except (TemplateSyntaxError, RecursionError, MemoryError):
+        return syntax_problem(source), frozenset()  # the located problem, as syntax_problem words it
+    used = meta.find_undeclared_variables(tree)
+    _TEXT_CACHE.put(key, sorted(used))
+    return None, frozenset(used)
 
 
 def _check_texts(loaded, fields) -> list[Problem]:

@@ -14,10 +14,15 @@ REPORTS   one row per kind of result (the plain objects the jobs return): its te
 
 Adding an output format is one row in FORMATS and one template per report kind; adding a
 report kind is one row in REPORTS, its templates, and its report function in the job.
+
+REPORTS names the result classes and the functions of each kind by "module:name", imported
+when a result of that kind is rendered: a command loads its own report's modules, not every
+job's (the lazily loaded commands of advisor/cli/main.py would otherwise all load here).
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -30,19 +35,40 @@ from advisor.core.output import emit as write_text
 from advisor.core.paths import shipped_templates
 from advisor.core.safe_text import clean, markdown, printable
 from advisor.core.templating import render_template
-from advisor.jobs.ab import ABResult, ab_json
-from advisor.jobs.checklist import Checklist, checklist_json
-from advisor.jobs.cta import CtaSet, cta_set_json
-from advisor.jobs.cta_check import CheckResult
-from advisor.jobs.goals import GoalsResult, goals_json
-from advisor.jobs.review import Review
-from advisor.jobs.review_report import review_json
-from advisor.jobs.ruledocs import RuleList
-from advisor.jobs.ruletest import TestRun, run_json
-from advisor.jobs.tiers import TiersResult, tiers_json
-from advisor.render import html_report, views
-from advisor.render.checklist_view import checklist_context
-from advisor.render.review_text import report_context
+
+
+class _Lazy:
+    """The function (or class) named "module:name", imported on first use."""
+
+    def __init__(self, target: str):
+        self.target = target
+
+    def resolve(self):
+        module, _, name = self.target.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def __call__(self, *args, **kwargs):
+        return self.resolve()(*args, **kwargs)
+
+
+ab_json = _Lazy("advisor.jobs.ab:ab_json")
+checklist_json = _Lazy("advisor.jobs.checklist:checklist_json")
+cta_set_json = _Lazy("advisor.jobs.cta:cta_set_json")
+goals_json = _Lazy("advisor.jobs.goals:goals_json")
+review_json = _Lazy("advisor.jobs.review_report:review_json")
+run_json = _Lazy("advisor.jobs.ruletest:run_json")
+tiers_json = _Lazy("advisor.jobs.tiers:tiers_json")
+review_html = _Lazy("advisor.render.html_report:review_html")
+checklist_html = _Lazy("advisor.render.html_report:checklist_html")
+checklist_context = _Lazy("advisor.render.checklist_view:checklist_context")
+report_context = _Lazy("advisor.render.review_text:report_context")
+ab_context = _Lazy("advisor.render.views:ab_context")
+goals_context = _Lazy("advisor.render.views:goals_context")
+tiers_context = _Lazy("advisor.render.views:tiers_context")
+cta_check_context = _Lazy("advisor.render.views:cta_check_context")
+cta_context = _Lazy("advisor.render.views:cta_context")
+ruletest_context = _Lazy("advisor.render.views:ruletest_context")
+rule_list_context = _Lazy("advisor.render.views:rule_list_context")
 
 
 @dataclass(frozen=True)
@@ -110,27 +136,33 @@ FORMATS: dict[str, Callable[[ReportKind, Any, Lang, dict], str]] = {
     "html": _html,
 }
 
-REPORTS: dict[type, ReportKind] = {
-    Review: ReportKind("review", lambda r, lang: review_json(r, lang), report_context,
-                       html=lambda r, lang: html_report.review_html(r, lang, levels=r.ruleset.levels)),
-    Checklist: ReportKind("checklist", lambda r, lang: checklist_json(r), lambda r, lang, color: checklist_context(r),
-                          html=lambda r, lang: html_report.checklist_html(r),
-                          template_names={"text.j2": "checklist.txt.j2", "markdown.md.j2": "checklist.md.j2"}),
-    ABResult: ReportKind("ab", ab_json, views.ab_context, ending="\n"),
-    GoalsResult: ReportKind("goals", goals_json, views.goals_context, ending="\n"),
-    TiersResult: ReportKind("tiers", lambda r, lang, ids=True, max_ids=20: tiers_json(r, lang, ids=ids),
-                            views.tiers_context, ending="\n"),
-    CheckResult: ReportKind("cta_check", lambda r, lang: r.to_json(lang), views.cta_check_context, ending=""),
-    CtaSet: ReportKind("cta_report", lambda r, lang: cta_set_json(r), views.cta_context, ending=""),
-    TestRun: ReportKind("ruletest", lambda r, lang, verbose=False: run_json(r, lang), views.ruletest_context,
-                        ending=""),
-    RuleList: ReportKind("rule_list", lambda r, lang: r.to_json(), views.rule_list_context, ending=""),
+# By the result's class, "module:Class".
+REPORTS: dict[str, ReportKind] = {
+    "advisor.jobs.review:Review": ReportKind(
+        "review", lambda r, lang: review_json(r, lang), report_context,
+        html=lambda r, lang: review_html(r, lang, levels=r.ruleset.levels)),
+    "advisor.jobs.checklist:Checklist": ReportKind(
+        "checklist", lambda r, lang: checklist_json(r), lambda r, lang, color: checklist_context(r),
+        html=lambda r, lang: checklist_html(r),
+        template_names={"text.j2": "checklist.txt.j2", "markdown.md.j2": "checklist.md.j2"}),
+    "advisor.jobs.ab:ABResult": ReportKind("ab", ab_json, ab_context, ending="\n"),
+    "advisor.jobs.goals:GoalsResult": ReportKind("goals", goals_json, goals_context, ending="\n"),
+    "advisor.jobs.tiers:TiersResult": ReportKind(
+        "tiers", lambda r, lang, ids=True, max_ids=20: tiers_json(r, lang, ids=ids), tiers_context, ending="\n"),
+    "advisor.jobs.cta_check:CheckResult": ReportKind(
+        "cta_check", lambda r, lang: r.to_json(lang), cta_check_context, ending=""),
+    "advisor.jobs.cta:CtaSet": ReportKind("cta_report", lambda r, lang: cta_set_json(r), cta_context, ending=""),
+    "advisor.jobs.ruletest:TestRun": ReportKind(
+        "ruletest", lambda r, lang, verbose=False: run_json(r, lang), ruletest_context, ending=""),
+    "advisor.jobs.ruledocs:RuleList": ReportKind("rule_list", lambda r, lang: r.to_json(), rule_list_context, ending=""),
 }
 
 
 def kind_of(result) -> ReportKind:
-    for cls, kind in REPORTS.items():
-        if isinstance(result, cls):
+    # The class and its bases, as isinstance would match them, by name: no job module is imported.
+    for cls in type(result).__mro__:
+        kind = REPORTS.get(f"{cls.__module__}:{cls.__qualname__}")
+        if kind is not None:
             return kind
     raise TypeError(f"no report kind for {type(result).__name__}")
 
