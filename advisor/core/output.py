@@ -119,6 +119,14 @@ def open_atomic(path: str | Path, *, may_be_input: bool = False):
                     yield handle
                     handle.flush()
                     os.fsync(handle.fileno())
+                if st is not None and not may_be_input:
+                    # A report written while it is made: its inputs were opened after this file was,
+                    # so look again before the report takes the target's place.
+                    source = _INPUTS.get((st.st_dev, st.st_ino))
+                    if source is not None:
+                        raise _problem(T(zh=f"不会覆盖这次运行读取的输入文件({source});请换一个输出文件",
+                                         en=f"refusing to write over an input of this run ({source}); "
+                                            f"choose another output file"), name)
                 os.replace(tmp, target)
             except BaseException:
                 try:

@@ -36,7 +36,7 @@ from advisor.model.metrics import VideoMetrics
 from advisor.input.profiles import (CANONICAL, HeaderMap, Profile, detect_profile, generic_profile, load_profiles,
                        map_header, norm_header, resolve_profile, shipped_profile_dirs, value_parser)
 from advisor.core.output import register_input
-from advisor.input.sources import STDIN, read_bytes
+from advisor.input.sources import STDIN, read_bytes, read_head
 from advisor.input.values import ValueProblem, json_int
 from advisor.input.yamlio import load_yaml, problems_from_validation_error
 
@@ -536,11 +536,7 @@ def _sniff_encoding(path: Path, name: str) -> str:
             zh=f"无法识别文件编码(已尝试 {tried}):请另存为 UTF-8",
             en=f"cannot decode the file (tried {tried}): save it as UTF-8"))])
 
-    try:
-        start = next(blocks(), b"")
-    except OSError as exc:
-        raise AdvisorError([Problem(file=name, message=T(zh=f"无法读取文件:{exc.strerror}",
-                                                         en=f"cannot read the file: {exc.strerror}"))]) from None
+    start = read_head(path, STREAM_BLOCK, name=name)  # not found, a folder, unreadable: as read_file says
     _refuse_workbook(start, name)
     if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
         bad = fails("utf-16")

@@ -46,7 +46,14 @@ def read_bytes(path: Union[str, Path], *, max_bytes: Optional[int],
     return data, STDIN_NAME
 
 
-def read_file(path: Union[str, Path], *, max_bytes: Optional[int], name: Optional[str] = None) -> bytes:
+def read_head(path: Union[str, Path], size: int, *, name: Optional[str] = None) -> bytes:
+    """The first `size` bytes of the file at `path`, with read_file's errors (a file read later a
+    piece at a time is checked, and registered as an input, here)."""
+    return read_file(path, max_bytes=None, name=name, limit=size)
+
+
+def read_file(path: Union[str, Path], *, max_bytes: Optional[int], name: Optional[str] = None,
+              limit: Optional[int] = None) -> bytes:
     """The bytes of the file at `path` ('-' is a file name here); `name` is what problems call it."""
     name = name or str(path)
     path = Path(path)
@@ -61,6 +68,8 @@ def read_file(path: Union[str, Path], *, max_bytes: Optional[int], name: Optiona
             raise fail(too_large(max_bytes))
         with path.open("rb") as handle:
             register_input(os.fstat(handle.fileno()), name)  # no report may be written over it
+            if limit is not None:
+                return handle.read(limit)
             data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise fail(T(zh="文件不存在", en="file not found")) from None

@@ -100,7 +100,7 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
                 typical_views=reviewer.stats.typical_views(), rules=reviewer.rules(),
                 baseline=None if executor.local else reviewer.runner.baseline.frozen(
                     ruleset.levels, list(reviewer.stats.forms)))
-            second = ImportResult()
+            second = ImportResult() if surveyed.count else surveyed.imported  # nothing to review: pass 1 says why
             if surveyed.count:  # nothing to review: the sink is never started (no report is written)
                 sink.start(surveyed.count, spec.context())
                 with Progress(surveyed.count, T(zh="复盘中", en="reviewing")) as progress:
@@ -219,6 +219,7 @@ class _Survey:
     files: list = field(default_factory=list)  # FileInfo per usable file, in order
     present: list[set] = field(default_factory=list)  # per file: the fields some video has
     count: int = 0
+    imported: ImportResult | None = None  # pass 1's problems and files
 
 
 def _survey(run: _Input, reviewer: Reviewer, profile, dirs) -> _Survey:
@@ -245,6 +246,7 @@ def _survey(run: _Input, reviewer: Reviewer, profile, dirs) -> _Survey:
             reviewer.reset()
             continue
         survey.files = list(first.files)
+        survey.imported = first
         run.usable = list(run.paths)
         return survey
 
