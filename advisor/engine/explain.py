@@ -641,6 +641,25 @@ def _blockers(shape, results: list, negate: bool = False):
     return value, blocked, negated
 
 
+_BLOCKERS_MAX = 4096  # leaf-value patterns remembered per rule (a rule has few: 3 ** leaves at most)
+
+
+def _rule_blockers(info: CompiledRuleInfo, results: tuple) -> tuple[list[int], list[int]]:
+    """(blockers, negated) of a rule whose leaves have the values `results` (see _blockers).
+
+    They depend on the leaves' values only, and a batch's videos share a handful of patterns
+    per rule: each pattern is worked out once.
+    """
+    memo = _said(info, ("blockers",), dict)
+    found = memo.get(results)
+    if found is None:
+        _, blocked, negated = _blockers(_said(info, ("shape",), _shape, info), results)
+        found = (blocked, negated)
+        if len(memo) < _BLOCKERS_MAX:
+            memo[results] = found
+    return found
+
+
 def _supporters(cond, by_path: dict, path: tuple, negate: bool = False) -> list[Outcome]:
     """The leaves that gave `cond` the value the rule needed (true; false under `negate`).
 
@@ -764,8 +783,8 @@ def explain(compiled: Compiled, fired: list[str], fact: dict, *, origins: dict |
             # Every leaf's value decides what blocked the rule, but only the blockers are said:
             # their Outcomes are the only ones made.
             conditions = info.conditions
-            results = [eval_node(src.node, full) for src in conditions]
-            _, blocked, negated = _blockers(_said(info, ("shape",), _shape, info), results)
+            results = tuple([eval_node(src.node, full) for src in conditions])
+            blocked, negated = _rule_blockers(info, results)
             misses.append(Miss(info.rule, [with_derivers(_outcome(conditions[i], results[i], full)) for i in blocked],
                                [with_derivers(_outcome(conditions[i], results[i], full)) for i in negated]))
     return findings, misses
