@@ -92,35 +92,36 @@ class VideoMetrics(BaseModel):
         model is built as pydantic's model_construct builds it, without its per-field alias
         handling (this model has no aliases), which makes model_construct itself slower than
         model_validate. When this pydantic builds models differently (checked once, at import),
-        it validates instead. tests/test_import_trusted.py holds the parsers to the contract.
+        it validates instead. tests/test_hot_paths.py holds the parsers to the contract.
         """
         if not _TRUSTED_BUILD:
             return cls.model_validate(values)
-        fields = {**_ABSENT, **values}  # every field present, in declaration order
-        video = cls.__new__(cls)
-        _set(video, "__dict__", fields)
-        _set(video, "__pydantic_fields_set__", set(values))
-        _set(video, "__pydantic_extra__", None)
-        _set(video, "__pydantic_private__", None)
-        return video
+        return _build(cls, values)
 
 
 _set = object.__setattr__
 _ABSENT = dict.fromkeys(VideoMetrics.model_fields)  # every field, in declaration order, as None
 
 
+def _build(cls, values: dict) -> VideoMetrics:
+    video = cls.__new__(cls)
+    _set(video, "__dict__", {**_ABSENT, **values})  # every field present, in declaration order
+    _set(video, "__pydantic_fields_set__", set(values))
+    _set(video, "__pydantic_extra__", None)
+    _set(video, "__pydantic_private__", None)
+    return video
+
+
 def _trusted_build_works() -> bool:
-    """Whether from_parsed's model equals model_validate's for the same values (pydantic 2.x)."""
+    """Whether _build's model equals model_validate's for the same values (in this pydantic)."""
     values = {"id": "v1", "title": "t", "published_at": dt.date(2026, 6, 25), "views": 1000, "likes": 10,
               "completion_rate": 0.25, "avg_watch_s": 12.5}
-    # from_parsed fills absent fields with None: right for every field with that default; `id`
-    # has none, and the parsers always give it.
+    # _build fills absent fields with None: right for every field with that default; `id` has
+    # none, and the parsers always give it.
     if any(f.default is not None for name, f in VideoMetrics.model_fields.items() if name != "id"):
         return False
-    global _TRUSTED_BUILD
-    _TRUSTED_BUILD = True
     try:
-        built = VideoMetrics.from_parsed(dict(values))
+        built = _build(VideoMetrics, dict(values))
         checked = VideoMetrics.model_validate(values)
         return (built == checked and list(built) == list(checked) and built.model_fields_set == checked.model_fields_set
                 and built.model_dump() == checked.model_dump() and built.model_copy() == checked)
@@ -128,7 +129,6 @@ def _trusted_build_works() -> bool:
         return False
 
 
-_TRUSTED_BUILD = False
 _TRUSTED_BUILD = _trusted_build_works()
 
 
@@ -250,15 +250,6 @@ def _spec(key: str, kind: Kind, zh: str, en: str, desc_zh: str, desc_en: str, *,
                       Formula(*formula) if formula else None, **more)
 
 
-# The registry. Order: VideoMetrics' fields, then the derived rates, then external metrics;
-# FIELDS and DERIVED keep it. A view's own order comes from the positions in `views`.
-#
-# Adding a metric (as `forwards` and `forward_rate` were) is:
-#   1. one MetricSpec entry here (a count also gets its VideoMetrics field above), with the
-#      views it is shown in;
-#   2. the export column(s) that feed it, in the platform profiles (rules/profiles/*.yaml);
-#   3. rules (rules/*.yaml) and, if rules compare it with levels, rules/levels.yaml.
-# Reports, medians, A/B signals, goals, charts and schemas pick it up from here.
 class _Registry(dict):
     """The registry's dict, counting its changes: views cache what they select until it changes
     (a spec added at run time, or a test's patched registry, shows up in every view at once)."""
@@ -308,6 +299,15 @@ class _Registry(dict):
             self._changed()
 
 
+# The registry. Order: VideoMetrics' fields, then the derived rates, then external metrics;
+# FIELDS and DERIVED keep it. A view's own order comes from the positions in `views`.
+#
+# Adding a metric (as `forwards` and `forward_rate` were) is:
+#   1. one MetricSpec entry here (a count also gets its VideoMetrics field above), with the
+#      views it is shown in;
+#   2. the export column(s) that feed it, in the platform profiles (rules/profiles/*.yaml);
+#   3. rules (rules/*.yaml) and, if rules compare it with levels, rules/levels.yaml.
+# Reports, medians, A/B signals, goals, charts and schemas pick it up from here.
 METRICS: dict[str, MetricSpec] = _Registry({s.key: s for s in (
     _spec("id", "text", "视频ID", "video id", "视频的唯一标识", "the video's unique id"),
     _spec("title", "text", "标题", "title", "标题或视频描述", "title or description"),
