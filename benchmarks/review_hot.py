@@ -9,6 +9,10 @@ exclusive (a phase called inside another is taken out of the outer one), the bes
 --repeat runs per phase, in CPU time of this process (steadier than wall time on a machine
 shared with other work; --wall for wall time). Figures are printed, never asserted.
 
+The cyclic garbage collector runs when allocations add up, so its time lands in whichever phase
+is running then, and a change in one phase moves it to another: --no-gc runs with the collector
+off, for each phase's own cost (the totals with it on are what a person waits for).
+
 To compare with another checkout (e.g. main), run this file with that checkout first on
 PYTHONPATH: `PYTHONPATH=/path/to/other python benchmarks/review_hot.py EXPORT.csv`.
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import json
 import os
 import sys
@@ -102,17 +107,24 @@ def main() -> None:
     parser.add_argument("--lang", default="en", choices=("zh", "en"))
     parser.add_argument("--explain-all", action="store_true")
     parser.add_argument("--wall", action="store_true", help="wall time instead of CPU time")
+    parser.add_argument("--no-gc", action="store_true", help="with the cyclic garbage collector off")
     args = parser.parse_args()
     clock = time.perf_counter if args.wall else time.process_time
     ruleset = load_ruleset()
     best = dict.fromkeys(PHASES, float("inf"))
     n = 0
     for _ in range(args.repeat):
-        timers, n = run_once(args.path, ruleset, args.lang, args.explain_all, clock)
+        gc.collect()
+        if args.no_gc:
+            gc.disable()
+        try:
+            timers, n = run_once(args.path, ruleset, args.lang, args.explain_all, clock)
+        finally:
+            gc.enable()
         for phase, seconds in timers.total.items():
             best[phase] = min(best[phase], seconds)
     print(f"{n} videos, best of {args.repeat}, lang {args.lang}{', explain-all' if args.explain_all else ''}, "
-          f"{'wall' if args.wall else 'CPU'} time, advisor from {os.path.dirname(advisor.__file__)}")
+          f"{'wall' if args.wall else 'CPU'} time{', no gc' if args.no_gc else ''}, advisor from {os.path.dirname(advisor.__file__)}")
     per_video = 0.0
     for phase in PHASES:
         us = best[phase] / max(n, 1) * 1e6
