@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import os
 import re
 import time
@@ -83,9 +84,16 @@ def make_filters(lang: Lang) -> dict:
     return {"pct": pct, "num": num, "secs": secs, "ratio": ratio, "pp": pp}
 
 
+@lru_cache(maxsize=8)
+def _lang_filters(lang: Lang) -> dict:
+    # format_value runs for every value of every sentence: its filters are made once per
+    # language (make_filters gives each caller a dict of its own to change).
+    return make_filters(lang)
+
+
 def format_value(value, kind: str, lang: Lang) -> str:
     """A metric value as a person reads it, by the metric's kind (rate, count, seconds, ...)."""
-    filters = make_filters(lang)
+    filters = _lang_filters(lang)
     if kind == "rate":
         return filters["pct"](value, 2)
     if kind == "count":
@@ -438,6 +446,199 @@ def _compiled_text(source: str, lang: Lang):
     return environment(lang).from_string(source)
 
 
+# --- rule texts without the sandbox's machinery, when they need none of it ---------------------
+#
+# Most rule texts are sentences with a few values in them: "A heart rate of {{ heart_rate | pct }}",
+# "{% if strength == 'moderate' %}...{% else %}...{% endif %}". Rendering one in the sandbox
+# costs a template context, a budget and a generator per call, for every video. A text made only
+# of literal text, names looked up in the context, constants, `or`/`and`/`not`, comparisons,
+# `is none`, + - * / of numbers, the number filters and `round` with small constant arguments,
+# and `if` blocks is compiled here once into plain closures, from jinja2's own parse of it (so
+# whitespace control, raw blocks and comments read the same). Such a text can reach nothing the
+# sandbox guards (no attribute, no call but those filters, no loop) and does a bounded amount of
+# work (at most FAST_MAX_NODES nodes). Anything else, and every render that does not go as
+# plainly (a name not in the context, a value that is not a plain number in arithmetic, any
+# exception, output past the limits) is rendered by the sandbox instead, which gives the same
+# text or the same located error as it always did. tests/test_templating_fast.py renders every
+# shipped text both ways.
+
+FAST_FILTERS = frozenset({"pct", "num", "secs", "ratio", "pp", "round"})
+FAST_MAX_NODES = 400
+_FAST_MAX_DIGITS = 20  # a filter's constant argument (digits after the point)
+_FAST_MAX_INT = 2**53  # integers in arithmetic: beyond this, the sandbox's integer limits decide
+
+
+class _NotFast(Exception):
+    """A text, or one render of it, that the sandbox renders instead."""
+
+
+def _plain_number(value) -> bool:
+    return (type(value) is int and -_FAST_MAX_INT < value < _FAST_MAX_INT) or type(value) is float
+
+
+_ARITHMETIC = {nodes.Add: operator.add, nodes.Sub: operator.sub, nodes.Mul: operator.mul, nodes.Div: operator.truediv}
+_COMPARE = {"eq": operator.eq, "ne": operator.ne}
+
+
+class _FastCompiler:
+    def __init__(self, filters: dict):
+        self.filters = filters
+        self.count = 0
+
+    def _node(self) -> None:
+        self.count += 1
+        if self.count > FAST_MAX_NODES:
+            raise _NotFast
+
+    def statements(self, body) -> list:
+        return [self.statement(node) for node in body]
+
+    def statement(self, node):
+        self._node()
+        if isinstance(node, nodes.Output):
+            return self.output(node.nodes)
+        if isinstance(node, nodes.If):
+            return self.branch(node)
+        raise _NotFast
+
+    def output(self, children):
+        parts = []
+        for child in children:
+            self._node()
+            if isinstance(child, nodes.TemplateData):
+                parts.append(child.data)
+            else:
+                parts.append(self.expr(child))
+        literal = all(isinstance(p, str) for p in parts)
+        if literal:
+            text = "".join(parts)
+            return lambda ctx, out: out.append(text)
+
+        def emit(ctx, out):
+            for part in parts:
+                out.append(part if part.__class__ is str else str(part(ctx)))
+        return emit
+
+    def branch(self, node):
+        branches = [(self.expr(node.test), self.statements(node.body))]
+        for elif_ in node.elif_:
+            self._node()
+            branches.append((self.expr(elif_.test), self.statements(elif_.body)))
+        otherwise = self.statements(node.else_)
+
+        def run(ctx, out):
+            for test, body in branches:
+                if test(ctx):
+                    for statement in body:
+                        statement(ctx, out)
+                    return
+            for statement in otherwise:
+                statement(ctx, out)
+        return run
+
+    def expr(self, node):
+        self._node()
+        if isinstance(node, nodes.Name) and node.ctx == "load":
+            name = node.name
+
+            def lookup(ctx):
+                try:
+                    return ctx[name]
+                except KeyError:  # a global, or undefined: the sandbox resolves it, or says so
+                    raise _NotFast from None
+            return lookup
+        if isinstance(node, nodes.Const) and (node.value is None or type(node.value) in (int, float, str, bool)):
+            value = node.value
+            return lambda ctx: value
+        if isinstance(node, nodes.Or):
+            left, right = self.expr(node.left), self.expr(node.right)
+            return lambda ctx: left(ctx) or right(ctx)
+        if isinstance(node, nodes.And):
+            left, right = self.expr(node.left), self.expr(node.right)
+            return lambda ctx: left(ctx) and right(ctx)
+        if isinstance(node, nodes.Not):
+            inner = self.expr(node.node)
+            return lambda ctx: not inner(ctx)
+        if type(node) in _ARITHMETIC:
+            return self.arithmetic(_ARITHMETIC[type(node)], self.expr(node.left), self.expr(node.right))
+        if isinstance(node, nodes.Compare) and len(node.ops) == 1 and node.ops[0].op in _COMPARE:
+            compare, left, right = _COMPARE[node.ops[0].op], self.expr(node.expr), self.expr(node.ops[0].expr)
+            return lambda ctx: compare(left(ctx), right(ctx))
+        if isinstance(node, nodes.Test) and node.name == "none" and self._no_extra_args(node) and not node.args:
+            inner = self.expr(node.node)
+            return lambda ctx: inner(ctx) is None
+        if isinstance(node, nodes.Filter) and node.name in FAST_FILTERS and node.node is not None \
+                and self._no_extra_args(node):
+            return self.filter(node)
+        raise _NotFast
+
+    @staticmethod
+    def _no_extra_args(node) -> bool:
+        return not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None
+
+    def arithmetic(self, op, left, right):
+        def run(ctx):
+            a, b = left(ctx), right(ctx)
+            if not (_plain_number(a) and _plain_number(b)):
+                raise _NotFast  # strings, huge integers, ...: the sandbox's limits decide
+            return op(a, b)
+        return run
+
+    def filter(self, node):
+        args = []
+        for arg in node.args:
+            self._node()
+            if not (isinstance(arg, nodes.Const) and type(arg.value) is int and 0 <= arg.value <= _FAST_MAX_DIGITS):
+                raise _NotFast
+            args.append(arg.value)
+        # The very function the sandbox calls, without its guard: its arguments are small
+        # constants and these filters' results are short (the output is measured at the end).
+        func = getattr(self.filters[node.name], "__wrapped__", None)
+        if func is None:
+            raise _NotFast
+        value, extra = self.expr(node.node), tuple(args)
+        return lambda ctx: func(value(ctx), *extra)
+
+
+@lru_cache(maxsize=4096)
+def _fast_text(source: str, lang: Lang):
+    """(render, ops) for a text the fast path can render, else None; compiled once per language."""
+    env = environment(lang)
+    try:
+        tree = env.parse(source)
+        compiler = _FastCompiler(env.filters)
+        body = compiler.statements(tree.body)
+    except Exception:  # _NotFast, a syntax error (the sandbox reports it), an absurd text
+        return None
+
+    def render(ctx: dict) -> str:
+        out: list[str] = []
+        for statement in body:
+            statement(ctx, out)
+        return "".join(out)
+    # An upper bound of the operations the sandbox would count for it (each node at most twice).
+    return render, 2 * compiler.count + 1
+
+
+def _render_fast(source: str, context: dict, lang: Lang, limits: Limits) -> str | None:
+    """The text rendered by the fast path, or None when the sandbox has to render it."""
+    fast = _fast_text(source, lang)
+    if fast is None:
+        return None
+    render, ops = fast
+    # Limits too tight for what such a text can do (an integer product is under 2 ** 106): the
+    # sandbox decides.
+    if ops > limits.ops or limits.depth < 1 or limits.int_bits < 128:
+        return None
+    try:
+        text = render(context)
+    except Exception:  # _NotFast, or an error the sandbox reports in its own words
+        return None
+    if len(text) > min(limits.output, limits.size):
+        return None
+    return text
+
+
 def _render(template, context: dict, limits: Limits) -> str:
     budget = _Budget(limits)
     token = _BUDGET.set(budget)
@@ -458,6 +659,9 @@ def render_text(source: str, context: dict, lang: Lang, limits: Limits = TEXT_LI
 
     Any failure (a syntax or runtime error, a limit) is a RenderError naming the line.
     """
+    text = _render_fast(source, context, lang, limits)
+    if text is not None:
+        return text
     try:
         template = _compiled_text(source, lang)
     except TemplateSyntaxError as exc:

@@ -11,7 +11,9 @@ the facts are evaluated; a fact evaluated without it is judged on its own.
 
 from __future__ import annotations
 
+import gc
 import sys
+from contextlib import contextmanager
 
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import T, detect_lang
@@ -87,7 +89,8 @@ class StageRunner:
         """Judge the typical-mode levels of a whole batch together (see advisor.model.levels.judge);
         cutoff: the false-discovery cutoff of a larger batch these facts are a chunk of."""
         if self._levelled:
-            judge(facts, lambda fact: self.typicals(fact.get("form")), cutoff=cutoff)
+            with _collector_paused():
+                judge(facts, lambda fact: self.typicals(fact.get("form")), cutoff=cutoff)
 
     def fired(self, fact: dict) -> tuple[Compiled, list[str]]:
         if JUDGEMENTS not in fact:
@@ -110,6 +113,22 @@ class StageRunner:
 
     def __exit__(self, *exc):
         self.close()
+
+
+@contextmanager
+def _collector_paused():
+    """No cyclic garbage collection inside: judging a batch allocates a few objects per video and
+    metric, all kept, and the collector kept walking the batch's facts and verdicts for nothing
+    (about a third of the time of judging 10,000 videos, measured; it finds next to no cycles).
+    Reference counting still frees what is dropped. A collector already paused stays paused."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _notice(message: T, seen: set) -> None:

@@ -66,6 +66,66 @@ def show(metric: str, value, lang: Lang, stage: str | None = None) -> str:
     return format_value(value, info.kind if info else "text", lang)
 
 
+_SAID_MAX = 20_000  # conditions and rules remembered at once (a long-running server compiles many rule sets)
+_said_cache: dict[int, tuple[object, dict]] = {}
+
+
+def _said(src, key: tuple, make, *args):
+    """What `src` says the same way for every video (its name, the constant it is compared with,
+    where its threshold came from, its typical range, ...): make(*args) once per condition and key.
+
+    A batch says the same few conditions for every video, and with --explain-all for every rule
+    that did not fire. Made on first use, as before, so a text that cannot be made fails where
+    it always did. Keyed by identity: a SourceCondition may hold a list (an `in` condition), so
+    it cannot be hashed, and identity is what stays the same for every video of a compiled rule
+    set. The entry keeps the condition alive, so its id cannot go to another one while cached.
+    (A rule's CompiledRuleInfo is remembered the same way: its condition tree, see _shape.)
+    """
+    entry = _said_cache.get(id(src))
+    if entry is None or entry[0] is not src:
+        if len(_said_cache) >= _SAID_MAX:
+            _said_cache.clear()
+        entry = (src, {})
+        _said_cache[id(src)] = entry
+    memo = entry[1]
+    try:
+        return memo[key]
+    except KeyError:
+        value = memo[key] = make(*args)
+        return value
+
+
+def _kind(src: SourceCondition, default: str) -> str:
+    """How the condition's metric reads (rate, count, ...), `default` for a field the stage lacks."""
+    info = _said(src, ("info",), field_info, src.metric, src.stage)
+    return info.kind if info else default
+
+
+def _rule_source(src: SourceCondition, lang: Lang) -> str:
+    """Where a condition's constant came from: its threshold's source, or the rule itself."""
+    if src.threshold is not None:
+        return _said(src, ("where", lang), _threshold_source, src.threshold, lang)
+    return ("规则设定" if lang == "zh" else "set in the rule")
+
+
+def _band_words(src: SourceCondition, lang: Lang) -> tuple[str, str]:
+    """The typical range's two ends, as values of the metric read."""
+    low, high = (format_value(v, _kind(src, "rate"), lang) for v in src.threshold.band())
+    return low, high
+
+
+def _typical_range(threshold) -> list:
+    return [sig(v) for v in threshold.band()]
+
+
+def _threshold_json(src: SourceCondition) -> dict:
+    """The threshold's JSON, worded once, copied for each report that shows it."""
+    out = dict(_said(src, ("threshold_json",), src.threshold.to_json))
+    if "band" in out:
+        out["band"] = list(out["band"])
+    return out
+
+
 @dataclass
 class Outcome:
     """One source condition evaluated against one fact."""
@@ -86,14 +146,12 @@ class Outcome:
 
     def threshold_source(self, lang: Lang) -> str:
         src = self.source
-        if src.threshold is not None:
-            return _threshold_source(src.threshold, lang)
-        if src.signal is not None:
+        if src.threshold is None and src.signal is not None:
             if self.derived_by:
                 rules = ", ".join(self.derived_by)
-                return T(zh=f"由规则 {rules} 得出", en=f"derived by rule {rules}").get(lang)
-            return T(zh="没有规则得出这个信号", en="no rule derived this signal").get(lang)
-        return T(zh="规则设定", en="set in the rule").get(lang)
+                return (f"由规则 {rules} 得出" if lang == "zh" else f"derived by rule {rules}")
+            return ("没有规则得出这个信号" if lang == "zh" else "no rule derived this signal")
+        return _rule_source(src, lang)
 
     def sentence(self, lang: Lang, absent: dict | None = None) -> str:
         """'completion rate 58.0% ≥ 31.0% (P70 of 24 short videos)' and its negative forms.
@@ -103,45 +161,47 @@ class Outcome:
         """
         src = self.source
         if absent and src.metric in absent and self.value is None and src.op != "missing":
-            name = label(src.metric, lang)
+            name = _said(src, ("bare_name", lang), label, src.metric, lang)
             why = absent[src.metric].get(lang)
-            return T(zh=f"需要{name},{why}", en=f"needs {name}; {why}").get(lang)
+            return (f"需要{name},{why}" if lang == "zh" else f"needs {name}; {why}")
         if src.signal is not None:
             name = src.signal
             if self.result:
-                return T(zh=f"信号「{name}」成立", en=f"signal '{name}' holds").get(lang)
-            return T(zh=f"信号「{name}」不成立", en=f"signal '{name}' does not hold").get(lang)
-        name = label(src.metric, lang, src.stage)
+                return (f"信号「{name}」成立" if lang == "zh" else f"signal '{name}' holds")
+            return (f"信号「{name}」不成立" if lang == "zh" else f"signal '{name}' does not hold")
+        name = _said(src, ("name", lang), label, src.metric, lang, src.stage)
         if src.op in ("exists", "missing"):
             if self.value is not None:
                 if src.op == "missing":  # the rule is for data without it
-                    return T(zh=f"数据里有{name}(这条规则针对没有{name}的数据)",
-                             en=f"{name} is in the data (this rule is for data without it)").get(lang)
-                return T(zh=f"数据里有{name}", en=f"{name} is in the data").get(lang)
+                    return (f"数据里有{name}(这条规则针对没有{name}的数据)" if lang == "zh" else
+                            f"{name} is in the data (this rule is for data without it)")
+                return (f"数据里有{name}" if lang == "zh" else f"{name} is in the data")
             if src.op == "exists":
-                return T(zh=f"需要{name},但数据里没有", en=f"needs {name}, which the data does not have").get(lang)
-            return T(zh=f"数据里没有{name}", en=f"{name} is not in the data").get(lang)
+                return (f"需要{name},但数据里没有" if lang == "zh" else f"needs {name}, which the data does not have")
+            return (f"数据里没有{name}" if lang == "zh" else f"{name} is not in the data")
         if self.result is None:
-            return T(zh=f"需要{name},但数据里没有", en=f"needs {name}, which the data does not have").get(lang)
-        shown = show(src.metric, self.value, lang, src.stage)
+            return (f"需要{name},但数据里没有" if lang == "zh" else f"needs {name}, which the data does not have")
+        value = self.value
+        shown = show(src.metric, value, lang, src.stage) if isinstance(value, list) else \
+            format_value(value, _kind(src, "text"), lang)
         if src.op in ("contains", "matches"):
             if self.result:
-                return T(zh=f"{name}出现了「{self.matched}」", en=f"{name} has '{self.matched}'").get(lang)
+                return (f"{name}出现了「{self.matched}」" if lang == "zh" else f"{name} has '{self.matched}'")
             if src.feature is not None and src.feature.same_sentence:
-                return T(zh=f"{name}没有哪一句同时出现所列词语和互动请求",
-                         en=f"no sentence of the {name} has both a listed phrase and an engagement request").get(lang)
-            return T(zh=f"{name}没有出现所列词语", en=f"{name} has none of the listed words").get(lang)
+                return (f"{name}没有哪一句同时出现所列词语和互动请求" if lang == "zh" else
+                        f"no sentence of the {name} has both a listed phrase and an engagement request")
+            return (f"{name}没有出现所列词语" if lang == "zh" else f"{name} has none of the listed words")
         if src.threshold is not None and src.threshold.kind == "typical":
             return self._typical(name, shown, lang)
-        target = show(src.metric, src.value, lang, src.stage)
+        target = _said(src, ("target", lang), show, src.metric, src.value, lang, src.stage)
         if src.op in CHOICE_OPS and src.threshold is None:
             return self._choice(name, shown, target, lang)
         op = OP_WORDS[src.op].get(lang)
         text = f"{name} {shown} {op} {target}" if self.result else \
-            f"{name} {shown} {T(zh='不满足', en='is not').get(lang)} {op} {target}"
+            f"{name} {shown} {'不满足' if lang == 'zh' else 'is not'} {op} {target}"
         if src.threshold is None:  # a number written in the rule speaks for itself
             return text
-        where = self.threshold_source(lang)
+        where = _rule_source(src, lang)
         return f"{text} ({where})" if lang == "en" else f"{text}({where})"
 
     def judgement(self) -> Judgement | None:
@@ -156,12 +216,11 @@ class Outcome:
         with 21,000 views the gap is not chance (99% sure)', and its quieter forms."""
         src = self.source
         th = src.threshold
-        kind = field_info(src.metric, src.stage).kind if field_info(src.metric, src.stage) else "rate"
-        low, high = (format_value(v, kind, lang) for v in th.band())
-        where = _typical_where(th, lang)
+        low, high = _said(src, ("band", lang), _band_words, src, lang)
+        where = _said(src, ("typical_where", lang), _typical_where, th, lang)
         j = self.judgement()
-        head = T(zh=f"{name} {shown},{where}一般在 {low}–{high} 之间",
-                 en=f"{name} {shown}; {where} usually sit between {low} and {high}").get(lang)
+        head = (f"{name} {shown},{where}一般在 {low}–{high} 之间" if lang == "zh" else
+                f"{name} {shown}; {where} usually sit between {low} and {high}")
         if j is None:
             return head
         sure = _certainty_words(j.certainty)
@@ -169,22 +228,23 @@ class Outcome:
         beyond = j.gap.rate > j.gap.hi_edge if side == "high" else j.gap.rate < j.gap.lo_edge
         basis = _basis(j, lang)
         if j.at_level:
-            return head + T(zh=f";{basis},差距不是偶然(把握 {sure})",
-                            en=f"; {basis}, the gap is not chance ({sure} sure)").get(lang)
+            return head + (f";{basis},差距不是偶然(把握 {sure})" if lang == "zh" else
+                           f"; {basis}, the gap is not chance ({sure} sure)")
         if beyond:
             # Beyond the range as measured, but not credibly so: say why it is not acted on.
-            word = T(zh="高于", en="above") if side == "high" else T(zh="低于", en="below")
-            return head + T(zh=f";看起来{word.zh}这个范围,但{basis}还不能确定(把握 {sure})",
-                            en=f"; it looks {word.en} that range, but {basis} that is not certain yet ({sure} sure)").get(lang)
+            word_zh, word_en = ("高于", "above") if side == "high" else ("低于", "below")
+            return head + (f";看起来{word_zh}这个范围,但{basis}还不能确定(把握 {sure})" if lang == "zh" else
+                           f"; it looks {word_en} that range, but {basis} that is not certain yet ({sure} sure)")
         if th.typical.low <= j.gap.rate <= th.typical.high:
-            return head + T(zh=",这条在范围之内", en=", and this one is within it").get(lang)
+            return head + (",这条在范围之内" if lang == "zh" else ", and this one is within it")
         # Beyond the range on the other side (a "high" level asked of a rate far below the range):
         # that is no ordinary variation, just not the side this level is about.
         if side == "high" and j.gap.rate < j.gap.lo_edge:
-            return head + T(zh=",这条低于这个范围", en=", and this one is below it").get(lang)
+            return head + (",这条低于这个范围" if lang == "zh" else ", and this one is below it")
         if side == "low" and j.gap.rate > j.gap.hi_edge:
-            return head + T(zh=",这条高于这个范围", en=", and this one is above it").get(lang)
-        return head + T(zh=",这条离范围不远,属于正常波动", en=", and this one is close enough to be ordinary variation").get(lang)
+            return head + (",这条高于这个范围" if lang == "zh" else ", and this one is above it")
+        return head + (",这条离范围不远,属于正常波动" if lang == "zh" else
+                       ", and this one is close enough to be ordinary variation")
 
     def _choice(self, name: str, shown: str, target: str, lang: Lang) -> str:
         """'met: yes', 'goal: relationship (none of exposure, both)': an equality or membership
@@ -195,9 +255,9 @@ class Outcome:
         if op == "==":
             return head
         if op == "!=":
-            return T(zh=f"{head},不是 {target}", en=f"{head}, not {target}").get(lang)
-        among = T(zh="属于", en="one of") if op == "in" else T(zh="不属于", en="none of")
-        return f"{head}({among.zh} {target})" if lang == "zh" else f"{head} ({among.en} {target})"
+            return (f"{head},不是 {target}" if lang == "zh" else f"{head}, not {target}")
+        among_zh, among_en = ("属于", "one of") if op == "in" else ("不属于", "none of")
+        return f"{head}({among_zh} {target})" if lang == "zh" else f"{head} ({among_en} {target})"
 
     def to_json(self, lang: Lang) -> dict:
         src = self.source
@@ -212,15 +272,15 @@ class Outcome:
             # so `value op threshold` always reads as a true statement when the rule fired.
             op = NEGATED_OP.get(src.op, src.op) if self.negated else src.op
             out = {"metric": src.metric, "value": value, "op": op, "threshold": src.value,
-                   "source": self.threshold_source(lang)}
+                   "source": _rule_source(src, lang)}
             if self.negated:
                 out["negated"] = True
             if src.level:
                 out["level"] = src.level
             if src.threshold is not None:
-                out["threshold_source"] = src.threshold.to_json()
+                out["threshold_source"] = _threshold_json(src)
                 if src.threshold.kind == "typical":
-                    out["typical_range"] = [sig(v) for v in src.threshold.band()]
+                    out["typical_range"] = list(_said(src, ("typical_range",), _typical_range, src.threshold))
                     j = self.judgement()
                     if j is not None:
                         out.update(j.to_json())
@@ -264,23 +324,23 @@ def _typical_where(th, lang: Lang) -> str:
     form = FORM_LABELS[th.form or "default"].get(lang)
     t = th.typical
     if t.n_videos == 0:
-        return T(zh=f"没有历史可比,按默认参考,{form}", en=f"with no history to compare, by the defaults {form}").get(lang)
+        return (f"没有历史可比,按默认参考,{form}" if lang == "zh" else f"with no history to compare, by the defaults {form}")
     if t.n_videos == 1:  # "1 short videos" reads wrong; one video is also the shortest history
-        return T(zh=f"本账号 1 条{form}(历史不多,部分参考默认值)",
-                 en="this account's one video of this form and the defaults").get(lang)
+        return (f"本账号 1 条{form}(历史不多,部分参考默认值)" if lang == "zh" else
+                "this account's one video of this form and the defaults")
     if t.weight < SHORT_HISTORY_WEIGHT:
-        return T(zh=f"本账号 {t.n_videos} 条{form}(历史不多,部分参考默认值)",
-                 en=f"this account's {t.n_videos} {form} (a short history, partly the defaults)").get(lang)
-    return T(zh=f"本账号 {t.n_videos} 条{form}", en=f"this account's {t.n_videos} {form}").get(lang)
+        return (f"本账号 {t.n_videos} 条{form}(历史不多,部分参考默认值)" if lang == "zh" else
+                f"this account's {t.n_videos} {form} (a short history, partly the defaults)")
+    return (f"本账号 {t.n_videos} 条{form}" if lang == "zh" else f"this account's {t.n_videos} {form}")
 
 
 def _basis(j: Judgement, lang: Lang) -> str:
     """What the certainty rests on: the views for rates per view, the counts for hearts per like."""
     if j.views is not None:
         views = format_value(j.views, "count", lang)
-        return T(zh=f"这条有 {views} 播放", en=f"with {views} views").get(lang)
+        return (f"这条有 {views} 播放" if lang == "zh" else f"with {views} views")
     n = format_value(j.gap.n, "count", lang)
-    return T(zh=f"这条共有 {n} 个点赞和小红心", en=f"with {n} likes and hearts").get(lang)
+    return (f"这条共有 {n} 个点赞和小红心" if lang == "zh" else f"with {n} likes and hearts")
 
 
 def text_context(fact: dict, fields, conditions, lang: Lang) -> dict:
@@ -320,7 +380,7 @@ def strength(fact: dict, levelled) -> str | None:
 def because(held: list[Outcome], lang: Lang) -> str:
     """'Because: a; b.' (依据:a;b。): the sentence that follows a finding's own explanation."""
     sep, end = (";", "。") if lang == "zh" else ("; ", ".")
-    return T(zh="依据:", en="Because: ").get(lang) + sep.join(o.sentence(lang) for o in held) + end
+    return ("依据:" if lang == "zh" else "Because: ") + sep.join(o.sentence(lang) for o in held) + end
 
 
 @lru_cache(maxsize=4096)
@@ -357,18 +417,17 @@ def _matched(src: SourceCondition, fact: dict) -> str | None:
 
 
 def outcomes(info: CompiledRuleInfo, fact: dict) -> list[Outcome]:
-    out = []
-    for src in info.conditions:
-        result = eval_node(src.node, fact)
-        if src.signal is not None:
-            value = fact.get(signal_field(src.signal), False)
-        elif src.patterns:
-            value = fact.get(src.metric)
-        else:
-            value = fact.get(src.metric)
-        matched = _matched(src, fact) if src.patterns and result else None
-        out.append(Outcome(src, value, result, matched=matched, judgements=fact.get(JUDGEMENTS)))
-    return out
+    return [_outcome(src, eval_node(src.node, fact), fact) for src in info.conditions]
+
+
+def _outcome(src: SourceCondition, result: bool | None, fact: dict) -> Outcome:
+    """The Outcome of one source condition whose value in `fact` is `result`."""
+    if src.signal is not None:
+        value = fact.get(signal_field(src.signal), False)
+    else:
+        value = fact.get(src.metric)
+    matched = _matched(src, fact) if src.patterns and result else None
+    return Outcome(src, value, result, matched=matched, judgements=fact.get(JUDGEMENTS))
 
 
 @dataclass
@@ -390,10 +449,11 @@ class Finding:
     def rule_id(self) -> str:
         return self.rule.id
 
-    def explanation(self, fact: dict, fields, lang: Lang) -> str:
-        """The rule's own words, then the conditions that made it fire, with values and sources."""
+    def explanation(self, fact: dict, fields, lang: Lang, *, ctx: dict | None = None) -> str:
+        """The rule's own words, then the conditions that made it fire, with values and sources.
+        ctx: the text context (text_context), when the caller already has it."""
         parts = []
-        text = self.render("explain", fact, fields, lang)
+        text = self.render("explain", fact, fields, lang, ctx=ctx)
         if text:
             parts.append(text)
         # A presence condition with a note ("no retention data, so completion alone decides")
@@ -418,30 +478,40 @@ class Finding:
         rule = self.rule
         reasons = self.held()
         keep = tidy if tidy_values else (lambda condition: condition)
+        # One text context for the rule's three kinds of text (it is the same for each).
+        then = rule.then
+        templated = any("{" in t.get(lang) for t in (then.title, then.explain, *then.actions) if t is not None)
+        ctx = self.text_context(fact, fields, lang) if templated else None
         return {
             "rule_id": rule.id,
             "heuristics": list(rule.heuristics),
             "priority": rule.priority,
-            "title": self.render("title", fact, fields, lang),
-            "explanation": self.explanation(fact, fields, lang),
+            "title": self.render("title", fact, fields, lang, ctx=ctx),
+            "explanation": self.explanation(fact, fields, lang, ctx=ctx),
             # The conditions that made the rule fire, with those behind its signals (e.g. the
             # completion rate behind `watched_through`); signals themselves are listed apart.
             "conditions": [keep(o.to_json(lang)) for o in reasons if o.source.signal is None],
             "signals": list(dict.fromkeys(o.source.signal for o in reasons if o.source.signal and not o.negated)),
             "without_signals": list(dict.fromkeys(o.source.signal for o in reasons if o.source.signal and o.negated)),
-            "actions": self.render("actions", fact, fields, lang),
+            "actions": self.render("actions", fact, fields, lang, ctx=ctx),
             "margin": round(self.margin, 4),
             "origin": self.origin,
             "cta_lead": rule.then.cta_lead,
             "replaces": list(self.replaces),
         }
 
-    def render(self, key: str, fact: dict, fields, lang: Lang) -> str | list[str] | None:
+    def text_context(self, fact: dict, fields, lang: Lang) -> dict:
+        """What the rule's texts may use (see text_context)."""
+        return text_context(fact, fields, [o.source for o in self.conditions], lang)
+
+    def render(self, key: str, fact: dict, fields, lang: Lang, *, ctx: dict | None = None) -> str | list[str] | None:
+        """One kind of the rule's texts, rendered; ctx: the text context, when the caller has it."""
         then = self.rule.then
         texts = [a.get(lang) for a in then.actions] if key == "actions" else \
             [getattr(then, key).get(lang)] if getattr(then, key) is not None else []
         if any("{" in t for t in texts):  # a template: it needs the context (plain texts do not)
-            ctx = text_context(fact, fields, [o.source for o in self.conditions], lang)
+            if ctx is None:
+                ctx = self.text_context(fact, fields, lang)
             out = []
             for i, t in enumerate(texts):
                 try:
@@ -522,39 +592,72 @@ def _kleene_any(values):
     return None if any(v is None for v in values) else False
 
 
-def _blockers(cond, by_path: dict, path: tuple, negate: bool = False):
-    """(value, blockers, negated): why `cond` is not what the rule needs.
+def _shape(info: CompiledRuleInfo):
+    """A rule's condition tree over the positions of its source conditions in info.conditions:
+    ("all" | "any", children), ("not", child), or a position. Made once per compiled rule."""
+    position = {src.path: i for i, src in enumerate(info.conditions)}
+
+    def walk(cond, path: tuple):
+        if isinstance(cond, (AllCondition, AnyCondition)):
+            key = "all" if isinstance(cond, AllCondition) else "any"
+            return key, tuple(walk(child, path + (key, i)) for i, child in enumerate(getattr(cond, key)))
+        if isinstance(cond, NotCondition):
+            return "not", walk(cond.not_, path + ("not",))
+        return position[path]
+    return walk(info.rule.when, ("when",))
+
+
+def _blockers(shape, results: list, negate: bool = False):
+    """(value, blockers, negated): why a condition (a _shape over `results`, its leaves' values)
+    is not what the rule needs; blockers and negated are positions of source conditions.
 
     `value` is the condition's Kleene value. Under `negate` the rule needs it false, so true
     leaves are reported as `negated` ("holds, but the rule needs the opposite").
     """
-    if isinstance(cond, (AllCondition, AnyCondition)):
-        key = "all" if isinstance(cond, AllCondition) else "any"
-        parts = [_blockers(child, by_path, path + (key, i), negate)
-                 for i, child in enumerate(getattr(cond, key))]
-        values = [p[0] for p in parts]
-        value = _kleene_all(values) if key == "all" else _kleene_any(values)
-        wanted = not negate
-        if value is wanted:  # this part is as the rule needs it: nothing blocks here
+    if shape.__class__ is int:
+        value = results[shape]
+        if value is None:
+            return value, [shape], []
+        if value is (not negate):
             return value, [], []
-        blocked, negated = [], []
-        for child_value, b, n in parts:
-            if child_value is not wanted:
-                blocked += b
-                negated += n
-        return value, blocked, negated
-    if isinstance(cond, NotCondition):
-        value, blocked, negated = _blockers(cond.not_, by_path, path + ("not",), not negate)
+        if negate:
+            return value, [], [shape]
+        return value, [shape], []
+    key, inner = shape
+    if key == "not":
+        value, blocked, negated = _blockers(inner, results, not negate)
         return (None if value is None else not value), blocked, negated
-    outcome = by_path[path]
-    value = outcome.result
-    if value is None:
-        return value, [outcome], []
-    if value is (not negate):
+    parts = [_blockers(child, results, negate) for child in inner]
+    values = [p[0] for p in parts]
+    value = _kleene_all(values) if key == "all" else _kleene_any(values)
+    wanted = not negate
+    if value is wanted:  # this part is as the rule needs it: nothing blocks here
         return value, [], []
-    if negate:
-        return value, [], [outcome]
-    return value, [outcome], []
+    blocked, negated = [], []
+    for child_value, b, n in parts:
+        if child_value is not wanted:
+            blocked += b
+            negated += n
+    return value, blocked, negated
+
+
+_BLOCKERS_MAX = 4096  # leaf-value patterns remembered per rule (a rule has few: 3 ** leaves at most)
+
+
+def _rule_blockers(info: CompiledRuleInfo, results: tuple) -> tuple[list[int], list[int]]:
+    """(blockers, negated) of a rule whose leaves have the values `results` (see _blockers).
+
+    They depend on the leaves' values only, and a batch's videos share a handful of patterns
+    per rule: each pattern is worked out once.
+    """
+    memo = _said(info, ("blockers",), dict)
+    found = memo.get(results)
+    if found is None:
+        _, blocked, negated = _blockers(_said(info, ("shape",), _shape, info), results)
+        found = (blocked, negated)
+        if len(memo) < _BLOCKERS_MAX:
+            memo[results] = found
+    return found
 
 
 def _supporters(cond, by_path: dict, path: tuple, negate: bool = False) -> list[Outcome]:
@@ -606,21 +709,27 @@ def final_fact(compiled: Compiled, fired: list[str], fact: dict) -> dict:
 def explain(compiled: Compiled, fired: list[str], fact: dict, *, origins: dict | None = None,
             with_misses: bool = False) -> tuple[list[Finding], list[Miss]]:
     """Findings for the fired rules with a title (ranked), and optionally why the others did not fire."""
+    info_of = compiled.info
+    if not with_misses and all(info_of[rule_id].rule.then.title is None for rule_id in fired):
+        # Nothing to explain (most videos of a batch): no rule with words fired.
+        return [], []
     fired_set = set(fired)
     full = final_fact(compiled, fired, fact)
     derivers: dict[str, list[str]] = {}
     for rule_id in fired:
-        sig = compiled.info[rule_id].rule.then.signal
+        sig = info_of[rule_id].rule.then.signal
         if sig:
             derivers.setdefault(sig, []).append(rule_id)
     cache: dict[str, list[Outcome]] = {}
 
+    def with_derivers(outcome: Outcome) -> Outcome:
+        if outcome.source.signal:
+            outcome.derived_by = tuple(derivers.get(outcome.source.signal, ()))
+        return outcome
+
     def rule_outcomes(rule_id: str) -> list[Outcome]:
         if rule_id not in cache:
-            cache[rule_id] = outcomes(compiled.info[rule_id], full)
-            for o in cache[rule_id]:
-                if o.source.signal:
-                    o.derived_by = tuple(derivers.get(o.source.signal, ()))
+            cache[rule_id] = [with_derivers(o) for o in outcomes(info_of[rule_id], full)]
         return cache[rule_id]
 
     def with_chain(rule_id: str, seen: frozenset = frozenset()) -> list[Outcome]:
@@ -668,11 +777,15 @@ def explain(compiled: Compiled, fired: list[str], fact: dict, *, origins: dict |
     findings.sort(key=lambda f: (PRIORITY_RANK[f.rule.priority], -f.margin, f.rule.id))
     misses = []
     if with_misses:
-        for rule_id, info in compiled.info.items():
+        for rule_id, info in info_of.items():
             if rule_id in fired_set:
                 continue
-            by_path = {o.source.path: o for o in rule_outcomes(rule_id)}
-            _, blocked, negated = _blockers(info.rule.when, by_path, ("when",))
-            misses.append(Miss(info.rule, blocked, negated))
+            # Every leaf's value decides what blocked the rule, but only the blockers are said:
+            # their Outcomes are the only ones made.
+            conditions = info.conditions
+            results = tuple([eval_node(src.node, full) for src in conditions])
+            blocked, negated = _rule_blockers(info, results)
+            misses.append(Miss(info.rule, [with_derivers(_outcome(conditions[i], results[i], full)) for i in blocked],
+                               [with_derivers(_outcome(conditions[i], results[i], full)) for i in negated]))
     return findings, misses
 

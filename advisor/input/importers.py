@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import T
-from advisor.model.metrics import VideoMetrics
+from advisor.model.metrics import FIELDS, FORMS, VideoMetrics
 from advisor.input.profiles import (CANONICAL, HeaderMap, Profile, detect_profile, generic_profile, load_profiles,
                        map_header, norm_header, resolve_profile, shipped_profile_dirs, value_parser)
 from advisor.core.output import register_input
@@ -594,7 +594,13 @@ def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
     unnamed = [i for i, c in enumerate(source.header) if not c]
     stray: set[int] = set()  # cells under no header name that hold data: reported once per file
     defaults = hmap.defaults
-    validate = VideoMetrics.model_validate
+    # Every value of a row comes from a field's parser (advisor.input.values), which already
+    # checked its type and range, or from the profile (its defaults, its value maps' targets),
+    # which loading it checked: validating the model again per row repeated those checks. The
+    # profile's part is checked here once per file (a Profile built in code skips its
+    # validators); when it does not pass, each row is validated as before, so a bad default is
+    # still reported at every row.
+    validate = VideoMetrics.from_parsed if _profile_values_valid(hmap) else VideoMetrics.model_validate
 
     for number, line, cells, locate in source.rows:
         if not isinstance(cells, list):
@@ -655,6 +661,26 @@ def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
     for index in sorted(stray):
         label = source.header[index] if index < width and source.header[index] else None
         info.ignored_columns.append(label or f"#{index + 1}")
+
+
+def _profile_values_valid(hmap: HeaderMap) -> bool:
+    """Whether the values a profile adds to rows are what the model would store for them: its
+    defaults, and the targets of its value maps for choice fields (e.g. form: {图文: image_text})."""
+    for name, mapping in hmap.values.items():
+        spec = FIELDS.get(name)
+        if spec is None or (spec.kind == "enum" and not set(mapping.values()) <= set(FORMS)):
+            return False
+    defaults = hmap.defaults
+    if not defaults:
+        return True
+    if "id" in defaults or not set(defaults) <= set(VideoMetrics.model_fields):
+        return False
+    try:
+        video = VideoMetrics.model_validate({"id": "-", **defaults})
+    except ValidationError:
+        return False
+    return all(type(getattr(video, name)) is type(value) and getattr(video, name) == value
+               for name, value in defaults.items())
 
 
 def _merge_alternates(cells: list, alternates: dict[int, list[int]]) -> tuple[list, dict[int, int]]:

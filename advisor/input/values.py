@@ -222,6 +222,11 @@ _UNITS = re.compile(
 
 def parse_seconds(value: object) -> float | None:
     """Seconds: 14.73, "14.73秒", "14.73s", "1分05秒", "1m5s", "01:05", "1:02:03"."""
+    if type(value) is str and value[-1:] in ("秒", "s") and len(value) <= 16 \
+            and _PLAIN.fullmatch(value, 0, len(value) - 1):
+        # "14.73秒" as exported: the common case, kept fast for big files (NFKC leaves it as it is,
+        # so the general path below would read the same number).
+        return float(value[:-1])
     value = _prepare(value)
     if value is None:
         return None

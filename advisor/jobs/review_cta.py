@@ -45,6 +45,8 @@ def cta_plan(findings: list[Finding]) -> CtaPlan:
     return CtaPlan(None)
 
 
+_NO_PLAN = CtaPlan(None)  # read only: a video without a plan gets the block of "nothing decides"
+
 # The shipped profiles whose button mechanics the CTA templates word (a user's own export
 # mapping, or the generic one, gets the default: 视频号).
 CTA_PLATFORMS = ("wechat_channels", "douyin")
@@ -68,10 +70,11 @@ class CtaWriter:
     def block(self, plan: CtaPlan | None, form: str | None, lang: Lang, platform: str | None = None) -> dict:
         """platform: the profile of the export the video came from (its buttons word the CTA);
         None, or a profile the CTA templates cannot use, words it for 视频号."""
-        plan = plan or CtaPlan(None)
+        plan = plan or _NO_PLAN
         platform = platform if platform in CTA_PLATFORMS else None
         key = (lang, plan.lead, plan.focus, form, platform)
-        if key not in self._done:
+        data = self._done.get(key)
+        if data is None:  # once per distinct block: a review has a handful, whatever its size
             try:
                 cta = generate_cta(goal=GOAL_FOR_LEAD[plan.lead], form=form, lang=lang, lead=plan.lead,
                                    focus=plan.focus, profile=platform)[0]
@@ -82,7 +85,7 @@ class CtaWriter:
                 data = {"tracks": {}, "leads": plan.lead, "focus": plan.focus,
                         "error": "; ".join(p.format(lang) for p in exc.problems)}
             self._done[key] = data
-        return self._done[key]
+        return data
 
     def _lint(self, text: str, lang: Lang) -> dict:
         if self._checker is None:

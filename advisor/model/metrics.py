@@ -53,9 +53,11 @@ class VideoMetrics(BaseModel):
     def derived(self) -> dict[str, float]:
         """The derived rates that can be computed from the fields present."""
         out: dict[str, float] = {}
-        for name, spec in DERIVED.items():
-            num = sum_present(self, spec.numerator)
-            den = getattr(self, spec.denominator)
+        # The formulas come from the registry (through a cached snapshot): this runs for every
+        # video of a review, and walking the registry's view each time cost more than the rates.
+        for name, numerator, denominator in _formulas():
+            num = sum_present(self, numerator)
+            den = getattr(self, denominator)
             if num is None or den is None or den == 0:
                 continue
             out[name] = num / den
@@ -64,16 +66,70 @@ class VideoMetrics(BaseModel):
     def to_fact(self) -> dict:
         """The flat dict the engines evaluate: present, finite values only (no None, NaN, inf)."""
         fact: dict = {}
-        for name, value in self:
+        # The model's own fields in declaration order, as iterating the model gives them (it has
+        # no extras: extra="forbid"), without the generator iteration costs per video.
+        for name, value in self.__dict__.items():
             if value is None:
                 continue
-            if isinstance(value, dt.date):
+            cls = type(value)
+            if cls is int or cls is str:  # most values: neither a date nor a float
+                pass
+            elif isinstance(value, dt.date):
                 value = value.isoformat()
             elif isinstance(value, float) and not math.isfinite(value):
                 continue
             fact[name] = value
         fact.update(self.derived())
         return fact
+
+    @classmethod
+    def from_parsed(cls, values: dict) -> "VideoMetrics":
+        """A video from values that advisor.input.values' parsers already checked: each one of
+        its field's type and within its bounds (a count an int >= 0, a rate a float in 0-1, ...),
+        `id` a non-empty str, no other keys.
+
+        Validating them again would only repeat those checks, once per row of an export, so the
+        model is built as pydantic's model_construct builds it, without its per-field alias
+        handling (this model has no aliases), which makes model_construct itself slower than
+        model_validate. When this pydantic builds models differently (checked once, at import),
+        it validates instead. tests/test_hot_paths.py holds the parsers to the contract.
+        """
+        if not _TRUSTED_BUILD:
+            return cls.model_validate(values)
+        return _build(cls, values)
+
+
+_set = object.__setattr__
+_ABSENT = dict.fromkeys(VideoMetrics.model_fields)  # every field, in declaration order, as None
+
+
+def _build(cls, values: dict) -> VideoMetrics:
+    video = cls.__new__(cls)
+    _set(video, "__dict__", {**_ABSENT, **values})  # every field present, in declaration order
+    _set(video, "__pydantic_fields_set__", set(values))
+    _set(video, "__pydantic_extra__", None)
+    _set(video, "__pydantic_private__", None)
+    return video
+
+
+def _trusted_build_works() -> bool:
+    """Whether _build's model equals model_validate's for the same values (in this pydantic)."""
+    values = {"id": "v1", "title": "t", "published_at": dt.date(2026, 6, 25), "views": 1000, "likes": 10,
+              "completion_rate": 0.25, "avg_watch_s": 12.5}
+    # _build fills absent fields with None: right for every field with that default; `id` has
+    # none, and the parsers always give it.
+    if any(f.default is not None for name, f in VideoMetrics.model_fields.items() if name != "id"):
+        return False
+    try:
+        built = _build(VideoMetrics, dict(values))
+        checked = VideoMetrics.model_validate(values)
+        return (built == checked and list(built) == list(checked) and built.model_fields_set == checked.model_fields_set
+                and built.model_dump() == checked.model_dump() and built.model_copy() == checked)
+    except Exception:
+        return False
+
+
+_TRUSTED_BUILD = _trusted_build_works()
 
 
 def sum_present(video: VideoMetrics, names: tuple[str, ...]) -> float | None:
@@ -194,6 +250,55 @@ def _spec(key: str, kind: Kind, zh: str, en: str, desc_zh: str, desc_en: str, *,
                       Formula(*formula) if formula else None, **more)
 
 
+class _Registry(dict):
+    """The registry's dict, counting its changes: views cache what they select until it changes
+    (a spec added at run time, or a test's patched registry, shows up in every view at once)."""
+
+    version = 0
+
+    def _changed(self) -> None:
+        self.version += 1
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        self._changed()
+
+    def __ior__(self, other):
+        result = super().__ior__(other)
+        self._changed()
+        return result
+
+    def pop(self, *args):
+        try:
+            return super().pop(*args)
+        finally:
+            self._changed()
+
+    def popitem(self):
+        try:
+            return super().popitem()
+        finally:
+            self._changed()
+
+    def clear(self):
+        super().clear()
+        self._changed()
+
+    def update(self, *args, **kwargs):
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def setdefault(self, key, default=None):
+        try:
+            return super().setdefault(key, default)
+        finally:
+            self._changed()
+
+
 # The registry. Order: VideoMetrics' fields, then the derived rates, then external metrics;
 # FIELDS and DERIVED keep it. A view's own order comes from the positions in `views`.
 #
@@ -203,7 +308,7 @@ def _spec(key: str, kind: Kind, zh: str, en: str, desc_zh: str, desc_en: str, *,
 #   2. the export column(s) that feed it, in the platform profiles (rules/profiles/*.yaml);
 #   3. rules (rules/*.yaml) and, if rules compare it with levels, rules/levels.yaml.
 # Reports, medians, A/B signals, goals, charts and schemas pick it up from here.
-METRICS: dict[str, MetricSpec] = {s.key: s for s in (
+METRICS: dict[str, MetricSpec] = _Registry({s.key: s for s in (
     _spec("id", "text", "视频ID", "video id", "视频的唯一标识", "the video's unique id"),
     _spec("title", "text", "标题", "title", "标题或视频描述", "title or description"),
     _spec("published_at", "date", "发布时间", "published", "发布日期", "publish date"),
@@ -271,7 +376,14 @@ METRICS: dict[str, MetricSpec] = {s.key: s for s in (
                       "computed from it. It needs per-follower data: each new follower of the week with their follow date and "
                       "whether they gave a ♡ (e.g. exported from your own community or CRM tools); advisor does not read such a "
                       "file yet. Meanwhile, heart rate and follow rate can stand in for it")),
-)}
+)})
+
+
+def _registry_stamp():
+    """What the registry's views cache against: the registry object and its change count (None,
+    never cached, for a registry that does not count its changes, e.g. a plain dict patched in)."""
+    registry = METRICS
+    return registry, getattr(registry, "version", None)
 
 
 class MetricView(Mapping[str, MetricSpec]):
@@ -284,10 +396,19 @@ class MetricView(Mapping[str, MetricSpec]):
     def __init__(self, what: str, select: Callable[[MetricSpec], bool],
                  sort: Callable[[int, MetricSpec], tuple] = lambda index, spec: (index,)):
         self._what, self._select, self._sort = what, select, sort
+        self._cached: tuple = (None, None, ())  # (registry, version, keys)
 
-    def _keys(self) -> list[str]:
-        chosen = [(self._sort(i, spec), key) for i, (key, spec) in enumerate(METRICS.items()) if self._select(spec)]
-        return [key for _, key in sorted(chosen)]
+    def _keys(self) -> tuple[str, ...]:
+        # Reports iterate views once or twice per video: the selection is made again only when
+        # the registry changed since (it is still live, just not re-sorted on every access).
+        registry, version = _registry_stamp()
+        cached_registry, cached_version, keys = self._cached
+        if version is not None and cached_registry is registry and cached_version == version:
+            return keys
+        chosen = [(self._sort(i, spec), key) for i, (key, spec) in enumerate(registry.items()) if self._select(spec)]
+        keys = tuple(key for _, key in sorted(chosen))
+        self._cached = (registry, version, keys)
+        return keys
 
     def __getitem__(self, key: str) -> MetricSpec:
         spec = METRICS[key]
@@ -337,6 +458,22 @@ class FieldInfo:
 FIELDS: Mapping[str, MetricSpec] = MetricView("fields", lambda spec: spec.is_field,
                                               lambda index, spec: (spec.formula is not None, index))
 DERIVED: Mapping[str, MetricSpec] = MetricView("derived", lambda spec: spec.formula is not None)
+
+_formulas_cached: tuple = (None, None, ())  # (registry, version, formulas)
+
+
+def _formulas() -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    """(name, numerator fields, denominator) of each derived rate, in registry order: what
+    VideoMetrics.derived computes for every video, snapshotted until the registry changes."""
+    global _formulas_cached
+    registry, version = _registry_stamp()
+    cached_registry, cached_version, formulas = _formulas_cached
+    if version is not None and cached_registry is registry and cached_version == version:
+        return formulas
+    formulas = tuple((name, spec.numerator, spec.denominator) for name, spec in DERIVED.items())
+    _formulas_cached = (registry, version, formulas)
+    return formulas
+
 
 # Names a review rule may test: the canonical fields and the derived rates.
 VIDEO_METRICS: tuple[str, ...] = tuple(FIELDS)  # a snapshot, like the rule schema it feeds
