@@ -18,6 +18,8 @@ advisor.render.stream (this layer returns data; it never formats).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import shutil
 import sys
 import tempfile
@@ -77,7 +79,7 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
     executor: where the chunks are reviewed (advisor.jobs.executors; default: this process).
     """
     executor = executor or LocalExecutor()
-    with tempfile.TemporaryDirectory(prefix="advisor-stdin-") as spool:
+    with tempfile.TemporaryDirectory(prefix="advisor-stdin-") as spool, contextlib.ExitStack() as stack:
         run = _Input(_spool_stdin([str(p) for p in paths], Path(spool), stdin))
         run.names = {p: STDIN_NAME for p in run.paths if p.startswith(spool)}
         hist, hist_problems = None, []
@@ -101,7 +103,8 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
                 baseline=None if executor.local else reviewer.runner.baseline.frozen(
                     ruleset.levels, list(reviewer.stats.forms)))
             second = ImportResult() if surveyed.count else surveyed.imported  # nothing to review: pass 1 says why
-            if surveyed.count:  # nothing to review: the sink is never started (no report is written)
+            if surveyed.count:
+                stack.enter_context(_collector_for_a_long_batch())  # nothing to review: the sink is never started (no report is written)
                 sink.start(surveyed.count, spec.context())
                 with Progress(surveyed.count, T(zh="复盘中", en="reviewing")) as progress:
                     partitions = _partitions(_videos(run, second, profile, dirs), chunk)
@@ -119,6 +122,24 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
     if result.count:
         sink.finish(result)
     return result
+
+
+@contextlib.contextmanager
+def _collector_for_a_long_batch():
+    """The cyclic garbage collector tuned for pass 2: everything alive before it (modules, the
+    rule set, compiled templates, the survey's arrays) is frozen out of its scans, and it runs
+    after 20,000 new objects instead of 700. Cycles are still collected, so memory stays bounded;
+    the collector no longer re-walks what lives for the whole run (measured: about a fifth of a
+    review's time with the defaults)."""
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _partitions(videos: Iterator[tuple[VideoMetrics, str]], chunk: int):
