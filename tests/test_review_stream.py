@@ -135,3 +135,13 @@ def test_streamed_text_and_markdown_are_the_report_held_in_memory(ruleset, fmt, 
         stream_review([str(p) for p in kwargs.pop("paths")], ruleset, TemplateSink(out, "en", fmt, color=color),
                       engine="python", lang="en", **kwargs)
         assert out.getvalue() == want
+
+
+def test_percentile_levels_stream_the_same(tmp_path):
+    """A rule folder that judges some levels by percentile (examples/my-rules): the survey then
+    keeps those metrics' values, and the streamed report is still the one held in memory."""
+    from advisor.input.ruleset import load_ruleset
+
+    custom = load_ruleset([EXAMPLES / "my-rules"])
+    for chunk in (None, 6):
+        assert streamed(custom, JsonSink, chunk=chunk, paths=[EXPORT]) == in_memory(custom, paths=[EXPORT])

@@ -85,6 +85,33 @@ class ImportResult:
     files: list[FileInfo] = field(default_factory=list)
 
 
+class SeenIds:
+    """The video ids read so far and where each was first seen, compactly: the file as an index
+    into `names`, packed with the row into one int (a million ids is a dict of a million entries;
+    a tuple per entry would add about 60 MB).
+
+    SeenIds(skip=...) instead reads a batch again: the rows listed in `skip` ((file, row) pairs,
+    the duplicates the first reading found) are left out, and no id is kept at all.
+    """
+
+    def __init__(self, skip: Optional[set] = None):
+        self.skip = skip
+        self.names: list[str] = []
+        self._index: dict[str, int] = {}
+        self._first: dict[str, int] = {}
+
+    def get(self, video_id: str) -> Optional[tuple[str, int]]:
+        packed = self._first.get(video_id)
+        return None if packed is None else (self.names[packed >> 40], packed & ((1 << 40) - 1))
+
+    def add(self, video_id: str, name: str, row: int) -> None:
+        index = self._index.get(name)
+        if index is None:
+            index = self._index[name] = len(self.names)
+            self.names.append(name)
+        self._first[video_id] = (index << 40) | row
+
+
 def load_videos(
     paths: Sequence[Union[str, Path]],
     *,
@@ -113,7 +140,7 @@ def iter_videos(
     stdin: Optional[BinaryIO] = None,
     stream: bool = False,
     names: Optional[dict] = None,
-    first_seen: Optional[dict] = None,
+    first_seen: Optional["SeenIds"] = None,
 ) -> Iterator[VideoMetrics]:
     """load_videos one video at a time: yields each imported video, and records the problems
     and each file's FileInfo in `result` as it goes (a file's FileInfo once it has been read).
@@ -121,8 +148,8 @@ def iter_videos(
     stream: read a CSV/TSV/TXT file on disk line by line instead of whole, so the memory a file
     takes does not grow with it (JSON, YAML and spreadsheets are still read whole).
     names: path -> the name problems call it (a spooled standard input is '<stdin>').
-    first_seen: the ids seen so far (id -> (file, row)), shared by calls that read one batch
-    a file at a time, so a duplicate id across them is still caught.
+    first_seen: the ids seen so far (a SeenIds), shared by calls that read one batch a file at a
+    time, so a duplicate id across them is still caught.
     """
     profiles = load_profiles([*shipped_profile_dirs(), *(profile_dirs or [])])
     forced = profile if isinstance(profile, Profile) or profile is None else resolve_profile(profile, profiles)
@@ -134,7 +161,7 @@ def iter_videos(
     def is_header(row: list) -> bool:
         return any(norm_header(c) in known for c in row)
 
-    first_seen = {} if first_seen is None else first_seen
+    first_seen = SeenIds() if first_seen is None else first_seen
     for path in paths:
         ext = Path(str(path)).suffix.lower() if str(path) != STDIN else ""
         name = (names or {}).get(str(path), str(path))
@@ -585,7 +612,7 @@ def _check_header(name: str, source: _Source, hmap: HeaderMap) -> None:
 
 
 def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
-                 result: ImportResult, first_seen: dict[str, tuple[str, int]]) -> Iterator[VideoMetrics]:
+                 result: ImportResult, first_seen: "SeenIds") -> Iterator[VideoMetrics]:
     # One parser per used column, built once per file: the row loop stays small for big files.
     parsers = [(index, fname, value_parser(fname, hmap.values.get(fname))) for index, fname in hmap.fields.items()]
     index_of = {fname: index for index, fname in hmap.fields.items()}
@@ -646,6 +673,12 @@ def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
                 result.problems.append(replace(problem, line=line, row=number, field=fname or None,
                                                column=hmap.columns.get(fname)))
             continue
+        if first_seen.skip is not None:  # a second reading: the first found the duplicates
+            if (name, number) in first_seen.skip:
+                continue
+            info.videos += 1
+            yield video
+            continue
         seen = first_seen.get(video.id)
         if seen is not None:
             result.problems.append(Problem(
@@ -654,7 +687,7 @@ def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
                     en=f"duplicate video id '{video.id}': already in {seen[0]} row {seen[1]}; "
                        f"the first is kept, this row is not imported")))
             continue
-        first_seen[video.id] = (name, number)
+        first_seen.add(video.id, name, number)
         info.videos += 1
         yield video
 

@@ -25,7 +25,7 @@ from advisor.input.sources import STDIN, read_bytes
 from advisor.jobs.review_cta import CTA_FOCUS, GOAL_FOR_LEAD, CtaPlan, CtaWriter, cta_plan  # noqa: F401 (re-exported)
 from advisor.jobs.summary import SUMMARY_LEVELS, BatchStats, Summary, SummaryBuilder
 from advisor.jobs.summary import make_baseline as summary_baseline
-from advisor.model.levels import UNSET, Baseline, batch_pvalues
+from advisor.model.levels import UNSET, Baseline, batch_pvalues, percentile_metrics
 from advisor.stats.typical import bh_cutoff
 from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics, metric_view
 
@@ -130,7 +130,10 @@ class Reviewer:
 
     def __init__(self, ruleset: RuleSet, *, history: list[VideoMetrics] | None = None,
                  history_label: str | None = None, engine: str | None = None, explain_all: bool = False,
-                 langs: tuple[Lang, ...] = LANGS, top: int | None = None, platforms: dict | None = None):
+                 langs: tuple[Lang, ...] = LANGS, top: int | None = None, platforms: dict | None = None,
+                 card_medians: bool = True):
+        """card_medians: keep every card metric's values for the medians the HTML report shows
+        beside each card (a streaming review, which writes no HTML, keeps only what judging needs)."""
         self.ruleset = ruleset
         self.history = history or None
         self.history_label = history_label
@@ -142,7 +145,8 @@ class Reviewer:
         # What the baseline keeps: the metrics the levels judge, and those a card shows beside
         # the account's median (advisor.render.html_report).
         self.metrics = frozenset(ruleset.levels.metrics) | frozenset(KEY_METRICS)
-        self.batch = Baseline(label=T(zh="本批视频", en="this batch"), metrics=self.metrics)
+        self.values = None if card_medians else percentile_metrics(ruleset.levels)
+        self.batch = Baseline(label=T(zh="本批视频", en="this batch"), metrics=self.metrics, values=self.values)
         self.stats = BatchStats()
         self.runner: StageRunner | None = None
         self.writer: CtaWriter | None = None
@@ -156,9 +160,20 @@ class Reviewer:
         self.batch.add(fact)
         self.stats.add(fact)
 
+    def compact(self) -> None:
+        """After start() (and batch_cutoff()): drop the survey's columns, keeping what resolving
+        the levels and finishing the summary need (a streaming review's second pass then holds
+        little more than a chunk)."""
+        forms = list(self.stats.forms)
+        frozen = self.runner.baseline.frozen(self.ruleset.levels, forms) if self.runner.baseline.n_videos else None
+        if frozen is not None:
+            self.runner.baseline = frozen
+        self.batch = Baseline(label=self.batch.label, metrics=())
+        self.stats.compact()
+
     def reset(self) -> None:
         """Forget the survey (it starts again, e.g. without a file that turned out unusable)."""
-        self.batch = Baseline(label=self.batch.label, metrics=self.metrics)
+        self.batch = Baseline(label=self.batch.label, metrics=self.metrics, values=self.values)
         self.stats = BatchStats()
 
     def batch_cutoff(self) -> float | None:

@@ -32,7 +32,7 @@ from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import Lang, T
 from advisor.core.progress import Progress
 from advisor.engine import default_engine
-from advisor.input.importers import ImportResult, iter_videos, load_videos, looks_like_table
+from advisor.input.importers import ImportResult, SeenIds, iter_videos, load_videos, looks_like_table
 from advisor.input.ruleset import RuleSet
 from advisor.input.sources import STDIN, STDIN_NAME
 from advisor.jobs.review import Review, Reviewer, absent_fields
@@ -88,26 +88,27 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
             hist, hist_problems = loaded.videos, loaded.problems
         dirs = ruleset.profile_dirs()
         with Reviewer(ruleset, history=hist, history_label=history, engine=engine, explain_all=explain_all,
-                      langs=(lang,), top=top) as reviewer:
+                      langs=(lang,), top=top, card_medians=False) as reviewer:
             surveyed = _survey(run, reviewer, profile, dirs)
             reviewer.platforms = {info.path: info.profile for info in surveyed.files}
             reviewer.start()
             if chunk < surveyed.count or not executor.local:
                 reviewer.cutoff = reviewer.batch_cutoff()
+            reviewer.compact()  # the survey's columns are no longer needed
             spec = PartitionSpec(
                 token=uuid.uuid4().hex, ruleset=ruleset, engine=engine, explain_all=explain_all, lang=lang,
                 top=top, platforms=reviewer.platforms, cutoff=reviewer.cutoff,
                 absent={info.path: absent_fields(present, info.path)
                         for info, present in zip(surveyed.files, surveyed.present)},
                 typical_views=reviewer.stats.typical_views(), rules=reviewer.rules(),
-                baseline=None if executor.local else reviewer.runner.baseline.frozen(
-                    ruleset.levels, list(reviewer.stats.forms)))
+                baseline=None if executor.local else reviewer.runner.baseline)
             second = ImportResult() if surveyed.count else surveyed.imported  # nothing to review: pass 1 says why
             if surveyed.count:
                 stack.enter_context(_collector_for_a_long_batch())  # nothing to review: the sink is never started (no report is written)
                 sink.start(surveyed.count, spec.context())
                 with Progress(surveyed.count, T(zh="复盘中", en="reviewing")) as progress:
-                    partitions = _partitions(_videos(run, second, profile, dirs), chunk)
+                    duplicates = {(p.file, p.row) for p in surveyed.imported.problems if p.field == "id"}
+                    partitions = _partitions(_videos(run, second, profile, dirs, skip=duplicates), chunk)
                     for entries, part in executor.map(spec, partitions, reviewer):
                         for entry in entries:
                             sink.entry(entry)
@@ -116,7 +117,8 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
             summary = reviewer.finish()
             rules = reviewer.rules()
             baseline = reviewer.runner.baseline
-        problems = run.unusable + second.problems + _empty_files(second, run) + hist_problems
+        # Pass 1 listed every bad row and duplicate (pass 2 read the same rows and skipped them).
+        problems = run.unusable + surveyed.imported.problems + _empty_files(second, run) + hist_problems
         result = Review([], problems, baseline, engine or default_engine(), second.files, summary, history, rules,
                         explain_all, ruleset, top, reviewed=summary.videos)
     if result.count:
@@ -279,11 +281,13 @@ class _FileFailed(Exception):
         self.problems = problems
 
 
-def _videos(run: _Input, result: ImportResult, profile, dirs, on_file=None) -> Iterator[tuple[VideoMetrics, str]]:
+def _videos(run: _Input, result: ImportResult, profile, dirs, on_file=None,
+            skip: set | None = None) -> Iterator[tuple[VideoMetrics, str]]:
     """Every video of the run's files, with the name of its file; one duplicate-id check across
-    all of them. A file that fails raises _FileFailed (when it is one of several) or the
-    AdvisorError itself (when it is the only one, as review_paths() does)."""
-    first_seen: dict = {}
+    all of them (or, reading them again, the duplicate rows the first reading found: `skip`).
+    A file that fails raises _FileFailed (when it is one of several) or the AdvisorError itself
+    (when it is the only one, as review_paths() does)."""
+    first_seen = SeenIds(skip)
     for path in run.paths:
         if on_file is not None:
             on_file()

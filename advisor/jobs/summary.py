@@ -109,6 +109,7 @@ class BatchStats:
         self._views = array("d")
         self._totals: dict[str, int | float] = {}
         self._total_names = tuple(metric_view("totals"))
+        self._fixed: tuple | None = None  # (medians, typical views) once compacted
         for fact in facts:
             self.add(fact)
 
@@ -135,7 +136,17 @@ class BatchStats:
             if name in fact:
                 self._totals[name] = self._totals.get(name, 0) + fact[name]
 
+    def compact(self) -> None:
+        """Keep the medians and the typical views, drop the columns they came from (a streaming
+        review needs nothing else of its first pass once the summary's baseline is made)."""
+        self._fixed = (self.medians(), self.typical_views())
+        self._rates = {m: array("d") for m in self._rates}
+        self._form_rates = {}
+        self._views = array("d")
+
     def medians(self) -> dict[str, float | None]:
+        if self._fixed is not None:
+            return dict(self._fixed[0])
         return {m: _median(values) for m, values in self._rates.items()}
 
     def form_median(self, form: str | None, metric: str) -> float | None:
@@ -146,6 +157,8 @@ class BatchStats:
 
     def typical_views(self) -> float | None:
         """The batch's median views: the reach factor of the learning score is relative to it."""
+        if self._fixed is not None:
+            return self._fixed[1]
         return _median(self._views)
 
 

@@ -252,11 +252,14 @@ class Baseline:
     metrics the levels use.
     """
 
-    def __init__(self, facts=(), label: T | None = None, *, metrics=None):
+    def __init__(self, facts=(), label: T | None = None, *, metrics=None, values=None):
         self.label = label if label is not None else T(zh="本批视频", en="this batch")
         self.n_videos = 0
         self._metrics = frozenset(metrics) if metrics is not None else None
-        self._wanted = tuple(sorted(self._metrics)) if metrics is not None else None  # a stable order
+        # The metrics whose values are kept (values=None: all of `metrics`): a streaming review
+        # keeps only those a percentile may judge (the typical mode reads the counts).
+        kept = self._metrics if values is None else frozenset(values)
+        self._wanted = tuple(sorted(kept)) if kept is not None else None  # a stable order
         self._values: dict[tuple[str | None, str], array] = {}
         self._counts: dict[tuple[str | None, str], tuple[array, array]] = {}
         self._models = [(m, model) for m, model in COUNT_MODELS.items()
@@ -272,7 +275,7 @@ class Baseline:
         ranges, and the sorted values of metrics judged by a percentile. Small to send to another
         process (a distributed review's workers), whatever the size of the batch; it resolves
         every level exactly as this baseline does, for these levels only."""
-        out = Baseline(label=self.label, metrics=self._metrics)
+        out = Baseline(label=self.label, metrics=self._metrics, values=self._wanted)
         out.n_videos = self.n_videos
         out._frozen = {(metric, form): self.typical(metric, form, levels)
                        for form in forms for metric in levels.metrics if metric in COUNT_MODELS}
@@ -342,6 +345,18 @@ class Baseline:
         if key not in self._typical:
             self._typical[key] = fit_range(metric, form, levels, arrays=self.count_arrays(metric, form))
         return self._typical[key]
+
+
+def percentile_metrics(levels: "Levels") -> set[str]:
+    """The metrics a percentile may judge under these levels: a level in percentile or absolute
+    mode, a metric that is not a count (the typical mode falls back to the percentile), or one
+    with no prior range for some form (no counts: the fallback too)."""
+    out = set()
+    for metric, defs in levels.metrics.items():
+        if metric not in COUNT_MODELS or any(levels.mode(metric, level) != "typical" for level in defs) \
+                or any(prior_range(metric, form, levels) is None for form in (*FORMS, None)):
+            out.add(metric)
+    return out
 
 
 def prior_range(metric: str, form: str | None, levels: "Levels") -> tuple[float, float] | None:
