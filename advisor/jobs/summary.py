@@ -86,7 +86,13 @@ class SummaryBaseline:
 
 
 def _median(values) -> float | None:
-    return percentile(sorted(values), 50) if len(values) else None
+    if not len(values):
+        return None
+    if isinstance(values, array):  # a column of a first pass: sorted by numpy, not as a list of floats
+        import numpy as np
+
+        return float(percentile(np.sort(np.frombuffer(values, dtype=float)), 50))
+    return percentile(sorted(values), 50)
 
 
 def _rate(fact: dict, name: str) -> float | None:

@@ -124,7 +124,7 @@ class Levels(BaseModel):
 
 def percentile(sorted_values: list[float], p: float) -> float:
     """Linear interpolation between closest ranks (numpy's default, 'type 7')."""
-    if not sorted_values:
+    if not len(sorted_values):
         raise ValueError("percentile of no values")
     pos = (len(sorted_values) - 1) * p / 100.0
     lo = math.floor(pos)

@@ -67,8 +67,9 @@ def usable(obs: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
     return out
 
 
-def _empirical_logits(xs, ns) -> tuple[list[float], list[float]]:
-    """empirical_logit over the usable pairs of two sequences, as `usable` would keep them.
+def _empirical_logits(xs, ns):
+    """empirical_logit over the usable pairs of two sequences, as `usable` would keep them, as
+    two numpy arrays (no Python float per video: a million videos stay a few arrays).
 
     numpy does the clipping and the arithmetic (IEEE division and addition: the same doubles as
     Python's); the logarithm stays math.log, whose last bit numpy's does not always match, so the
@@ -82,8 +83,18 @@ def _empirical_logits(xs, ns) -> tuple[list[float], list[float]]:
     x = np.minimum(np.maximum(x, 0.0), n)
     a = x + 0.5
     b = n - x + 0.5
-    logits = [math.log(r) for r in (a / b).tolist()]
-    return logits, (1.0 / a + 1.0 / b).tolist()
+    logits = np.fromiter(map(math.log, a / b), dtype=float, count=len(a))
+    return logits, 1.0 / a + 1.0 / b
+
+
+def _median_array(values) -> float:
+    """_median of a numpy array: the same middle value(s), the same (a + b) / 2."""
+    import numpy as np
+
+    s = np.sort(values)
+    k = len(s)
+    mid = k // 2
+    return float(s[mid]) if k % 2 else (float(s[mid - 1]) + float(s[mid])) / 2
 
 
 def _median(values: Sequence[float]) -> float:
@@ -181,9 +192,15 @@ def fit_typical(obs: Iterable[tuple[float, float]] = (), *, prior: tuple[float, 
         if center0 is None:
             return None
         return typical_from(logit(center0), tau0, band=band, n_videos=0, weight=0.0)
-    mu_hat = _median(logits)
-    mad = _median([abs(v - mu_hat) for v in logits])
-    tau2_hat = max(0.0, (MAD_TO_SD * mad) ** 2 - _median(variances))
+    if counts is not None:  # numpy arrays: sorted by numpy, the same middle values and arithmetic
+        mu_hat = _median_array(logits)
+        mad = _median_array(abs(logits - mu_hat))
+        var_median = _median_array(variances)
+    else:
+        mu_hat = _median(logits)
+        mad = _median([abs(v - mu_hat) for v in logits])
+        var_median = _median(variances)
+    tau2_hat = max(0.0, (MAD_TO_SD * mad) ** 2 - var_median)
     w = k / (k + prior_videos)
     mu = w * mu_hat + (1 - w) * logit(center0) if center0 is not None else mu_hat
     tau2 = (k * tau2_hat + prior_videos * tau0 ** 2) / (k + prior_videos)
