@@ -12,6 +12,7 @@ Each case goes through the library path a command takes (import + review + rende
 - unlocated   an AdvisorError problem without a file (or, for a rule file, without a line)
 - escape      a text report or message with a raw control character (ESC, BEL, ...)
 - missed      `rules check` accepted a rule set that then failed a run
+- differs     an export streamed (as the CLI reviews it) gave another report than reviewed in memory
 
 Every count but `ok` and `rejected` must be 0; the exit status is 1 otherwise. tests/test_fuzz.py
 runs a slice of it in the normal suite (fuzz(cases=..., seed=...)).
@@ -20,6 +21,7 @@ runs a slice of it in the normal suite (fuzz(cases=..., seed=...)).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import random
 import re
@@ -37,6 +39,8 @@ from advisor.input.ruleset import collect_ruleset, load_ruleset
 from advisor.jobs.checklist import checklist
 from advisor.jobs.cta_check import check_text
 from advisor.jobs.review import review_paths
+from advisor.jobs.review_stream import stream_review
+from advisor.render.stream import JsonSink, TemplateSink
 from advisor.jobs.rulesafety import engine_problems, text_problems
 from advisor.render.emit import render
 
@@ -300,6 +304,17 @@ class Fuzzer:
                     return "escape"
         if not all(_clean_text(p.format("en")) for p in result.problems):
             return "escape"
+        # The CLI streams text, Markdown and JSON: the same export through stream_review, in
+        # chunks of 3, must give what review_paths rendered (and fail the same way).
+        for fmt in ("text", "json"):
+            out = io.StringIO()
+            sink = TemplateSink(out, "en", fmt) if fmt == "text" else JsonSink(out, "en")
+            try:
+                streamed = stream_review([str(path)], self.shipped, sink, engine="python", lang="en", chunk=3)
+            except AdvisorError as exc:
+                return "rejected" if _located(exc) else "unlocated"
+            if streamed.count and out.getvalue() != render(result, fmt, "en"):
+                return "differs"
         return "ok" if not result.problems else "rejected"
 
     def rules(self, rnd):
@@ -423,7 +438,7 @@ def fuzz(cases: int = 10_000, seed: int = 0, surfaces=SURFACES, verbose: bool = 
     return counts
 
 
-BAD = ("traceback", "hang", "unlocated", "escape", "missed")
+BAD = ("traceback", "hang", "unlocated", "escape", "missed", "differs")
 
 
 def bad_total(counts: dict[str, Counter]) -> int:
