@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import T
 from advisor.core.output import Discard, open_output
 from advisor.jobs.executors import make_executor
@@ -76,7 +77,9 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
     runner = make_executor(executor or st.config.executor, address=address or st.config.address,
                            workers=workers or st.config.workers)
     if fmt not in STREAMED and not runner.local:
-        raise click.UsageError("--executor dask streams the review: use --format json, jsonl, text or markdown")
+        raise AdvisorError([Problem(T(zh="--executor dask 以流式复盘:请用 --format json、jsonl、text 或 markdown",
+                                      en="--executor dask streams the review: use --format json, jsonl, text or "
+                                         "markdown"), field="--format")])
     if fmt in STREAMED:
         result = None
         with open_output(output) as out:

@@ -225,8 +225,10 @@ def _refuse_workbook(start: bytes, name: str) -> None:
             en="this is an Excel workbook, not a text table: save it as 'CSV UTF-8' from Excel"))])
 
 
-def _decode_error(name: str, data: bytes, offset: int, tried: str) -> AdvisorError:
-    line = data.count(b"\n", 0, offset) + 1
+def _decode_error(name: str, data: bytes, offset: int, tried: str, *, line: Optional[int] = None) -> AdvisorError:
+    """The file cannot be decoded; the line of byte `offset` of `data` (or `line`, when known)."""
+    if line is None:
+        line = data.count(b"\n", 0, offset) + 1
     return AdvisorError([Problem(file=name, line=line, message=T(
         zh=f"无法识别文件编码(已尝试 {tried}):请另存为 UTF-8",
         en=f"cannot decode the file (tried {tried}): save it as UTF-8"))])
@@ -559,9 +561,7 @@ def _sniff_encoding(path: Path, name: str) -> str:
                 break
             line += block.count(b"\n")
             seen += len(block)
-        return AdvisorError([Problem(file=name, line=line, message=T(
-            zh=f"无法识别文件编码(已尝试 {tried}):请另存为 UTF-8",
-            en=f"cannot decode the file (tried {tried}): save it as UTF-8"))])
+        return _decode_error(name, b"", offset, tried, line=line)
 
     start = read_head(path, STREAM_BLOCK, name=name)  # not found, a folder, unreadable: as read_file says
     _refuse_workbook(start, name)

@@ -47,12 +47,8 @@ class VideoReview:
     # same diagnosis and form share one dict.
     cta_blocks: dict[str, dict] = field(default_factory=dict)
 
-    def signals(self, ruleset_rules: dict) -> list[str]:
-        return [ruleset_rules[r].then.signal for r in self.fired
-                if r in ruleset_rules and ruleset_rules[r].then.signal]
-
-    def signals_from(self, signal_of: dict[str, str]) -> list[str]:
-        """signals() with the rules' signals looked up once per review (Review.signal_of)."""
+    def signals(self, signal_of: dict[str, str]) -> list[str]:
+        """The signals its fired rules derived; signal_of: Review.signal_of (looked up once per review)."""
         return [signal_of[r] for r in self.fired if r in signal_of]
 
 

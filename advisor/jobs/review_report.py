@@ -28,7 +28,7 @@ def video_json(vr: VideoReview, result: Review, lang: Lang) -> dict:
         "standing": standing(vr.fact, lang),  # "likes high · hearts typical", as the levels judged it
         "findings": [f.to_json(vr.fact, FIELDS, lang, tidy_values=True) for f in vr.findings],
         "fired": list(vr.fired),
-        "signals": vr.signals_from(result.signal_of),
+        "signals": vr.signals(result.signal_of),
         "cta": cta_json(vr, lang),
     }
     if result.explain_all:

@@ -4,8 +4,8 @@ as soon as it is reviewed, memory bounded whatever the number of rows.
     pass 1  read every row; keep only what judging and the summary need about the whole batch
             (advisor.jobs.review.Reviewer.survey: numbers per metric and form, in arrays).
     pass 2  read the rows again; review them a chunk at a time against the whole batch (its
-            typical ranges, its false-discovery cutoff) and hand each VideoReview to a sink,
-            which writes it and lets it go.
+            typical ranges, its false-discovery cutoff) and hand each video's report entry to
+            a sink, which writes it and lets it go.
 
 The videos are judged exactly as review_paths() judges them all at once, so the report is the
 same document (tests/test_review_stream.py compares them). Standard input is spooled to a
@@ -65,7 +65,6 @@ class _Input:
     paths: list[str]
     names: dict[str, str] = field(default_factory=dict)  # path -> name in problems ('<stdin>')
     unusable: list[Problem] = field(default_factory=list)
-    usable: list[str] = field(default_factory=list)
 
 
 def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = None, profile=None,
@@ -90,7 +89,7 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
         with Reviewer(ruleset, history=hist, history_label=history, engine=engine, explain_all=explain_all,
                       langs=(lang,), top=top, card_medians=False) as reviewer:
             surveyed = _survey(run, reviewer, profile, dirs)
-            reviewer.platforms = {info.path: info.profile for info in surveyed.files}
+            reviewer.platforms = {info.path: info.profile for info in surveyed.imported.files}
             reviewer.start()
             if chunk < surveyed.count or not executor.local:
                 reviewer.cutoff = reviewer.batch_cutoff()
@@ -99,7 +98,7 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
                 token=uuid.uuid4().hex, ruleset=ruleset, engine=engine, explain_all=explain_all, lang=lang,
                 top=top, platforms=reviewer.platforms, cutoff=reviewer.cutoff,
                 absent={info.path: absent_fields(present, info.path)
-                        for info, present in zip(surveyed.files, surveyed.present)},
+                        for info, present in zip(surveyed.imported.files, surveyed.present)},
                 typical_views=reviewer.stats.typical_views(), rules=reviewer.rules(),
                 baseline=None if executor.local else reviewer.runner.baseline)
             second = ImportResult() if surveyed.count else surveyed.imported  # nothing to review: pass 1 says why
@@ -239,7 +238,6 @@ class LocalExecutor:
 
 @dataclass
 class _Survey:
-    files: list = field(default_factory=list)  # FileInfo per usable file, in order
     present: list[set] = field(default_factory=list)  # per file: the fields some video has
     count: int = 0
     imported: ImportResult | None = None  # pass 1's problems and files
@@ -268,9 +266,7 @@ def _survey(run: _Input, reviewer: Reviewer, profile, dirs) -> _Survey:
                 raise AdvisorError(run.unusable) from None
             reviewer.reset()
             continue
-        survey.files = list(first.files)
         survey.imported = first
-        run.usable = list(run.paths)
         return survey
 
 
