@@ -7,13 +7,10 @@ import sys
 
 import click
 
-from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import T
 from advisor.core.output import Discard, open_output
 from advisor.jobs.executors import make_executor
-from advisor.jobs.review import review_paths
 from advisor.jobs.review_stream import stream_review
-from advisor.render.emit import emit
 from advisor.render.stream import STREAMED, sink_for
 from advisor.cli.common import guarded, print_problems, report_ignored_columns, settings
 from advisor.cli.options import format_option, profile_option, run_options
@@ -59,8 +56,9 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
     PATH is a CSV/JSON/YAML file (the 视频号助手 export works as downloaded), or - for stdin.
     Exit status: 0 all reviewed, 1 some rows bad (listed, the rest reviewed), 2 nothing reviewed.
 
-    Every format but HTML streams: the files are read twice (once for the account's baseline, once
-    to review and write each video), so memory stays bounded however many rows there are.
+    Every format streams: the files are read twice (once for the account's baseline, once to review
+    and write each video), so memory stays bounded however many rows there are (an HTML report's
+    charts draw a sample of the videos above 2,000; every video has its card).
     --format jsonl writes one video per line, then one line with the summary and errors.
 
     \b
@@ -76,29 +74,20 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
     st = settings(lang=lang, config_path=config_path, rules_dirs=rules_dirs, engine=engine, profile=profile)
     runner = make_executor(executor or st.config.executor, address=address or st.config.address,
                            workers=workers or st.config.workers)
-    if fmt not in STREAMED and not runner.local:
-        raise AdvisorError([Problem(T(zh="--executor dask 以流式复盘:请用 --format json、jsonl、text 或 markdown",
-                                      en="--executor dask streams the review: use --format json, jsonl, text or "
-                                         "markdown"), field="--format")])
-    if fmt in STREAMED:
-        result = None
-        with open_output(output) as out:
-            sink = sink_for(fmt, out, st.lang, color=use_color(output))
-            result = stream_review(paths, st.ruleset(), sink, history=history, profile=st.profile,
-                                   engine=st.engine, explain_all=explain_all, lang=st.lang, top=top,
-                                   executor=runner)
-            if not result.count:
-                raise Discard  # nothing reviewed: no report (the sink was never started)
-    else:
-        result = review_paths(paths, st.ruleset(), history=history, profile=st.profile, engine=st.engine,
-                              explain_all=explain_all, langs=(st.lang,), top=top)
+    assert fmt in STREAMED  # every format of a review streams (advisor.render.stream)
+    ruleset = st.ruleset()
+    with open_output(output) as out:
+        sink = sink_for(fmt, out, st.lang, color=use_color(output), levels=ruleset.levels)
+        result = stream_review(paths, ruleset, sink, history=history, profile=st.profile,
+                               engine=st.engine, explain_all=explain_all, lang=st.lang, top=top,
+                               executor=runner, card_medians=fmt == "html")
+        if not result.count:
+            raise Discard  # nothing reviewed: no report (the sink was never started)
     report_ignored_columns(result.files, st.lang)
     if not result.count:
         print_problems(result.problems, st.lang)
         click.echo(T(zh="没有可以复盘的视频", en="nothing could be reviewed").get(st.lang), err=True)
         sys.exit(2)
-    if fmt not in STREAMED:
-        emit(result, fmt, st.lang, output=output, color=use_color(output))
     # A text or markdown report on the terminal lists the bad rows itself; elsewhere (a file,
     # JSON for a program) they also go to standard error, so a person sees them.
     if result.problems and (fmt in ("json", "jsonl", "html") or (output and output != "-")):

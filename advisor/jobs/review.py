@@ -68,6 +68,9 @@ class Review:
     # Videos reviewed, when they are not all held in `videos` (a streaming review writes each
     # as it goes: advisor.jobs.review_stream).
     reviewed: int | None = None
+    # The baseline medians a card of the HTML report shows, per form and metric (.median(metric,
+    # form)), when `baseline` no longer holds them (a streaming review: advisor.jobs.review_stream).
+    card_medians: object | None = None
 
     @functools.cached_property
     def signal_of(self) -> dict[str, str]:

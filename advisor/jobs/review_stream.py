@@ -39,9 +39,10 @@ from advisor.jobs.review import Review, Reviewer, absent_fields
 from advisor.jobs.review_report import video_json
 from advisor.jobs.summary import SummaryBuilder
 from advisor.model.levels import Baseline
-from advisor.model.metrics import VideoMetrics
+from advisor.model.metrics import VideoMetrics, metric_view
 
 CHUNK = 2000
+CARD_METRICS = tuple(metric_view("card"))  # the numbers an HTML card shows beside the baseline median
 FIELD_NAMES = tuple(VideoMetrics.model_fields)  # videos judged, evaluated and written together in pass 2
 
 
@@ -69,13 +70,15 @@ class _Input:
 
 def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = None, profile=None,
                   engine: str | None = None, explain_all: bool = False, stdin=None, lang: Lang = "zh",
-                  top: int | None = None, chunk: int = CHUNK, executor=None) -> Review:
+                  top: int | None = None, chunk: int = CHUNK, executor=None, card_medians: bool = False) -> Review:
     """Review the files into `sink` in `lang`, two passes, a chunk of videos at a time.
 
     Returns the Review without its videos (they went to the sink): summary, problems, files,
     `reviewed` (the count), and exit status. Raises AdvisorError when no file can be read, like
     review_paths(). A digest (`top`) keeps only its candidates, a few per rule.
     executor: where the chunks are reviewed (advisor.jobs.executors; default: this process).
+    card_medians: keep the baseline medians each card of the HTML report shows beside the video
+    (the review the sink starts with has them as `card_medians`).
     """
     executor = executor or LocalExecutor()
     with tempfile.TemporaryDirectory(prefix="advisor-stdin-") as spool, contextlib.ExitStack() as stack:
@@ -87,10 +90,11 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
             hist, hist_problems = loaded.videos, loaded.problems
         dirs = ruleset.profile_dirs()
         with Reviewer(ruleset, history=hist, history_label=history, engine=engine, explain_all=explain_all,
-                      langs=(lang,), top=top, card_medians=False) as reviewer:
+                      langs=(lang,), top=top, card_medians=card_medians) as reviewer:
             surveyed = _survey(run, reviewer, profile, dirs)
             reviewer.platforms = {info.path: info.profile for info in surveyed.imported.files}
             reviewer.start()
+            medians = CardMedians(reviewer.runner.baseline, reviewer.stats.forms) if card_medians else None
             if chunk < surveyed.count or not executor.local:
                 reviewer.cutoff = reviewer.batch_cutoff()
             reviewer.compact()  # the survey's columns are no longer needed
@@ -104,7 +108,9 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
             second = ImportResult() if surveyed.count else surveyed.imported  # nothing to review: pass 1 says why
             if surveyed.count:
                 stack.enter_context(_collector_for_a_long_batch())  # nothing to review: the sink is never started (no report is written)
-                sink.start(surveyed.count, spec.context())
+                context = spec.context()
+                context.card_medians = medians
+                sink.start(surveyed.count, context)
                 with Progress(surveyed.count, T(zh="复盘中", en="reviewing")) as progress:
                     duplicates = {(p.file, p.row) for p in surveyed.imported.problems if p.field == "id"}
                     partitions = _partitions(_videos(run, second, profile, dirs, skip=duplicates), chunk)
@@ -123,6 +129,18 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
     if result.count:
         sink.finish(result)
     return result
+
+
+class CardMedians:
+    """The baseline medians the HTML report's cards show, per (form, metric), taken from the
+    baseline before the survey's columns are let go (Reviewer.compact)."""
+
+    def __init__(self, baseline: Baseline | None, forms):
+        self.table = {} if baseline is None else {
+            (form, metric): baseline.median(metric, form) for form in forms for metric in CARD_METRICS}
+
+    def median(self, metric: str, form: str | None) -> float | None:
+        return self.table.get((form, metric))
 
 
 @contextlib.contextmanager

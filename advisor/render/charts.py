@@ -13,8 +13,10 @@ contract), so the charts show exactly the numbers the text and JSON reports show
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import math
 import unicodedata
+import zlib
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -123,6 +125,19 @@ W = {
                     en="Depth gap (H11): heart rate ≥ {y}, completion < {x}"),
     "region_form": T(zh="阈值按{form}({n} 条中的 {k} 条)", en="thresholds for {form} ({k} of {n} videos)"),
     "thresholds": T(zh="完播:{x};小红心率:{y}", en="completion: {x}; heart rate: {y}"),
+    "sampled": T(
+        zh="视频超过 {limit} 条,本图画出其中 {k} 条(共 {n} 条):按最重要的建议分组随机抽取(每次运行抽到的相同),"
+           "少见的建议整组画出,常见的按比例抽。每条视频的数字和建议都在下方的视频卡片里。",
+        en="With more than {limit} videos, this chart draws {k} of the {n}: a random sample (the same on every run) "
+           "taken per strongest advice, so rare advice keeps its videos and common advice is thinned. Every video's "
+           "numbers and advice are in its card below."),
+    "tl_sampled": T(
+        zh="有发布日期的视频超过 {limit} 条,线只经过其中随机抽取的 {k} 条(共 {n} 条,每次运行抽到的相同)。"
+           "每条视频的数字都在下方的视频卡片里。",
+        en="With more than {limit} dated videos, the lines go through a random sample of {k} of the {n} (the same "
+           "on every run). Every video's numbers are in its card below."),
+    "more_left_out": T(zh="另有 {n} 条视频缺少本图需要的数字,未一一列出。",
+                       en="{n} more videos lack a number this chart needs; they are not listed one by one."),
 }
 
 
@@ -146,6 +161,11 @@ def advice_colors(report: dict) -> dict[str, str]:
     for video in report["videos"]:
         key = strongest(video)
         counts[key] = counts.get(key, 0) + 1
+    return colors_for(counts)
+
+
+def colors_for(counts: dict[str, int]) -> dict[str, str]:
+    """advice_colors() from the number of videos per strongest advice."""
     ordered = sorted((k for k in counts if k != NO_ADVICE_KEY), key=lambda k: (-counts[k], k))
     colors = {key: PALETTE[i % len(PALETTE)] for i, key in enumerate(ordered)}
     if NO_ADVICE_KEY in counts:
@@ -273,24 +293,37 @@ def _span(values: list[float], extra: list[float | None] = ()) -> float:
     return top * 1.12 if top > 0 else 0.01
 
 
-def _scatter_points(report: dict, lang: Lang, x_metric: str, y_metric: str) -> tuple[list[Point], list[str]]:
+def missing_note(video: dict, number: int, lang: Lang, x_metric: str, y_metric: str) -> str | None:
+    """Why a video has no dot in a scatter of y_metric against x_metric ("#3 title: no like rate"),
+    or None when it has one."""
+    metrics = video.get("metrics") or {}
+    x, y = _num(metrics.get(x_metric)), _num(metrics.get(y_metric))
+    if x is not None and y is not None:
+        return None
+    lacking = "、".join(_w(m, lang) for m, v in ((x_metric, x), (y_metric, y)) if v is None) if lang == "zh" \
+        else ", ".join(_w(m, lang) for m, v in ((x_metric, x), (y_metric, y)) if v is None)
+    return f"{video_label(video, number)}: {_w('missing', lang, what=lacking)}"
+
+
+def _scatter_points(videos: list[tuple[int, dict]], lang: Lang, x_metric: str,
+                    y_metric: str) -> tuple[list[Point], list[str], dict[str, dict]]:
     pct = _fmt(lang)
     points, left_out = [], []
-    for number, video in enumerate(report["videos"], 1):
+    by_id = {}
+    for number, video in videos:
         metrics = video.get("metrics") or {}
         x, y = _num(metrics.get(x_metric)), _num(metrics.get(y_metric))
         label = video_label(video, number)
         if x is None or y is None:
-            lacking = "、".join(_w(m, lang) for m, v in ((x_metric, x), (y_metric, y)) if v is None) if lang == "zh" \
-                else ", ".join(_w(m, lang) for m, v in ((x_metric, x), (y_metric, y)) if v is None)
-            left_out.append(f"{label}: {_w('missing', lang, what=lacking)}")
+            left_out.append(missing_note(video, number, lang, x_metric, y_metric))
             continue
         tip = f"{label}\n{_w(x_metric, lang)} {pct(x)} · {_w(y_metric, lang)} {pct(y)}"
         advice = strongest(video)
         if advice:
             tip += f"\n{_w('advice', lang)}: {video['findings'][0]['title']}"
         points.append(Point(video["id"], number, x, y, tip, advice))
-    return points, left_out
+        by_id[video["id"]] = video
+    return points, left_out, by_id
 
 
 def _add_dot_series(chart, points: list[Point], colors: dict[str, str], titles: dict[str, str],
@@ -303,11 +336,10 @@ def _add_dot_series(chart, points: list[Point], colors: dict[str, str], titles: 
             series_colors.append(color)
 
 
-def _table(points: list[Point], report: dict, lang: Lang, x_metric: str, y_metric: str,
+def _table(points: list[Point], by_id: dict[str, dict], lang: Lang, x_metric: str, y_metric: str,
            titles: dict[str, str]) -> tuple[list[str], list[list[str]]]:
     pct = _fmt(lang)
     columns = [_w("number", lang), _w("video", lang), _w(x_metric, lang), _w(y_metric, lang), _w("advice", lang)]
-    by_id = {v["id"]: v for v in report["videos"]}
     rows = [[f"#{p.number}", by_id[p.video].get("title") or p.video, pct(p.x), pct(p.y),
              titles.get(p.advice, p.advice)] for p in points]
     return columns, rows
@@ -323,16 +355,15 @@ def baseline_medians(report: dict) -> list[dict]:
             if _num(m.get("like_rate")) is not None and _num(m.get("heart_rate")) is not None]
 
 
-def likes_hearts_chart(report: dict, lang: Lang, colors: dict[str, str] | None = None) -> Chart:
-    """Like rate (x) against heart rate (y), one dot per video, the baseline medians as lines."""
+def likes_hearts_chart(data: "ChartData", summary: dict, lang: Lang, colors: dict[str, str]) -> Chart:
+    """Like rate (x) against heart rate (y), one dot per video (or per sampled video), the
+    baseline medians as lines."""
     import pygal
 
-
-    colors = colors or advice_colors(report)
-    titles = advice_titles(report, lang)
+    titles = data.titles
     pct = _fmt(lang)
-    points, left_out = _scatter_points(report, lang, "like_rate", "heart_rate")
-    medians = baseline_medians(report)
+    points, _, by_id = _scatter_points(data.scatter_sample(), lang, "like_rate", "heart_rate")
+    medians = baseline_medians({"summary": summary})
     xmax = _span([p.x for p in points], [m["like_rate"] for m in medians])
     ymax = _span([p.y for p in points], [m["heart_rate"] for m in medians])
     chart = pygal.XY(**_config(
@@ -352,14 +383,15 @@ def likes_hearts_chart(report: dict, lang: Lang, colors: dict[str, str] | None =
         notes += [like_name, heart_name]
     _add_dot_series(chart, points, colors, titles, series_colors)
     title = _w("lh_title", lang)
-    columns, rows = _table(points, report, lang, "like_rate", "heart_rate", titles)
-    quadrant_labels = {q: info["label"] for q, info in ((report.get("summary") or {}).get("quadrants") or {}).items()}
-    by_id = {v["id"]: v for v in report["videos"]}
+    columns, rows = _table(points, by_id, lang, "like_rate", "heart_rate", titles)
+    quadrant_labels = {q: info["label"] for q, info in (summary.get("quadrants") or {}).items()}
     columns.append(_w("quadrant", lang))
     for row, p in zip(rows, points):
         row.append(quadrant_labels.get(by_id[p.video].get("quadrant") or "", ""))
-    return Chart("likes-hearts", title, _w("lh_caption", lang), _render(chart, "likes-hearts", title, series_colors),
-                 columns, rows, [p.video for p in points], left_out, notes)
+    left_out, more = data.left_out["likes-hearts"]
+    return Chart("likes-hearts", title, data.scatter_caption(_w("lh_caption", lang)),
+                 _render(chart, "likes-hearts", title, series_colors),
+                 columns, rows, [p.video for p in points], list(left_out), notes + data.more_note(more))
 
 
 # --- the completion-vs-hearts chart --------------------------------------------------------------
@@ -414,15 +446,15 @@ def _rectangle(region: Region, xmax: float, ymax: float) -> list[tuple[float, fl
     return [(x0, y0), (x0, y1), (x1, y1), (x1, y0), (x0, y0)]
 
 
-def completion_hearts_chart(report: dict, lang: Lang, regions: list[Region],
-                            colors: dict[str, str] | None = None, form_note: str | None = None) -> Chart:
-    """Completion (x) against heart rate (y), one dot per video, the H10 and H11 regions shaded."""
+def completion_hearts_chart(data: "ChartData", lang: Lang, regions: list[Region], colors: dict[str, str],
+                            form_note: str | None = None) -> Chart:
+    """Completion (x) against heart rate (y), one dot per video (or per sampled video), the H10
+    and H11 regions shaded."""
     import pygal
 
-    colors = colors or advice_colors(report)
-    titles = advice_titles(report, lang)
+    titles = data.titles
     pct = _fmt(lang)
-    points, left_out = _scatter_points(report, lang, "completion_rate", "heart_rate")
+    points, _, by_id = _scatter_points(data.scatter_sample(), lang, "completion_rate", "heart_rate")
     edges_x = [e for r in regions for e in r.x]
     edges_y = [e for r in regions for e in r.y]
     xmax = min(_span([p.x for p in points], edges_x), 1.0)
@@ -441,10 +473,11 @@ def completion_hearts_chart(report: dict, lang: Lang, regions: list[Region],
         notes.append(form_note)
     _add_dot_series(chart, points, colors, titles, series_colors)
     title = _w("ch_title", lang)
-    columns, rows = _table(points, report, lang, "completion_rate", "heart_rate", titles)
-    return Chart("completion-hearts", title, _w("ch_caption", lang),
+    columns, rows = _table(points, by_id, lang, "completion_rate", "heart_rate", titles)
+    left_out, more = data.left_out["completion-hearts"]
+    return Chart("completion-hearts", title, data.scatter_caption(_w("ch_caption", lang)),
                  _render(chart, "completion-hearts", title, series_colors),
-                 columns, rows, [p.video for p in points], left_out, notes)
+                 columns, rows, [p.video for p in points], list(left_out), notes + data.more_note(more))
 
 
 # --- the timeline --------------------------------------------------------------------------------
@@ -471,19 +504,13 @@ def _date(value) -> dt.date | None:
     return None
 
 
-def timeline_chart(report: dict, lang: Lang) -> Chart | None:
-    """Like rate, heart rate and completion by publish date; None when no video has a date."""
+def timeline_chart(data: "ChartData", lang: Lang) -> Chart | None:
+    """Like rate, heart rate and completion by publish date (every dated video, or a sample of
+    them); None when no video has a date."""
     import pygal
 
     pct = _fmt(lang)
-    dated = []
-    left_out = []
-    for number, video in enumerate(report["videos"], 1):
-        day = _date(video.get("published_at"))
-        if day is None:
-            left_out.append(f"{video_label(video, number)}: {_w('no_date', lang)}")
-        else:
-            dated.append((day, number, video))
+    dated = [(_date(video.get("published_at")), number, video) for number, video in data.dated_sample()]
     if not dated:
         return None
     dated.sort(key=lambda d: (d[0], d[1]))
@@ -519,5 +546,154 @@ def timeline_chart(report: dict, lang: Lang) -> Chart | None:
     rows = [[day.isoformat(), f"#{number}", video.get("title") or video["id"],
              *[pct(_num((video.get("metrics") or {}).get(m))) for m, _, _ in lines]]
             for day, number, video in dated]
-    return Chart("timeline", title, _w("tl_caption", lang), _render(chart, "timeline", title, series_colors),
-                 columns, rows, [v["id"] for _, _, v in dated if v["id"] in plotted], left_out)
+    left_out, more = data.left_out["timeline"]
+    caption = _w("tl_caption", lang)
+    if data.dated > data.limit:
+        caption += " " + _w("tl_sampled", lang, limit=data.limit, k=len(dated), n=data.dated)
+    return Chart("timeline", title, caption, _render(chart, "timeline", title, series_colors),
+                 columns, rows, [v["id"] for _, _, v in dated if v["id"] in plotted], list(left_out),
+                 data.more_note(more))
+
+
+# --- what the charts keep of a batch -------------------------------------------------------------
+
+# Above this many videos a chart draws a sample of them (its caption says so): a page with tens
+# of thousands of SVG dots per chart is megabytes of markup that no one can read as dots anyway,
+# and building it would hold every video. Every video still has its card.
+CHART_POINTS = 2_000
+CHART_METRICS = ("like_rate", "heart_rate", "completion_rate")
+
+
+def _sample_key(video_id: str, number: int) -> tuple[int, int]:
+    """A video's place in the random order the samples take (the same on every run and
+    whichever way the page is built): a hash of its id, then its number."""
+    return zlib.crc32(video_id.encode("utf-8", "surrogatepass")), number
+
+
+class _BottomK:
+    """The `k` items with the smallest keys seen so far (a heap of the negated keys)."""
+
+    __slots__ = ("k", "heap", "seen")
+
+    def __init__(self, k: int):
+        self.k = k
+        self.heap: list = []
+        self.seen = 0
+
+    def add(self, key: tuple[int, int], item) -> None:
+        self.seen += 1
+        entry = (-key[0], -key[1], item)
+        if len(self.heap) < self.k:
+            heapq.heappush(self.heap, entry)
+        elif entry[:2] > self.heap[0][:2]:
+            heapq.heapreplace(self.heap, entry)
+
+    def smallest(self, n: int) -> list:
+        """The n items of smallest key."""
+        return [item for *_, item in sorted(self.heap, key=lambda e: (-e[0], -e[1]))[:n]]
+
+
+class ChartData:
+    """What the review page's charts need of a batch, gathered one video at a time in bounded
+    memory: per strongest advice, its count and the videos of a random sample of at most
+    `limit` (all of them while the batch has no more than `limit` videos, so a small page is
+    exactly the page of every video); the videos a chart cannot draw (listed up to `limit`);
+    the advice titles; the forms; the first and last publish date."""
+
+    def __init__(self, lang: Lang, limit: int = CHART_POINTS):
+        self.lang = lang
+        self.limit = limit
+        self.total = 0
+        self.dated = 0
+        self.counts: dict[str, int] = {}  # strongest advice -> videos
+        self.titles: dict[str, str] = {NO_ADVICE_KEY: _w("no_advice", lang)}
+        self.forms: dict[str | None, int] = {}
+        self.first_date: str | None = None
+        self.last_date: str | None = None
+        self._groups: dict[str, _BottomK] = {}
+        self._dated = _BottomK(limit)
+        self.left_out: dict[str, tuple[list[str], int]] = {c: ([], 0) for c in ("likes-hearts", "completion-hearts",
+                                                                                 "timeline")}
+
+    def add(self, number: int, video: dict) -> None:
+        """A video's report entry (advisor.jobs.review_report.video_json), numbered as its card."""
+        self.total += 1
+        advice = strongest(video)
+        self.counts[advice] = self.counts.get(advice, 0) + 1
+        findings = video.get("findings") or []
+        for finding in findings:
+            if finding["rule_id"] not in self.titles:
+                self.titles[finding["rule_id"]] = finding["title"]
+        form = video.get("form")
+        self.forms[form] = self.forms.get(form, 0) + 1
+        metrics = video.get("metrics") or {}
+        slim = {"id": video["id"], "title": video.get("title"), "quadrant": video.get("quadrant"),
+                "published_at": video.get("published_at"),
+                "metrics": {m: metrics.get(m) for m in (*CHART_METRICS, *metric_view("timeline")) if m in metrics},
+                "findings": [{"rule_id": findings[0]["rule_id"], "title": findings[0]["title"]}] if findings else []}
+        key = _sample_key(video["id"], number)
+        group = self._groups.get(advice)
+        if group is None:
+            group = self._groups[advice] = _BottomK(self.limit)
+        group.add(key, (number, slim))
+        if video.get("published_at"):
+            day = str(video["published_at"])[:10]
+            if self.first_date is None or day < self.first_date:
+                self.first_date = day
+            if self.last_date is None or day > self.last_date:
+                self.last_date = day
+        if _date(video.get("published_at")) is not None:
+            self.dated += 1
+            self._dated.add(key, (number, slim))
+        else:
+            self._leave_out("timeline", f"{video_label(video, number)}: {_w('no_date', self.lang)}")
+        for chart, x_metric in (("likes-hearts", "like_rate"), ("completion-hearts", "completion_rate")):
+            note = missing_note(video, number, self.lang, x_metric, "heart_rate")
+            if note is not None:
+                self._leave_out(chart, note)
+
+    def _leave_out(self, chart: str, note: str) -> None:
+        listed, more = self.left_out[chart]
+        if len(listed) < self.limit:
+            listed.append(note)
+        else:
+            self.left_out[chart] = (listed, more + 1)
+
+    @property
+    def sampled(self) -> bool:
+        return self.total > self.limit
+
+    def scatter_sample(self) -> list[tuple[int, dict]]:
+        """The videos the scatter charts draw, in card order: every video, or (above `limit`)
+        `limit` of them shared out between the strongest advices, the rarest first, each
+        advice's share taken in the random order of _sample_key."""
+        groups = sorted(self._groups.items(), key=lambda kv: (len(kv[1].heap), kv[0]))
+        if not self.sampled:
+            chosen = [item for _, group in groups for item in group.smallest(len(group.heap))]
+        else:
+            chosen, room = [], self.limit
+            for i, (_, group) in enumerate(groups):
+                take = min(len(group.heap), room // (len(groups) - i))
+                chosen += group.smallest(take)
+                room -= take
+        return sorted(chosen, key=lambda item: item[0])
+
+    def dated_sample(self) -> list[tuple[int, dict]]:
+        """The dated videos the timeline draws: all of them, or `limit` in the random order."""
+        return sorted(self._dated.smallest(self.limit), key=lambda item: item[0])
+
+    def scatter_caption(self, caption: str) -> str:
+        if not self.sampled:
+            return caption
+        drawn = len(self.scatter_sample())
+        return caption + " " + _w("sampled", self.lang, limit=self.limit, k=drawn, n=self.total)
+
+    def more_note(self, more: int) -> list[str]:
+        return [_w("more_left_out", self.lang, n=more)] if more else []
+
+    def main_form(self) -> tuple[str | None, int]:
+        """The most common form (its thresholds draw the H10/H11 regions) and its count."""
+        if not self.forms:
+            return None, 0
+        form = max(self.forms, key=lambda f: (self.forms[f], f is not None, str(f)))
+        return form, self.forms[form]

@@ -9,16 +9,20 @@ environment of advisor.core.templating (autoescaped: titles from an export canno
 
 from __future__ import annotations
 
+import io
 import math
+import re
+import tempfile
+import uuid
 from pathlib import Path
 
-from advisor.render.charts import (FONT_STACK, NO_ADVICE, Chart, advice_colors, advice_titles, completion_hearts_chart, gap_regions,
-                     likes_hearts_chart, main_form, strongest, timeline_chart)
+from advisor.render.charts import (CHART_POINTS, FONT_STACK, NO_ADVICE, Chart, ChartData, colors_for,
+                                   completion_hearts_chart, gap_regions, likes_hearts_chart, strongest, timeline_chart)
 from advisor.core.i18n import Lang, T
 from advisor.core.paths import shipped_templates
 from advisor.core.templating import make_filters, render_template
 from advisor.jobs.checklist import checklist_json
-from advisor.jobs.review_report import review_json
+from advisor.jobs.review_report import entry_of, report_tail, review_json
 from advisor.jobs.summary import QUADRANT_LABELS
 from advisor.model.levels import FORM_LABELS, Baseline, Levels
 from advisor.model.metrics import FIELDS, METRICS, metric_view, view_rows
@@ -26,6 +30,7 @@ from advisor.render.checklist_view import labels as checklist_labels, template_p
 from advisor.core.templating import format_value
 
 REVIEW_TEMPLATE = "review.html.j2"
+CARDS_TEMPLATE = "review_cards.html.j2"  # the video cards, a chunk at a time
 CHECKLIST_TEMPLATE = "checklist.html.j2"
 
 # The numbers on each card, each beside the account's baseline (H05: side by side, never alone).
@@ -89,57 +94,179 @@ def card_metrics(video: dict, baseline: Baseline | None, lang: Lang, labels: dic
     return rows
 
 
-def review_context(result, lang: Lang, *, levels: Levels) -> dict:
-    """What templates/html/review.html.j2 sees: the JSON report, charts, colours, card numbers."""
-    report = review_json(result, lang)
-    colors = advice_colors(report)
-    titles = advice_titles(report, lang)
-    form, count = main_form(report)
-    regions = gap_regions(levels, result.baseline, form, lang)
+def _labels(lang: Lang) -> dict:
+    return {name: _capital(info.label.get(lang)) for name, info in FIELDS.items()}
+
+
+def _frame_context(data: ChartData, tail: dict, lang: Lang, *, levels: Levels, baseline: Baseline | None,
+                   numbers: dict) -> dict:
+    """What review.html.j2 sees besides the cards: the summary, the charts, the colours."""
+    colors = colors_for(data.counts)
+    form, count = data.main_form()
+    regions = gap_regions(levels, baseline, form, lang)
     form_note = None
-    if count < len(report["videos"]):  # mixed forms: say whose thresholds the regions show
+    if count < data.total:  # mixed forms: say whose thresholds the regions show
         form_note = WORDS["region_form"].format(lang, form=FORM_LABELS[form or "default"].get(lang), k=count,
-                                                n=len(report["videos"]))
-    charts: list[Chart] = [likes_hearts_chart(report, lang, colors),
-                           completion_hearts_chart(report, lang, regions, colors, form_note)]
-    timeline = timeline_chart(report, lang)
+                                                n=data.total)
+    charts: list[Chart] = [likes_hearts_chart(data, tail["summary"], lang, colors),
+                           completion_hearts_chart(data, lang, regions, colors, form_note)]
+    timeline = timeline_chart(data, lang)
     if timeline is not None:
         charts.append(timeline)
-    labels = {name: _capital(info.label.get(lang)) for name, info in FIELDS.items()}
-    numbers = {v["id"]: i for i, v in enumerate(report["videos"], 1)}
+    report = {"videos": [], **tail}
+    return {
+        "report": report,
+        "summary": report["summary"],
+        "videos": [],
+        "errors": report["errors"],
+        "cards": [],
+        "numbers": numbers,
+        "charts": charts,
+        "timeline": timeline,
+        "colors": colors,
+        "advice_titles": data.titles,
+        "labels": _labels(lang),
+        "shown": view_rows(lang),  # which metrics each part of the page lists, from the registry
+        "quadrant_labels": {q: t.get(lang) for q, t in QUADRANT_LABELS.items()},
+        "baseline_label": baseline.label.get(lang) if baseline is not None else "",
+        "dates": {"first": data.first_date, "last": data.last_date} if data.first_date else None,
+        "font_stack": FONT_STACK,
+        "part": None,
+        "card_marker": "",
+    }
+
+
+class _Cards:
+    """Builds each video's card as review_cards.html.j2 sees it; the card's colour is the colour
+    of its strongest advice, known only once every video is in (colors_for), so a card gets a
+    placeholder that the colour replaces then (`paint`)."""
+
+    def __init__(self, lang: Lang, medians):
+        self.lang = lang
+        self.medians = medians  # .median(metric, form)
+        self.labels = _labels(lang)
+        self.token = uuid.uuid4().hex  # no export can guess it: a title never holds a placeholder
+        self.placeholder = re.compile("\ue001" + self.token + r":(\d+)\ue001")
+        self.advice: dict[str, int] = {}  # strongest advice -> its placeholder's number
+
+    def card(self, number: int, video: dict) -> dict:
+        advice = strongest(video)
+        index = self.advice.setdefault(advice, len(self.advice))
+        return {"number": number, "video": video, "advice": advice,
+                "color": f"\ue001{self.token}:{index}\ue001",
+                "form_label": FORM_LABELS[video.get("form") or "default"].get(self.lang),
+                "rows": card_metrics(video, self.medians, self.lang, self.labels)}
+
+    def paint(self, text: str, colors: dict[str, str]) -> str:
+        by_index = {i: colors.get(advice, NO_ADVICE) for advice, i in self.advice.items()}
+        return self.placeholder.sub(lambda m: by_index[int(m.group(1))], text)
+
+
+class HtmlSink:
+    """`--format html`, streamed (advisor.jobs.review_stream): the cards are rendered a chunk at a
+    time (templates/html/review_cards.html.j2) into a temporary file, while ChartData keeps what
+    the charts and the summary need (bounded: a sample of the videos above CHART_POINTS); at the
+    end the page around the cards (review.html.j2) is rendered and written around them, each
+    card's colour filled in as the cards are copied. The same page as review_html() builds."""
+
+    CARDS_PER_RENDER = 500
+    MARKER = "\ue000advisor-cards\ue000"
+
+    def __init__(self, out, lang: Lang, *, levels: Levels, chart_points: int = CHART_POINTS):
+        self.out = out
+        self.lang = lang
+        self.levels = levels
+        self.chart_points = chart_points
+        self.review = None
+        self.pending: list[dict] = []
+        self.numbers: dict[str, int] = {}
+        self.data = ChartData(lang, chart_points)
+        self.cards: _Cards | None = None
+        self.spool = None
+
+    def start(self, total: int, review) -> None:
+        self.review = review
+        medians = review.card_medians if getattr(review, "card_medians", None) is not None else review.baseline
+        self.cards = _Cards(self.lang, medians)
+        self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+
+    def entry(self, entry: dict) -> None:
+        if self.review.top is not None:
+            return  # a digest renders its few cards at the end
+        self._add(entry)
+
+    def _add(self, entry: dict) -> None:
+        number = len(self.numbers) + 1
+        self.numbers[entry["id"]] = number
+        self.data.add(number, entry)
+        self.pending.append(self.cards.card(number, entry))
+        if len(self.pending) >= self.CARDS_PER_RENDER:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.spool.write(render_template(templates_dir(), CARDS_TEMPLATE, {"cards": self.pending}, self.lang))
+            self.pending = []
+
+    def finish(self, result) -> None:
+        try:
+            shown = []
+            if result.top is not None:
+                shown = [entry_of(vr, result, self.lang) for vr in result.summary.picked]
+                for entry in shown:
+                    self._add(entry)
+            self._flush()
+            context = _frame_context(self.data, report_tail(result, self.lang, shown), self.lang, levels=self.levels,
+                                     baseline=result.baseline, numbers=self.numbers)
+            context.update(part="frame", card_marker=self.MARKER)
+            frame = render_template(templates_dir(), REVIEW_TEMPLATE, context, self.lang)
+            head, tail = frame.split(self.MARKER, 1)
+            self.out.write(head)
+            self.spool.seek(0)
+            for line in self.spool:
+                self.out.write(self.cards.paint(line, context["colors"]))
+            self.out.write(tail)
+        finally:
+            self.spool.close()
+
+
+def review_context(result, lang: Lang, *, levels: Levels) -> dict:
+    """What templates/html/review.html.j2 sees when the page is built at once (the web app's
+    review page): the JSON report, charts, colours, card numbers."""
+    report = review_json(result, lang)
+    data = ChartData(lang)
+    numbers = {}
+    for number, video in enumerate(report["videos"], 1):
+        numbers[video["id"]] = number
+        data.add(number, video)
+    tail = {k: v for k, v in report.items() if k != "videos"}
+    context = _frame_context(data, tail, lang, levels=levels, baseline=result.baseline, numbers=numbers)
+    colors = context["colors"]
+    labels = context["labels"]
     cards = [{"number": numbers[v["id"]], "video": v, "advice": strongest(v),
               "color": colors.get(strongest(v), NO_ADVICE),
               "form_label": FORM_LABELS[v.get("form") or "default"].get(lang),
               "rows": card_metrics(v, result.baseline, lang, labels)}
              for v in report["videos"]]
-    dates = sorted(str(v["published_at"])[:10] for v in report["videos"] if v.get("published_at"))
-    return {
-        "report": report,
-        "summary": report["summary"],
-        "videos": report["videos"],
-        "errors": report["errors"],
-        "cards": cards,
-        "numbers": numbers,
-        "charts": charts,
-        "timeline": timeline,
-        "colors": colors,
-        "advice_titles": titles,
-        "labels": labels,
-        "shown": view_rows(lang),  # which metrics each part of the page lists, from the registry
-        "quadrant_labels": {q: t.get(lang) for q, t in QUADRANT_LABELS.items()},
-        "baseline_label": result.baseline.label.get(lang) if result.baseline is not None else "",
-        "dates": {"first": dates[0], "last": dates[-1]} if dates else None,
-        "font_stack": FONT_STACK,
-    }
+    context.update(report=report, videos=report["videos"], cards=cards)
+    return context
 
 
-def review_html(result, lang: Lang, *, levels: Levels) -> str:
+def review_html(result, lang: Lang, *, levels: Levels, chart_points: int = CHART_POINTS) -> str:
     """The review as one self-contained HTML page (`advisor review --format html`).
 
     `levels` are the active named levels (the ruleset's, with the config's overrides), used to
     draw the H10/H11 regions at the thresholds the rules used; the shipped ones by default.
+    The page is written as a streaming review writes it (HtmlSink), from the review in memory.
     """
-    return render_template(templates_dir(), REVIEW_TEMPLATE, review_context(result, lang, levels=levels), lang)
+    out = io.StringIO()
+    sink = HtmlSink(out, lang, levels=levels, chart_points=chart_points)
+    sink.start(result.count, result)
+    if result.top is None:
+        for vr in result.videos:
+            sink.entry(entry_of(vr, result, lang))
+    sink.finish(result)
+    return out.getvalue()
 
 
 # --- checklist -----------------------------------------------------------------------------------

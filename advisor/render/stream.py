@@ -4,6 +4,8 @@ JsonSink       the document `--format json` prints, byte for byte the same as re
                whole review at once (advisor.render.emit), written a video at a time.
 JsonLinesSink  `--format jsonl`: one video per line, then one line {"summary": ..., "errors":
                [...]} (and "ctas" for a digest), for pipelines (jq, a database loader).
+HtmlSink       `--format html` (advisor.render.html_report): the same way as TemplateSink, the
+               charts from a bounded sample of the videos.
 TemplateSink   text and Markdown: the report's templates render the video cards a chunk at a
                time into a temporary file; at the end the frame (the summary above the cards,
                the errors below) is rendered and written around them. The same text as
@@ -23,7 +25,7 @@ from advisor.core.safe_text import clean, markdown, printable
 from advisor.core.templating import render_template
 from advisor.jobs.review import Review
 from advisor.jobs.review_report import entry_of, report_tail
-from advisor.render.emit import encode_json
+from advisor.render.emit import _Lazy, encode_json
 from advisor.render.review_text import cards_context, frame_context
 
 
@@ -149,11 +151,17 @@ class TemplateSink:
             self.spool.close()
 
 
-def sink_for(fmt: str, out, lang: Lang, *, color: bool = False):
-    """The sink that writes a streaming review in `fmt` (json, jsonl, text, markdown)."""
+HtmlSink = _Lazy("advisor.render.html_report:HtmlSink")  # pygal and the page's code: only for HTML
+
+
+def sink_for(fmt: str, out, lang: Lang, *, color: bool = False, levels=None):
+    """The sink that writes a streaming review in `fmt` (json, jsonl, text, markdown, html;
+    html draws the H10/H11 regions at `levels`)."""
+    if fmt == "html":
+        return HtmlSink(out, lang, levels=levels)
     if fmt in ("text", "markdown"):
         return TemplateSink(out, lang, fmt, color=color)
     return {"json": JsonSink, "jsonl": JsonLinesSink}[fmt](out, lang)
 
 
-STREAMED = ("json", "jsonl", "text", "markdown")
+STREAMED = ("json", "jsonl", "text", "markdown", "html")
