@@ -86,13 +86,20 @@ def test_cli_dask_jsonl(tmp_path, scheduler):
     assert json.loads(lines[-1])["summary"]["reviewed"] == len(lines) - 1 == 30
 
 
-def test_cli_refuses_html_on_dask_and_an_unreachable_scheduler(tmp_path):
-    result = run_cli("review", str(STEADY), "--format", "html", "--executor", "dask", "-o", str(tmp_path / "r.html"))
-    assert result.exit_code == 2
-    assert "--format" in result.output
+def test_cli_an_unreachable_scheduler(tmp_path):
     result = run_cli("review", str(STEADY), "--format", "json", "--address", "tcp://127.0.0.1:9",
                      "-o", str(tmp_path / "r.json"))
     assert result.exit_code == 2
     assert "tcp://127.0.0.1:9" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "r.json").exists()
+
+
+def test_cli_html_streams_and_runs_on_dask_the_same(tmp_path, scheduler):
+    """`--format html` on a Dask cluster: the same page as the local run."""
+    local, remote = tmp_path / "local.html", tmp_path / "dask.html"
+    for out, extra in ((local, []), (remote, ["--address", scheduler])):
+        result = run_cli("review", str(STEADY), "--format", "html", "--engine", "python", "-o", str(out), *extra)
+        assert result.exit_code == 0, result.output
+    assert local.read_text(encoding="utf-8") == remote.read_text(encoding="utf-8")
+    assert local.read_text(encoding="utf-8").count('<article class="card"') == 30

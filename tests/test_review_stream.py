@@ -145,3 +145,74 @@ def test_percentile_levels_stream_the_same(tmp_path):
     custom = load_ruleset([EXAMPLES / "my-rules"])
     for chunk in (None, 6):
         assert streamed(custom, JsonSink, chunk=chunk, paths=[EXPORT]) == in_memory(custom, paths=[EXPORT])
+
+
+@pytest.mark.parametrize("case", ["export", "bad rows", "digest", "two files", "history"])
+def test_streamed_html_is_the_page_held_in_memory(ruleset, case, monkeypatch):
+    """The HTML page: the cards rendered a few at a time (3 here) into a spool, the frame and the
+    charts at the end, each card's colour filled in as it is copied. The page equals the one
+    built from the review held in memory, and the one the whole template renders at once (the
+    web app's way: every card in one render)."""
+    from advisor.core.templating import render_template
+    from advisor.render.html_report import REVIEW_TEMPLATE, HtmlSink, review_context, review_html, templates_dir
+
+    monkeypatch.setattr(HtmlSink, "CARDS_PER_RENDER", 3)
+    kwargs = dict(CASES[case])
+    result = review_paths([str(p) for p in kwargs.pop("paths")], ruleset, engine="python", langs=("en",), **kwargs)
+    want = review_html(result, "en", levels=ruleset.levels)
+    whole = render_template(templates_dir(), REVIEW_TEMPLATE, review_context(result, "en", levels=ruleset.levels), "en")
+    assert want == whole
+    out = io.StringIO()
+    kwargs = dict(CASES[case])
+    stream_review([str(p) for p in kwargs.pop("paths")], ruleset, HtmlSink(out, "en", levels=ruleset.levels),
+                  engine="python", lang="en", card_medians=True, chunk=4, **kwargs)
+    assert out.getvalue() == want
+    assert want.count('<article class="card"') == (result.count if result.top is None else len(result.summary.picked))
+    assert "\ue001" not in want and "\ue000" not in want  # no placeholder left
+
+
+def test_streamed_html_samples_its_charts_above_the_limit(ruleset, monkeypatch):
+    """Above `chart_points` videos the scatter charts draw a sample (every video of a rarer
+    strongest advice first), the timeline a sample of the dated videos, and the captions say so
+    in the page's language; every video keeps its card, a one-line card for a video where
+    nothing stands out above FULL_CARDS videos. Streamed and in memory agree."""
+    import re
+
+    from advisor.render import html_report
+    from advisor.render.html_report import HtmlSink, review_html
+
+    monkeypatch.setattr(html_report, "FULL_CARDS", 20)
+    monkeypatch.setattr(html_report, "LINKS_LISTED", 5)
+    from advisor.render.charts import strongest
+    from advisor.jobs.review_report import review_json
+
+    for lang, word in (("en", "random sample"), ("zh", "随机抽取")):
+        monkeypatch.setattr(html_report, "FULL_CARDS", 20)
+        result = review_paths([str(STEADY)], ruleset, engine="python", langs=(lang,))
+        limit = 8
+        want = review_html(result, lang, levels=ruleset.levels, chart_points=limit)
+        out = io.StringIO()
+        stream_review([str(STEADY)], ruleset, HtmlSink(out, lang, levels=ruleset.levels, chart_points=limit),
+                      engine="python", lang=lang, card_medians=True, chunk=7)
+        assert out.getvalue() == want
+        assert want.count('<article class="card') == result.count > limit
+        quiet = sum(1 for v in review_json(result, lang)["videos"] if not v["findings"])
+        assert want.count('<article class="card brief"') == quiet > 0
+        assert 'id="brief-note"' in want
+        assert ("in the video cards below" if lang == "en" else "见下方视频卡片") in want  # a long list, cut
+        drawn = {m.group(1): int(m.group(2)) for m in re.finditer(r'data-chart="([\w-]+)" data-points="(\d+)"', want)}
+        assert drawn and all(0 < n <= limit for n in drawn.values()), drawn
+        assert want.count(word) == len(drawn)
+        # The rarest strongest advice keeps all its videos in the scatter charts.
+        counts, ids = {}, {}
+        for video in review_json(result, lang)["videos"]:
+            counts[strongest(video)] = counts.get(strongest(video), 0) + 1
+            ids.setdefault(strongest(video), []).append(video["id"])
+        rarest = min(counts, key=lambda k: (counts[k], k))
+        assert counts[rarest] <= limit // len(counts)
+        figure = want[want.index('data-chart="likes-hearts"'):want.index('data-chart="completion-hearts"')]
+        assert all(f'data-video="{i}"' in figure for i in ids[rarest])
+        monkeypatch.setattr(html_report, "FULL_CARDS", 5_000)
+        unsampled = review_html(result, lang, levels=ruleset.levels)
+        assert word not in unsampled and "brief" not in unsampled
+

@@ -127,15 +127,15 @@ W = {
     "thresholds": T(zh="完播:{x};小红心率:{y}", en="completion: {x}; heart rate: {y}"),
     "sampled": T(
         zh="视频超过 {limit} 条,本图画出其中 {k} 条(共 {n} 条):按最重要的建议分组随机抽取(每次运行抽到的相同),"
-           "少见的建议整组画出,常见的按比例抽。每条视频的数字和建议都在下方的视频卡片里。",
+           "少见的建议整组画出,常见的按比例抽。每条视频都在下方的视频卡片里。",
         en="With more than {limit} videos, this chart draws {k} of the {n}: a random sample (the same on every run) "
-           "taken per strongest advice, so rare advice keeps its videos and common advice is thinned. Every video's "
-           "numbers and advice are in its card below."),
+           "taken per strongest advice, so rare advice keeps its videos and common advice is thinned. Every video "
+           "has its card below."),
     "tl_sampled": T(
-        zh="有发布日期的视频超过 {limit} 条,线只经过其中随机抽取的 {k} 条(共 {n} 条,每次运行抽到的相同)。"
-           "每条视频的数字都在下方的视频卡片里。",
-        en="With more than {limit} dated videos, the lines go through a random sample of {k} of the {n} (the same "
-           "on every run). Every video's numbers are in its card below."),
+        zh="有发布日期的视频超过 {limit} 条,本图只画出其中随机抽取的 {k} 条(共 {n} 条,每次运行抽到的相同)的点,"
+           "不连线。每条视频都在下方的视频卡片里。",
+        en="With more than {limit} dated videos, this chart shows the dots of a random sample of {k} of the {n} "
+           "(the same on every run), without lines. Every video has its card below."),
     "more_left_out": T(zh="另有 {n} 条视频缺少本图需要的数字,未一一列出。",
                        en="{n} more videos lack a number this chart needs; they are not listed one by one."),
 }
@@ -368,7 +368,7 @@ def likes_hearts_chart(data: "ChartData", summary: dict, lang: Lang, colors: dic
     ymax = _span([p.y for p in points], [m["heart_rate"] for m in medians])
     chart = pygal.XY(**_config(
         xrange=(0, xmax), range=(0, ymax), x_title=_cap(_w("like_rate", lang)), y_title=_cap(_w("heart_rate", lang)),
-        value_formatter=pct, x_value_formatter=pct))
+        value_formatter=pct, x_value_formatter=pct, **data.dense()))
     series_colors: list[str] = []
     notes = []
     for m in medians:
@@ -461,7 +461,7 @@ def completion_hearts_chart(data: "ChartData", lang: Lang, regions: list[Region]
     ymax = _span([p.y for p in points], edges_y)
     chart = pygal.XY(**_config(
         xrange=(0, xmax), range=(0, ymax), x_title=_cap(_w("completion_rate", lang)), y_title=_cap(_w("heart_rate", lang)),
-        value_formatter=pct, x_value_formatter=pct))
+        value_formatter=pct, x_value_formatter=pct, **data.dense()))
     series_colors: list[str] = []
     notes = []
     for region in regions:
@@ -537,7 +537,10 @@ def timeline_chart(data: "ChartData", lang: Lang) -> Chart | None:
             values.append(_dot(point))
         if values:
             name = _cap(_w(metric, lang)) + (_w("right_scale", lang) if secondary else "")
-            chart.add(name, values, secondary=secondary, stroke_style={"width": 2})
+            if data.dated > data.limit:  # a line through a sample zigzags: the dots alone show the spread
+                chart.add(name, values, secondary=secondary, stroke=False, dots_size=2)
+            else:
+                chart.add(name, values, secondary=secondary, stroke_style={"width": 2})
             series_colors.append(color)
     if not plotted:
         return None
@@ -549,7 +552,8 @@ def timeline_chart(data: "ChartData", lang: Lang) -> Chart | None:
     left_out, more = data.left_out["timeline"]
     caption = _w("tl_caption", lang)
     if data.dated > data.limit:
-        caption += " " + _w("tl_sampled", lang, limit=data.limit, k=len(dated), n=data.dated)
+        caption += " " + _w("tl_sampled", lang, limit=_count(data.limit, lang), k=_count(len(dated), lang),
+                            n=_count(data.dated, lang))
     return Chart("timeline", title, caption, _render(chart, "timeline", title, series_colors),
                  columns, rows, [v["id"] for _, _, v in dated if v["id"] in plotted], list(left_out),
                  data.more_note(more))
@@ -562,6 +566,10 @@ def timeline_chart(data: "ChartData", lang: Lang) -> Chart | None:
 # and building it would hold every video. Every video still has its card.
 CHART_POINTS = 2_000
 CHART_METRICS = ("like_rate", "heart_rate", "completion_rate")
+
+
+def _count(n: int, lang: Lang) -> str:
+    return f"{n:,}" if lang == "en" else str(n)
 
 
 def _sample_key(video_id: str, number: int) -> tuple[int, int]:
@@ -686,10 +694,16 @@ class ChartData:
         if not self.sampled:
             return caption
         drawn = len(self.scatter_sample())
-        return caption + " " + _w("sampled", self.lang, limit=self.limit, k=drawn, n=self.total)
+        return caption + " " + _w("sampled", self.lang, limit=_count(self.limit, self.lang),
+                                  k=_count(drawn, self.lang), n=_count(self.total, self.lang))
+
+    def dense(self) -> dict:
+        """pygal options for a sampled scatter: smaller dots, no card number beside each (the
+        hover text still names the video and its card)."""
+        return {"print_labels": False, "dots_size": 3} if self.sampled else {}
 
     def more_note(self, more: int) -> list[str]:
-        return [_w("more_left_out", self.lang, n=more)] if more else []
+        return [_w("more_left_out", self.lang, n=_count(more, self.lang))] if more else []
 
     def main_form(self) -> tuple[str | None, int]:
         """The most common form (its thresholds draw the H10/H11 regions) and its count."""

@@ -31,6 +31,10 @@ from advisor.core.templating import format_value
 
 REVIEW_TEMPLATE = "review.html.j2"
 CARDS_TEMPLATE = "review_cards.html.j2"  # the video cards, a chunk at a time
+# Above this many videos, a video where nothing stands out gets a one-line card: 100,000 full cards
+# are 200 MB of page that no browser opens in reasonable time; every video with advice keeps its card.
+FULL_CARDS = 5_000
+LINKS_LISTED = 300  # a list of videos in the summary (a quadrant, a recurring advice) links this many
 CHECKLIST_TEMPLATE = "checklist.html.j2"
 
 # The numbers on each card, each beside the account's baseline (H05: side by side, never alone).
@@ -133,6 +137,8 @@ def _frame_context(data: ChartData, tail: dict, lang: Lang, *, levels: Levels, b
         "font_stack": FONT_STACK,
         "part": None,
         "card_marker": "",
+        "link_limit": LINKS_LISTED,
+        "brief_after": FULL_CARDS if data.total > FULL_CARDS else None,
     }
 
 
@@ -149,13 +155,14 @@ class _Cards:
         self.placeholder = re.compile("\ue001" + self.token + r":(\d+)\ue001")
         self.advice: dict[str, int] = {}  # strongest advice -> its placeholder's number
 
-    def card(self, number: int, video: dict) -> dict:
+    def card(self, number: int, video: dict, *, brief: bool) -> dict:
         advice = strongest(video)
         index = self.advice.setdefault(advice, len(self.advice))
+        brief = brief and not video.get("findings")
         return {"number": number, "video": video, "advice": advice,
-                "color": f"\ue001{self.token}:{index}\ue001",
+                "color": f"\ue001{self.token}:{index}\ue001", "brief": brief,
                 "form_label": FORM_LABELS[video.get("form") or "default"].get(self.lang),
-                "rows": card_metrics(video, self.medians, self.lang, self.labels)}
+                "rows": [] if brief else card_metrics(video, self.medians, self.lang, self.labels)}
 
     def paint(self, text: str, colors: dict[str, str]) -> str:
         by_index = {i: colors.get(advice, NO_ADVICE) for advice, i in self.advice.items()}
@@ -182,12 +189,14 @@ class HtmlSink:
         self.numbers: dict[str, int] = {}
         self.data = ChartData(lang, chart_points)
         self.cards: _Cards | None = None
+        self.brief = False
         self.spool = None
 
     def start(self, total: int, review) -> None:
         self.review = review
         medians = review.card_medians if getattr(review, "card_medians", None) is not None else review.baseline
         self.cards = _Cards(self.lang, medians)
+        self.brief = total > FULL_CARDS and review.top is None
         self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
 
     def entry(self, entry: dict) -> None:
@@ -199,7 +208,7 @@ class HtmlSink:
         number = len(self.numbers) + 1
         self.numbers[entry["id"]] = number
         self.data.add(number, entry)
-        self.pending.append(self.cards.card(number, entry))
+        self.pending.append(self.cards.card(number, entry, brief=self.brief))
         if len(self.pending) >= self.CARDS_PER_RENDER:
             self._flush()
 
@@ -243,10 +252,11 @@ def review_context(result, lang: Lang, *, levels: Levels) -> dict:
     context = _frame_context(data, tail, lang, levels=levels, baseline=result.baseline, numbers=numbers)
     colors = context["colors"]
     labels = context["labels"]
+    brief = context["brief_after"] is not None
     cards = [{"number": numbers[v["id"]], "video": v, "advice": strongest(v),
-              "color": colors.get(strongest(v), NO_ADVICE),
+              "color": colors.get(strongest(v), NO_ADVICE), "brief": brief and not v.get("findings"),
               "form_label": FORM_LABELS[v.get("form") or "default"].get(lang),
-              "rows": card_metrics(v, result.baseline, lang, labels)}
+              "rows": [] if brief and not v.get("findings") else card_metrics(v, result.baseline, lang, labels)}
              for v in report["videos"]]
     context.update(report=report, videos=report["videos"], cards=cards)
     return context
