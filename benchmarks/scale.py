@@ -118,7 +118,7 @@ def main() -> None:
             write_export(export, rows)
             runs = [(engine, fmt, executor, workers) for engine in args.engines for fmt in args.formats
                     for executor in args.executors for workers in (args.workers if executor == "dask" else [None])
-                    if not (fmt == "html" and (rows > args.html_max or executor != "local"))]
+                    if not (fmt == "html" and rows > args.html_max)]
             for engine, fmt, executor, workers in runs:
                 out = folder / f"review-{rows}.{fmt}"
                 cli = ["review", str(export), "--format", fmt, "-o", str(out), "--lang", "zh"]

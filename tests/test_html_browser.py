@@ -229,3 +229,42 @@ def test_the_report_prints_on_a4(chromium, pages, tmp_path):
     boxes = {tuple(round(float(n)) for n in box.split()) for box in
              __import__("re").findall(rb"/MediaBox\s*\[\s*([\d.\s]+?)\s*\]", data)}
     assert boxes == {(0, 0, 595, 842)}, boxes  # A4 in points, every page
+
+
+def test_a_large_streamed_report_opens_with_its_charts(chromium, tmp_path):
+    """20,000 videos through `advisor review --format html` (streamed): the page opens in the
+    browser without a console error, every video has its card, and each chart draws its
+    (sampled) marks, as many as the figure says."""
+    import importlib.util
+    import re
+
+    from conftest import ROOT, run_cli
+
+    spec = importlib.util.spec_from_file_location("scale_benchmark", ROOT / "benchmarks" / "scale.py")
+    scale = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scale)
+    rows = 20_000
+    export, page = tmp_path / "export.csv", tmp_path / "report.html"
+    scale.write_export(export, rows)
+    result = run_cli("review", str(export), "--format", "html", "--lang", "en", "-o", str(page))
+    assert result.exit_code == 0, result.output[-2000:]
+    shot = tmp_path / "large.png"
+    profile = tmp_path / "profile-large"
+    proc = subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", "--window-size=1200,1600",
+                           "--enable-logging=stderr", "--v=0", f"--screenshot={shot}", "--dump-dom",
+                           page.resolve().as_uri()], capture_output=True, timeout=TIMEOUT * 2, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")[-2000:]
+    log = proc.stderr.decode("utf-8", "replace")
+    assert "Uncaught" not in log and ":CONSOLE(" not in log, log[-2000:]
+    dom = proc.stdout.decode("utf-8")
+    assert dom.count('<article class="card') == rows
+    assert 'id="brief-note"' in dom
+    figures = re.findall(r'<figure class="chart" id="chart-([\w-]+)" data-chart="[\w-]+" data-points="(\d+)">(.*?)</figure>',
+                         dom, re.S)
+    assert [f[0] for f in figures] == list(CHARTS)
+    for chart, points, body in figures:
+        marks = set(re.findall(r'<circle[^>]*data-video="([^"]+)"', body))
+        assert 0 < int(points) <= 2_000 and len(marks) == int(points), (chart, points, len(marks))
+        assert "random sample" in body
+    stats = pixel_stats(shot)
+    assert stats["non_white"] > 0.03 * stats["pixels"] and stats["colours"] > 50, stats

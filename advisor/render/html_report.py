@@ -137,7 +137,7 @@ def _frame_context(data: ChartData, tail: dict, lang: Lang, *, levels: Levels, b
         "font_stack": FONT_STACK,
         "part": None,
         "card_marker": "",
-        "link_limit": LINKS_LISTED,
+        "link_limit": LINKS_LISTED if data.sampled else max(data.total, 1),  # a page of a sample cuts long lists
         "brief_after": FULL_CARDS if data.total > FULL_CARDS else None,
     }
 
