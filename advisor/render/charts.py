@@ -620,6 +620,7 @@ class ChartData:
         self.last_date: str | None = None
         self._groups: dict[str, _BottomK] = {}
         self._dated = _BottomK(limit)
+        self._metrics = tuple(dict.fromkeys((*CHART_METRICS, *metric_view("timeline"))))  # what a chart reads
         self.left_out: dict[str, tuple[list[str], int]] = {c: ([], 0) for c in ("likes-hearts", "completion-hearts",
                                                                                  "timeline")}
 
@@ -637,7 +638,7 @@ class ChartData:
         metrics = video.get("metrics") or {}
         slim = {"id": video["id"], "title": video.get("title"), "quadrant": video.get("quadrant"),
                 "published_at": video.get("published_at"),
-                "metrics": {m: metrics.get(m) for m in (*CHART_METRICS, *metric_view("timeline")) if m in metrics},
+                "metrics": {m: metrics[m] for m in self._metrics if m in metrics},
                 "findings": [{"rule_id": findings[0]["rule_id"], "title": findings[0]["title"]}] if findings else []}
         key = _sample_key(video["id"], number)
         group = self._groups.get(advice)

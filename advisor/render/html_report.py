@@ -164,9 +164,10 @@ class _Cards:
                 "form_label": FORM_LABELS[video.get("form") or "default"].get(self.lang),
                 "rows": [] if brief else card_metrics(video, self.medians, self.lang, self.labels)}
 
-    def paint(self, text: str, colors: dict[str, str]) -> str:
-        by_index = {i: colors.get(advice, NO_ADVICE) for advice, i in self.advice.items()}
-        return self.placeholder.sub(lambda m: by_index[int(m.group(1))], text)
+    def painter(self, colors: dict[str, str]):
+        """A function that fills in the colours of the cards in a piece of rendered text."""
+        by_index = {str(i): colors.get(advice, NO_ADVICE) for advice, i in self.advice.items()}
+        return lambda text: self.placeholder.sub(lambda m: by_index[m.group(1)], text)
 
 
 class HtmlSink:
@@ -194,7 +195,7 @@ class HtmlSink:
 
     def start(self, total: int, review) -> None:
         self.review = review
-        medians = review.card_medians if getattr(review, "card_medians", None) is not None else review.baseline
+        medians = review.card_medians if review.card_medians is not None else review.baseline
         self.cards = _Cards(self.lang, medians)
         self.brief = total > FULL_CARDS and review.top is None
         self.spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
@@ -232,8 +233,9 @@ class HtmlSink:
             head, tail = frame.split(self.MARKER, 1)
             self.out.write(head)
             self.spool.seek(0)
-            for line in self.spool:
-                self.out.write(self.cards.paint(line, context["colors"]))
+            paint = self.cards.painter(context["colors"])
+            for line in self.spool:  # a placeholder never spans lines
+                self.out.write(paint(line))
             self.out.write(tail)
         finally:
             self.spool.close()
