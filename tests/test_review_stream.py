@@ -216,3 +216,25 @@ def test_streamed_html_samples_its_charts_above_the_limit(ruleset, monkeypatch):
         unsampled = review_html(result, lang, levels=ruleset.levels)
         assert word not in unsampled and "brief" not in unsampled
 
+
+
+def test_a_runaway_cards_template_still_trips_the_limits(ruleset, tmp_path, monkeypatch):
+    """Each chunk of cards is rendered with its own budget, scaled to the chunk: a legitimate page
+    of any size stays within it, a template that loops without end does not."""
+    import shutil
+
+    from advisor.core.errors import AdvisorError
+    from advisor.core.paths import shipped_templates
+    from advisor.render import html_report
+
+    folder = tmp_path / "html"
+    shutil.copytree(shipped_templates() / "html", folder)
+    cards = folder / "review_cards.html.j2"
+    cards.write_text("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}\n" + cards.read_text(encoding="utf-8"),
+                     encoding="utf-8")
+    monkeypatch.setattr(html_report, "templates_dir", lambda: folder)
+    with pytest.raises(AdvisorError) as raised:
+        stream_review([str(STEADY)], ruleset, html_report.HtmlSink(io.StringIO(), "en", levels=ruleset.levels),
+                      engine="python", lang="en", card_medians=True)
+    text = raised.value.problems[0].format("en")
+    assert "template limit reached" in text and "review_cards.html.j2" in text, text
