@@ -532,17 +532,52 @@ def resolve(levels: Levels, metric: str, level: str, form: str | None, baseline:
 # --- judging videos in the typical mode -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Judgement:
-    """One video's rate at one typical level: the gap, and the verdict after false-discovery control."""
+    """One video's rate at one typical level: the gap, and the verdict after false-discovery control.
 
-    threshold: Threshold
-    gap: Gap
-    at_level: bool
+    Judging a batch needs only each video's two tail probabilities; the rest of its Gap (the
+    posterior median and credible interval: three inverse incomplete betas, most of the cost)
+    is read only for the few videos whose findings are explained. So `judge` gives the counts
+    and the certainty, and the Gap is computed (by `assess`, the same floats as `assess_many`)
+    when it is first read. Judgement(threshold, gap, at_level) with the Gap itself works too.
+    """
+
+    __slots__ = ("threshold", "at_level", "_gap", "_x", "_n", "_certainty")
+
+    def __init__(self, threshold: Threshold, gap: Gap | None = None, at_level: bool = False, *,
+                 x: float = math.nan, n: float = math.nan, certainty: float | None = None):
+        self.threshold = threshold
+        self.at_level = at_level
+        self._gap = gap
+        self._x = x
+        self._n = n
+        self._certainty = certainty
+
+    @property
+    def gap(self) -> Gap:
+        gap = self._gap
+        if gap is None:
+            th = self.threshold
+            gap = self._gap = assess(self._x, self._n, th.typical, margin=th.settings.margin,
+                                     certainty=th.settings.certainty)
+        return gap
+
+    def __eq__(self, other):
+        if not isinstance(other, Judgement):
+            return NotImplemented
+        return (self.threshold, self.gap, self.at_level) == (other.threshold, other.gap, other.at_level)
+
+    def __hash__(self):
+        return hash((self.threshold, self.gap, self.at_level))
+
+    def __repr__(self) -> str:
+        return f"Judgement(threshold={self.threshold!r}, gap={self.gap!r}, at_level={self.at_level!r})"
 
     @property
     def certainty(self) -> float:
         """The probability that the video's true rate lies beyond the level's edge."""
+        if self._certainty is not None:
+            return self._certainty
         return self.gap.p_high if self.threshold.side == "high" else self.gap.p_low
 
     @property
@@ -649,9 +684,10 @@ class _Group:
         import numpy as np
 
         x, n = np.array(self.xs, dtype=float), np.array(self.ns, dtype=float)
-        batches = [assess_many(x, n, typical, margin=margin, certainty=certainty)
-                   for typical, margin, certainty in self.ranges]
-        return ([b.gaps() for b in batches], *self.sure([(b.p_high, b.p_low) for b in batches]))
+        # The tails alone (`assess_many`'s p_high and p_low): each Judgement computes the rest of
+        # its Gap when it is read (see Judgement), so gaps is None.
+        tails = [tails_many(x, n, typical, margin=margin) for typical, margin, _ in self.ranges]
+        return (None, *self.sure(tails))
 
 
 _SCALAR_BELOW = 8  # below this many videos in a group, scalar assess is faster than numpy's set-up
@@ -758,7 +794,12 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET) ->
                 at = [False] * len(p)
             else:
                 at = ((p <= cutoff) & (s >= certainty)).tolist()
-            out.append((th.feature, at, [Judgement(th, gap, verdict) for gap, verdict in zip(gaps[r], at)]))
+            if gaps is not None:
+                made = [Judgement(th, gap, verdict) for gap, verdict in zip(gaps[r], at)]
+            else:  # the Gap computed when read (Judgement.gap); the certainty is known
+                made = [Judgement(th, None, verdict, x=x, n=n, certainty=w)
+                        for x, n, verdict, w in zip(group.xs, group.ns, at, s.tolist())]
+            out.append((th.feature, at, made))
         written[key] = out
     # Row by row, so each fact gains its keys in the order it always has (metric by metric).
     for fact, group, row in zip(row_facts, row_groups, row_index):
