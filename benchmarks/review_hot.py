@@ -18,8 +18,8 @@ To compare with another checkout (e.g. main), run this file with that checkout f
 PYTHONPATH: `PYTHONPATH=/path/to/other python benchmarks/review_hot.py EXPORT.csv`.
 
 Phases, pass 1 (`1 ...`, the survey: advisor.jobs.review_stream._survey):
-  1 read     reading and parsing the rows (the files -> VideoMetrics, or -> facts)
-  1 facts    VideoMetrics.to_fact
+  1 read     reading and parsing the rows (the files -> each row's fields)
+  1 facts    their facts (advisor.model.metrics.fact_of; VideoMetrics.to_fact in older checkouts)
   1 survey   what the baseline and the summary keep (Reviewer.survey: Baseline.add, BatchStats.add)
   1 other    the rest of the survey loop
 between the passes:
@@ -133,6 +133,7 @@ def patch(timers: Timers) -> list:
     targets = [
         (review_stream, "_videos", "?read", "iter"),
         (VideoMetrics, "to_fact", "?facts", "call"),
+        (review_stream, "fact_of", "?facts", "call", False),  # pass 1's facts (not in older checkouts)
         (Reviewer, "survey", "1 survey", "call"),
         (Reviewer, "start", "baseline", "call"),
         (Reviewer, "batch_cutoff", "baseline", "call"),
@@ -147,7 +148,9 @@ def patch(timers: Timers) -> list:
         (review_stream, "_survey", "1 other", "pass1"),
     ]
     saved = []
-    for owner, name, phase, how in targets:
+    for owner, name, phase, how, *required in targets:
+        if name not in owner.__dict__ and required == [False]:
+            continue
         original = owner.__dict__[name]  # KeyError: a function this benchmark times was renamed
         saved.append((owner, name, original))
         if how == "iter":

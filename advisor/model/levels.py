@@ -19,6 +19,7 @@ Every resolved threshold remembers where it came from, so explanations can say s
 
 from __future__ import annotations
 
+import itertools
 import math
 from array import array
 from dataclasses import dataclass
@@ -544,7 +545,7 @@ class Judgement:
 
     __slots__ = ("threshold", "at_level", "_gap", "_x", "_n", "_certainty")
 
-    def __init__(self, threshold: Threshold, gap: Gap | None = None, at_level: bool = False, *,
+    def __init__(self, threshold: Threshold, gap: Gap | None = None, at_level: bool = False,
                  x: float = math.nan, n: float = math.nan, certainty: float | None = None):
         self.threshold = threshold
         self.at_level = at_level
@@ -742,39 +743,45 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET) ->
     import numpy as np
 
     plans: dict[tuple, tuple[list, list[_Group]]] = {}  # the thresholds, kept alive: ids stay theirs
+    by_list: dict[int, tuple[list, list[_Group]]] = {}  # id(the list thresholds_of gave) -> its plan
     groups: dict[tuple, _Group] = {}
-    # Per (fact, metric) judged, in fact order: the fact, its group and its row there. Three
-    # flat lists, not a tuple each: every object that outlives the loop costs the garbage
-    # collector a look at each collection, and there are already a Gap and Judgements per row.
+    # Per (fact, metric) judged, in fact order: the fact and its group (its row there is counted
+    # again when the verdicts are written). Flat lists, not a tuple each: every object that
+    # outlives the loop costs the garbage collector a look at each collection.
     row_facts: list[dict] = []
     row_groups: list[_Group] = []
-    row_index: list[int] = []
+    isfinite = math.isfinite
     for fact in facts:
-        fact.setdefault(JUDGEMENTS, {})
+        if JUDGEMENTS not in fact:
+            fact[JUDGEMENTS] = {}
         thresholds = thresholds_of(fact)
-        if not isinstance(thresholds, (list, tuple)):
-            thresholds = list(thresholds)  # read twice below
-        if not thresholds:
-            continue
-        key = tuple(map(id, thresholds))
-        plan = plans.get(key)
-        if plan is None:
-            plan = plans[key] = (thresholds, [])
-            for _, members in metric_groups(thresholds):
-                gkey = tuple(map(id, members))
-                if gkey not in groups:
-                    groups[gkey] = _Group(members)
-                plan[1].append(groups[gkey])
+        # The same list for every fact of a form (StageRunner.typicals): its plan found by identity.
+        plan = by_list.get(id(thresholds))
+        if plan is None or plan[0] is not thresholds:
+            if not isinstance(thresholds, (list, tuple)):
+                thresholds = list(thresholds)  # read twice below
+            if not thresholds:
+                continue
+            key = tuple(map(id, thresholds))
+            plan = plans.get(key)
+            if plan is None:
+                plan = plans[key] = (thresholds, [])
+                for _, members in metric_groups(thresholds):
+                    gkey = tuple(map(id, members))
+                    if gkey not in groups:
+                        groups[gkey] = _Group(members)
+                    plan[1].append(groups[gkey])
+            by_list[id(thresholds)] = plan
         for group in plan[1]:
             counts = group.read(fact)
             if counts is None:
                 continue
             x, n = counts
-            if not _readable(x, n):
+            # _readable(x, n), inline: this runs for every video and metric.
+            if not (isfinite(x) and isfinite(n) and n > 0 and x >= 0 and not x > n * 1.001 + 1):
                 continue
             row_facts.append(fact)
             row_groups.append(group)
-            row_index.append(len(group.xs))
             group.xs.append(x)
             group.ns.append(n)
     if not row_facts:
@@ -784,6 +791,7 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET) ->
         fdr = row_groups[0].thresholds[0].settings.fdr
         cutoff = bh_cutoff(np.concatenate([p for _, _, _, p in judged.values()]), fdr)
     written = {}
+    repeat = itertools.repeat
     for key, (group, gaps, sure, p) in judged.items():
         out = []
         for th, r, s in zip(group.thresholds, group.range_of, sure):
@@ -797,13 +805,17 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET) ->
             if gaps is not None:
                 made = [Judgement(th, gap, verdict) for gap, verdict in zip(gaps[r], at)]
             else:  # the Gap computed when read (Judgement.gap); the certainty is known
-                made = [Judgement(th, None, verdict, x=x, n=n, certainty=w)
-                        for x, n, verdict, w in zip(group.xs, group.ns, at, s.tolist())]
+                made = list(map(Judgement, repeat(th), repeat(None), at, group.xs, group.ns, s.tolist()))
             out.append((th.feature, at, made))
         written[key] = out
     # Row by row, so each fact gains its keys in the order it always has (metric by metric).
-    for fact, group, row in zip(row_facts, row_groups, row_index):
+    # A group's rows are in fact order: each fact's row there is the next one.
+    cursor = dict.fromkeys(written, 0)
+    for fact, group in zip(row_facts, row_groups):
+        gid = id(group)
+        row = cursor[gid]
+        cursor[gid] = row + 1
         judgements = fact[JUDGEMENTS]
-        for feature, at, made in written[id(group)]:
+        for feature, at, made in written[gid]:
             fact[feature] = at[row]
             judgements[feature] = made[row]
