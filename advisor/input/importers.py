@@ -635,7 +635,7 @@ def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
     validate = VideoMetrics.from_parsed if _profile_values_valid(hmap) else VideoMetrics.model_validate
     # fields=True: the parsers' values are the video's fields as they are when the model would
     # be built from them unchecked (from_parsed); else the model's own, without the Nones.
-    as_values = fields and validate is VideoMetrics.from_parsed and VideoMetrics.trusts_parsed()
+    as_values = fields and validate == VideoMetrics.from_parsed and VideoMetrics.trusts_parsed()
 
     for number, line, cells, locate in source.rows:
         if not isinstance(cells, list):

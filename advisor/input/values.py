@@ -174,6 +174,14 @@ def parse_count(value: object) -> int | None:
 
 def parse_rate(value: object) -> float | None:
     """A 0-1 fraction: "4.41%" -> 0.0441, 0.0441 -> 0.0441. Above 1 without % is an error."""
+    if type(value) is str and value[-1:] == "%" and _PLAIN.fullmatch(value, 0, len(value) - 1):
+        # "4.41%" exactly as exported (ASCII digits, no spaces: NFKC and strip leave it as it
+        # is): the common case below, without the general path's steps before it.
+        whole, _, decimals = value[:-1].partition(".")
+        number = int(whole + decimals) / 10 ** (len(decimals) + 2)
+        if number > 1:
+            raise ValueProblem(EXPECT_RATE, value, T(zh="百分比超过 100%", en="a percentage above 100%"))
+        return number
     value = _prepare(value)
     if value is None:
         return None
@@ -297,6 +305,13 @@ _TIME = re.compile(
 
 def parse_date(value: object) -> dt.date | None:
     """A publish date; a time after it is accepted and dropped."""
+    if type(value) is str:
+        m = _FAST_DATE.fullmatch(value)
+        if m is not None:  # as exported (ASCII, no spaces around: NFKC and strip leave it as it is)
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                pass  # reported below with the general rule's message
     value = _prepare(value)
     if value is None:
         return None

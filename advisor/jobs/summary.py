@@ -227,8 +227,15 @@ def standing(fact: dict, lang: Lang) -> str | None:
     like, heart = level_state(fact, "like_rate"), level_state(fact, "heart_rate")
     if like is None or heart is None:
         return None
-    return T(zh=f"点赞{STATE_WORDS[like].zh} · 小红心{STATE_WORDS[heart].zh}",
-             en=f"likes {STATE_WORDS[like].en} · hearts {STATE_WORDS[heart].en}").get(lang)
+    key = (like, heart, lang)
+    text = _STANDINGS.get(key)
+    if text is None:  # nine states per language: each worded once
+        text = _STANDINGS[key] = T(zh=f"点赞{STATE_WORDS[like].zh} · 小红心{STATE_WORDS[heart].zh}",
+                                   en=f"likes {STATE_WORDS[like].en} · hearts {STATE_WORDS[heart].en}").get(lang)
+    return text
+
+
+_STANDINGS: dict[tuple, str] = {}
 
 
 def learning_score(findings, views: float | None = None, typical_views: float | None = None) -> float:

@@ -123,16 +123,20 @@ def fact_of(values: dict) -> dict:
     VideoMetrics.from_parsed would take) without building the model."""
     fact: dict = {}
     for name, value in values.items():
-        if value is None:
-            continue
         cls = type(value)
         if cls is int or cls is str:  # most values: neither a date nor a float
-            pass
+            fact[name] = value
+        elif cls is float:
+            if value - value == 0:  # finite (inf - inf and NaN - NaN are NaN)
+                fact[name] = value
+        elif value is None:
+            continue
         elif isinstance(value, dt.date):
-            value = value.isoformat()
+            fact[name] = value.isoformat()
         elif isinstance(value, float) and not math.isfinite(value):
             continue
-        fact[name] = value
+        else:
+            fact[name] = value
     fact.update(_derived_of(values))
     return fact
 
@@ -151,18 +155,16 @@ def _derived_of(values: dict) -> dict[str, float]:
             num = get(numerator[0])
             if num is None:
                 continue
-            num = 0 + num  # as sum_present adds it (-0.0 -> 0.0)
-        else:
-            num = 0
-            for field_name in numerator:
-                value = get(field_name)
-                if value is None:
-                    break
-                num += value
-            else:
-                out[name] = num / den
+            out[name] = (0 + num) / den  # 0 + num: as sum_present adds it (-0.0 -> 0.0)
             continue
-        out[name] = num / den
+        num = 0
+        for field_name in numerator:
+            value = get(field_name)
+            if value is None:
+                break
+            num += value
+        else:
+            out[name] = num / den
     return out
 
 
