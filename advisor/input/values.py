@@ -111,6 +111,13 @@ _PLAIN = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 
 
+def _plain(text: str) -> bool:
+    """_PLAIN.fullmatch(text) without the regular expression (the fast paths run it per cell):
+    ASCII digits, then optionally a point and more of them."""
+    whole, point, decimals = text.partition(".")
+    return whole.isdigit() and whole.isascii() and (not point or (decimals.isdigit() and decimals.isascii()))
+
+
 def _decimal(text: str, expected: T, *, multipliers: bool) -> Decimal:
     """A finite Decimal from an exported number, with thousands separators and 万/亿."""
     if len(text) > 4 * MAX_DIGITS:
@@ -174,7 +181,7 @@ def parse_count(value: object) -> int | None:
 
 def parse_rate(value: object) -> float | None:
     """A 0-1 fraction: "4.41%" -> 0.0441, 0.0441 -> 0.0441. Above 1 without % is an error."""
-    if type(value) is str and value[-1:] == "%" and _PLAIN.fullmatch(value, 0, len(value) - 1):
+    if type(value) is str and value[-1:] == "%" and _plain(value[:-1]):
         # "4.41%" exactly as exported (ASCII digits, no spaces: NFKC and strip leave it as it
         # is): the common case below, without the general path's steps before it.
         whole, _, decimals = value[:-1].partition(".")
@@ -230,8 +237,7 @@ _UNITS = re.compile(
 
 def parse_seconds(value: object) -> float | None:
     """Seconds: 14.73, "14.73秒", "14.73s", "1分05秒", "1m5s", "01:05", "1:02:03"."""
-    if type(value) is str and value[-1:] in ("秒", "s") and len(value) <= 16 \
-            and _PLAIN.fullmatch(value, 0, len(value) - 1):
+    if type(value) is str and value[-1:] in ("秒", "s") and len(value) <= 16 and _plain(value[:-1]):
         # "14.73秒" as exported: the common case, kept fast for big files (NFKC leaves it as it is,
         # so the general path below would read the same number).
         return float(value[:-1])

@@ -121,15 +121,17 @@ class BatchStats:
 
     def add(self, fact: dict) -> None:
         self.n += 1
-        form = fact.get("form")
+        get = fact.get
+        form = get("form")
         self.forms[form] = self.forms.get(form, 0) + 1
         for metric, values in self._rates.items():
-            value = _rate(fact, metric)
-            if value is not None:
+            value = get(metric)
+            # _rate(fact, metric), the common types first (this runs per video and metric).
+            if type(value) is float or type(value) is int or (value is not None and _rate(fact, metric) is not None):
                 values.append(value)
         for metric in ("like_rate", "heart_rate"):
-            value = _rate(fact, metric)
-            if value is not None:
+            value = get(metric)
+            if type(value) is float or type(value) is int or (value is not None and _rate(fact, metric) is not None):
                 key = (form, metric)
                 column = self._form_rates.get(key)
                 if column is None:

@@ -168,10 +168,15 @@ def _sum_over(numerator: tuple[str, ...], denominator: str, rate_name: str):
 
         def counts(fact: dict):
             n = fact.get(denominator)
-            if not _number(n) or n <= 0:
+            # An int first (a count as imported): finite unless past float's range, where
+            # float() below raises as _number's isfinite would.
+            if type(n) is int:
+                if n <= 0:
+                    return None
+            elif not _number(n) or n <= 0:
                 return None
             v = fact.get(field)
-            if _number(v) and v >= 0:
+            if (v >= 0 if type(v) is int else _number(v) and v >= 0):
                 return float(0 + v), float(n)  # 0 + v: what sum((v,)) gives (-0.0 -> 0.0)
             return _given_rate(fact, rate_name, n)
         return counts
@@ -200,7 +205,7 @@ def _given_rate(fact: dict, rate_name: str, n):
 def _share_of(a: str, b: str):
     def counts(fact: dict):
         x, y = fact.get(a), fact.get(b)
-        if not (_number(x) and _number(y)) or x < 0 or y < 0 or x + y <= 0:
+        if not ((type(x) is int or _number(x)) and (type(y) is int or _number(y))) or x < 0 or y < 0 or x + y <= 0:
             return None
         return float(x), float(x + y)
     return counts
@@ -210,7 +215,7 @@ def _rate_of_views(name: str):
     # An exported rate (完播率) times the views: the number of views that did the thing.
     def counts(fact: dict):
         rate, n = fact.get(name), fact.get("views")
-        if not (_number(rate) and _number(n)) or n <= 0 or not 0 <= rate <= 1:
+        if not (_number(rate) and (type(n) is int or _number(n))) or n <= 0 or not 0 <= rate <= 1:
             return None
         return float(rate) * float(n), float(n)
     return counts
