@@ -12,6 +12,10 @@ resource.getrusage(RUSAGE_CHILDREN) before and after it: on a machine shared wit
 this is the steadier figure, and the issue's goal is per core), videos per CPU-second, and that
 process's peak RSS (its own VmHWM on Linux, else resource.getrusage).
 Figures, not assertions: the machine's other load moves them; compare rows of one run.
+
+The child imports advisor from the current directory first (`python -c` puts it ahead of
+PYTHONPATH): to measure another checkout, run this file from that checkout's folder, e.g.
+`cd /path/to/other && python /path/to/this/benchmarks/scale.py --export export.csv`.
 """
 
 from __future__ import annotations
