@@ -7,15 +7,22 @@
 
 Writes realistic 视频号助手 exports (advisor.stats.simulate: a steady account with planted
 outliers, in 10,000-video series) to a temporary folder, then runs the CLI on each in a fresh
-process and prints wall time, videos/s and that process's peak RSS (its own VmHWM on Linux, else
-resource.getrusage).
+process and prints wall time, videos/s, the CPU time the child used (user + system, from
+resource.getrusage(RUSAGE_CHILDREN) before and after it: on a machine shared with other work
+this is the steadier figure, and the issue's goal is per core), videos per CPU-second, and that
+process's peak RSS (its own VmHWM on Linux, else resource.getrusage).
 Figures, not assertions: the machine's other load moves them; compare rows of one run.
+
+The child imports advisor from the current directory first (`python -c` puts it ahead of
+PYTHONPATH): to measure another checkout, run this file from that checkout's folder, e.g.
+`cd /path/to/other && python /path/to/this/benchmarks/scale.py --export export.csv`.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import resource
 import datetime as dt
 import json
 import os
@@ -84,19 +91,28 @@ def write_export(path: Path, rows: int) -> None:
             series += 1
 
 
-def run(args: list[str]) -> tuple[float, int, int]:
-    """(seconds, peak RSS in MiB, exit status) of `advisor ARGS` in a fresh process."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(args: list[str]) -> tuple[float, float, int, int]:
+    """(seconds, CPU seconds, peak RSS in MiB, exit status) of `advisor ARGS` in a fresh process.
+    CPU seconds: the child's user + system time (children are waited for one at a time here, so
+    the difference of RUSAGE_CHILDREN is this child's alone)."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True,
                           env={**os.environ, "ADVISOR_QUIET": "1"})
     seconds = time.perf_counter() - start
+    cpu = _children_cpu() - cpu
     peak = 0
     for line in proc.stderr.splitlines():
         if line.startswith("ADVISOR_PEAK_KIB="):
             peak = int(line.split("=", 1)[1]) // 1024
     if proc.returncode not in (0, 1):
         print(proc.stderr[-2000:], file=sys.stderr)
-    return seconds, peak, proc.returncode
+    return seconds, cpu, peak, proc.returncode
 
 
 def main() -> None:
@@ -107,19 +123,24 @@ def main() -> None:
     parser.add_argument("--executors", nargs="+", default=["local"], choices=["local", "dask"])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="Dask workers (local cluster)")
     parser.add_argument("--html-max", type=int, default=100_000, help="skip HTML above this many rows")
+    parser.add_argument("--export", type=Path, nargs="+", default=None,
+                        help="review these ready-made exports (written by write_export) instead of --rows")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each, one row each")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="advisor-scale-") as tmp:
         folder = Path(tmp)
-        print(f"{'rows':>9} {'format':7} {'engine':8} {'executor':9} {'seconds':>8} {'videos/s':>9} {'peak MiB':>9}"
-              "  status")
-        for rows in args.rows:
-            export = folder / f"export-{rows}.csv"
-            write_export(export, rows)
+        print(f"{'rows':>9} {'format':7} {'engine':8} {'executor':9} {'seconds':>8} {'videos/s':>9} {'CPU s':>7} "
+              f"{'videos/CPU-s':>12} {'peak MiB':>9}  status")
+        for rows, given in ([(_data_rows(p), p) for p in args.export] if args.export else
+                            [(rows, None) for rows in args.rows]):
+            export = given or folder / f"export-{rows}.csv"
+            if given is None:
+                write_export(export, rows)
             runs = [(engine, fmt, executor, workers) for engine in args.engines for fmt in args.formats
                     for executor in args.executors for workers in (args.workers if executor == "dask" else [None])
                     if not (fmt == "html" and rows > args.html_max)]
-            for engine, fmt, executor, workers in runs:
+            for engine, fmt, executor, workers in [r for r in runs for _ in range(args.repeat)]:
                 out = folder / f"review-{rows}.{fmt}"
                 cli = ["review", str(export), "--format", fmt, "-o", str(out), "--lang", "zh"]
                 if engine != "default":
@@ -127,9 +148,9 @@ def main() -> None:
                 if executor == "dask":
                     cli += ["--executor", "dask", "--workers", str(workers)]
                 label = executor if workers is None else f"dask×{workers}"
-                seconds, peak, status = run(cli)
-                print(f"{rows:>9} {fmt:7} {engine:8} {label:9} {seconds:8.2f} {rows / seconds:9.0f} {peak:9d}"
-                      f"  {status}", flush=True)
+                seconds, cpu, peak, status = run(cli)
+                print(f"{rows:>9} {fmt:7} {engine:8} {label:9} {seconds:8.2f} {rows / seconds:9.0f} {cpu:7.2f} "
+                      f"{rows / max(cpu, 1e-9):12.0f} {peak:9d}  {status}", flush=True)
                 if fmt == "jsonl" and status in (0, 1):
                     with out.open(encoding="utf-8") as handle:
                         last = None
@@ -138,7 +159,14 @@ def main() -> None:
                     reviewed = json.loads(last)["summary"]["reviewed"]
                     assert reviewed == rows, (reviewed, rows)
                 out.unlink(missing_ok=True)
-            export.unlink()
+            if given is None:
+                export.unlink()
+
+
+def _data_rows(path: Path) -> int:
+    """The videos of an export write_export wrote: its lines below the header."""
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle) - 1
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@
   results are exactly what validation would store, and a profile whose values were never
   checked still has every row validated;
 - explain() with misses against the path-by-path blockers it used to compute;
-- CtaWriter writes and lints each distinct block once.
+- CtaWriter writes and lints each distinct block once;
+- a streaming review's first pass reads each row's fields (iter_videos(fields=True)) and makes
+  its fact with metrics.fact_of: the same values, problems and facts as the models would give;
+  the fast paths' digit check is the regular expression it replaces.
 """
 
 import datetime as dt
@@ -273,3 +276,40 @@ def test_each_distinct_cta_block_is_written_and_linted_once(monkeypatch):
     # 4 plans x 2 platforms, where no plan and CtaPlan(None) are one diagnosis: 6 distinct blocks.
     assert len(written) == len(linted) == len({id(b) for b in blocks}) == 6
     assert blocks[0] is blocks[8] and blocks[2] is blocks[3] and blocks[0] is not blocks[4]
+
+
+# --- a streaming review's first pass: fields, not models ------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(videos)
+def test_fact_of_the_fields_is_the_models_fact(video):
+    # What pass 1 does with a row's values (no None among them) gives the model's own fact.
+    values = {name: value for name, value in video if value is not None}
+    fact, plain = metrics.fact_of(values), video.to_fact()
+    assert fact == plain
+    assert {k: type(v) for k, v in fact.items()} == {k: type(v) for k, v in plain.items()}
+
+
+@pytest.mark.parametrize("path", [EXPORT, *sorted((ROOT / "examples").rglob("*.csv"))[:6],
+                                  *sorted((ROOT / "tests" / "fixtures").rglob("*.csv"))[:6]])
+@pytest.mark.parametrize("validating", [False, True])
+def test_reading_fields_gives_the_videos_and_problems_of_reading_models(monkeypatch, path, validating):
+    if validating:  # the fields of models built by validating each row, as for an unchecked profile
+        monkeypatch.setattr(importers, "_profile_values_valid", lambda hmap: False)
+    models, fields = importers.ImportResult(), importers.ImportResult()
+    videos = list(importers.iter_videos([str(path)], models, stream=True))
+    rows = list(importers.iter_videos([str(path)], fields, stream=True, fields=True))
+    assert rows == [{name: value for name, value in v if value is not None} for v in videos]
+    assert [{k: type(v) for k, v in row.items()} for row in rows] == \
+        [{k: type(v) for k, v in video if v is not None} for video in videos]
+    assert [p.to_json("en") for p in fields.problems] == [p.to_json("en") for p in models.problems]
+    assert [(f.path, f.rows, f.videos) for f in fields.files] == [(f.path, f.rows, f.videos) for f in models.files]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789.٣² a+-\n%", max_size=8))
+def test_the_plain_number_check_is_the_regular_expression(text):
+    from advisor.input import values
+
+    assert values._plain(text) is bool(values._PLAIN.fullmatch(text))

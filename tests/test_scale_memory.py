@@ -36,7 +36,7 @@ def test_peak_memory_does_not_grow_with_the_rows(exports, tmp_path, fmt):
     peaks = {}
     for rows, path in exports.items():
         out = tmp_path / f"review-{rows}.{fmt}"
-        seconds, peak, status = scale.run(["review", str(path), "--format", fmt, "-o", str(out)])
+        _seconds, _cpu, peak, status = scale.run(["review", str(path), "--format", fmt, "-o", str(out)])
         assert status == 0, (rows, fmt)
         peaks[rows] = peak
         if fmt == "jsonl":

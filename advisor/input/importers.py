@@ -141,6 +141,7 @@ def iter_videos(
     stream: bool = False,
     names: Optional[dict] = None,
     first_seen: Optional["SeenIds"] = None,
+    fields: bool = False,
 ) -> Iterator[VideoMetrics]:
     """load_videos one video at a time: yields each imported video, and records the problems
     and each file's FileInfo in `result` as it goes (a file's FileInfo once it has been read).
@@ -150,6 +151,10 @@ def iter_videos(
     names: path -> the name problems call it (a spooled standard input is '<stdin>').
     first_seen: the ids seen so far (a SeenIds), shared by calls that read one batch a file at a
     time, so a duplicate id across them is still caught.
+    fields: yield each video's fields instead of the model: a dict of the fields present (not
+    None), the values VideoMetrics would hold (advisor.model.metrics.fact_of makes its fact).
+    The same rows are imported or refused; the model is just not built when the parsers'
+    values can be trusted as they are (see _import_rows).
     """
     profiles = load_profiles([*shipped_profile_dirs(), *(profile_dirs or [])])
     forced = profile if isinstance(profile, Profile) or profile is None else resolve_profile(profile, profiles)
@@ -189,7 +194,7 @@ def iter_videos(
                         ignored_columns=list(hmap.unknown) + list(source.extra_ignored),
                         unused_columns=unused)
         _check_header(where, source, hmap)
-        yield from _import_rows(where, source, hmap, info, result, first_seen)
+        yield from _import_rows(where, source, hmap, info, result, first_seen, fields)
         result.files.append(info)
 
 
@@ -612,7 +617,7 @@ def _check_header(name: str, source: _Source, hmap: HeaderMap) -> None:
 
 
 def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
-                 result: ImportResult, first_seen: "SeenIds") -> Iterator[VideoMetrics]:
+                 result: ImportResult, first_seen: "SeenIds", fields: bool = False) -> Iterator[VideoMetrics]:
     # One parser per used column, built once per file: the row loop stays small for big files.
     parsers = [(index, fname, value_parser(fname, hmap.values.get(fname))) for index, fname in hmap.fields.items()]
     index_of = {fname: index for index, fname in hmap.fields.items()}
@@ -628,6 +633,9 @@ def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
     # validators); when it does not pass, each row is validated as before, so a bad default is
     # still reported at every row.
     validate = VideoMetrics.from_parsed if _profile_values_valid(hmap) else VideoMetrics.model_validate
+    # fields=True: the parsers' values are the video's fields as they are when the model would
+    # be built from them unchecked (from_parsed); else the model's own, without the Nones.
+    as_values = fields and validate == VideoMetrics.from_parsed and VideoMetrics.trusts_parsed()
 
     for number, line, cells, locate in source.rows:
         if not isinstance(cells, list):
@@ -665,29 +673,35 @@ def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
             continue
         for key, value in defaults.items():
             values.setdefault(key, value)
-        try:
-            video = validate(values)
-        except ValidationError as exc:  # parsers check bounds already; this is a safety net
-            for problem in problems_from_validation_error(exc, None, name):
-                fname = problem.field or ""
-                result.problems.append(replace(problem, line=line, row=number, field=fname or None,
-                                               column=hmap.columns.get(fname)))
-            continue
+        if as_values:
+            video, video_id = values, values["id"]
+        else:
+            try:
+                video = validate(values)
+            except ValidationError as exc:  # parsers check bounds already; this is a safety net
+                for problem in problems_from_validation_error(exc, None, name):
+                    fname = problem.field or ""
+                    result.problems.append(replace(problem, line=line, row=number, field=fname or None,
+                                                   column=hmap.columns.get(fname)))
+                continue
+            video_id = video.id
+            if fields:
+                video = {key: value for key, value in video.__dict__.items() if value is not None}
         if first_seen.skip is not None:  # a second reading: the first found the duplicates
             if (name, number) in first_seen.skip:
                 continue
             info.videos += 1
             yield video
             continue
-        seen = first_seen.get(video.id)
+        seen = first_seen.get(video_id)
         if seen is not None:
             result.problems.append(Problem(
                 file=name, line=line, row=number, column=hmap.columns.get("id"), field="id", message=T(
-                    zh=f"视频ID「{video.id}」重复:已在 {seen[0]} 第 {seen[1]} 行出现,保留第一次,本行未导入",
-                    en=f"duplicate video id '{video.id}': already in {seen[0]} row {seen[1]}; "
+                    zh=f"视频ID「{video_id}」重复:已在 {seen[0]} 第 {seen[1]} 行出现,保留第一次,本行未导入",
+                    en=f"duplicate video id '{video_id}': already in {seen[0]} row {seen[1]}; "
                        f"the first is kept, this row is not imported")))
             continue
-        first_seen.add(video.id, name, number)
+        first_seen.add(video_id, name, number)
         info.videos += 1
         yield video
 

@@ -111,6 +111,13 @@ _PLAIN = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 
 
+def _plain(text: str) -> bool:
+    """_PLAIN.fullmatch(text) without the regular expression (the fast paths run it per cell):
+    ASCII digits, then optionally a point and more of them."""
+    whole, point, decimals = text.partition(".")
+    return whole.isdigit() and whole.isascii() and (not point or (decimals.isdigit() and decimals.isascii()))
+
+
 def _decimal(text: str, expected: T, *, multipliers: bool) -> Decimal:
     """A finite Decimal from an exported number, with thousands separators and 万/亿."""
     if len(text) > 4 * MAX_DIGITS:
@@ -174,6 +181,14 @@ def parse_count(value: object) -> int | None:
 
 def parse_rate(value: object) -> float | None:
     """A 0-1 fraction: "4.41%" -> 0.0441, 0.0441 -> 0.0441. Above 1 without % is an error."""
+    if type(value) is str and value[-1:] == "%" and _plain(value[:-1]):
+        # "4.41%" exactly as exported (ASCII digits, no spaces: NFKC and strip leave it as it
+        # is): the common case below, without the general path's steps before it.
+        whole, _, decimals = value[:-1].partition(".")
+        number = int(whole + decimals) / 10 ** (len(decimals) + 2)
+        if number > 1:
+            raise ValueProblem(EXPECT_RATE, value, T(zh="百分比超过 100%", en="a percentage above 100%"))
+        return number
     value = _prepare(value)
     if value is None:
         return None
@@ -222,8 +237,7 @@ _UNITS = re.compile(
 
 def parse_seconds(value: object) -> float | None:
     """Seconds: 14.73, "14.73秒", "14.73s", "1分05秒", "1m5s", "01:05", "1:02:03"."""
-    if type(value) is str and value[-1:] in ("秒", "s") and len(value) <= 16 \
-            and _PLAIN.fullmatch(value, 0, len(value) - 1):
+    if type(value) is str and value[-1:] in ("秒", "s") and len(value) <= 16 and _plain(value[:-1]):
         # "14.73秒" as exported: the common case, kept fast for big files (NFKC leaves it as it is,
         # so the general path below would read the same number).
         return float(value[:-1])
@@ -297,6 +311,13 @@ _TIME = re.compile(
 
 def parse_date(value: object) -> dt.date | None:
     """A publish date; a time after it is accepted and dropped."""
+    if type(value) is str:
+        m = _FAST_DATE.fullmatch(value)
+        if m is not None:  # as exported (ASCII, no spaces around: NFKC and strip leave it as it is)
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                pass  # reported below with the general rule's message
     value = _prepare(value)
     if value is None:
         return None

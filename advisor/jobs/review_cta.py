@@ -42,7 +42,10 @@ def cta_plan(findings: list[Finding]) -> CtaPlan:
         lead = finding.rule.then.cta_lead
         if lead:
             return CtaPlan(lead, finding.rule.id, CTA_FOCUS.get(finding.rule.id))
-    return CtaPlan(None)
+    return CtaPlan(None) if findings else _NO_FINDINGS  # most videos: one shared plan, never changed
+
+
+_NO_FINDINGS = CtaPlan(None)
 
 
 _NO_PLAN = CtaPlan(None)  # read only: a video without a plan gets the block of "nothing decides"

@@ -39,7 +39,7 @@ from advisor.jobs.review import Review, Reviewer, absent_fields
 from advisor.jobs.review_report import video_json
 from advisor.jobs.summary import SummaryBuilder
 from advisor.model.levels import Baseline
-from advisor.model.metrics import VideoMetrics, metric_view
+from advisor.model.metrics import VideoMetrics, fact_of, metric_view
 
 CHUNK = 2000
 CARD_METRICS = tuple(metric_view("card"))  # the numbers an HTML card shows beside the baseline median
@@ -119,6 +119,8 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
                             sink.entry(entry)
                         reviewer.builder.merge(part)
                         progress.step(len(entries))
+                        del entries, part
+                        _chunk_done()
             summary = reviewer.finish()
             rules = reviewer.rules()
             baseline = reviewer.runner.baseline
@@ -147,18 +149,27 @@ class CardMedians:
 def _collector_for_a_long_batch():
     """The cyclic garbage collector tuned for pass 2: everything alive before it (modules, the
     rule set, compiled templates, the survey's arrays) is frozen out of its scans, and it runs
-    after 20,000 new objects instead of 700. Cycles are still collected, so memory stays bounded;
-    the collector no longer re-walks what lives for the whole run (measured: about a fifth of a
-    review's time with the defaults)."""
-    threshold = gc.get_threshold()
+    once per chunk (`_chunk_done`), when the chunk's facts, reviews and entries are gone,
+    instead of every few hundred allocations while they are all alive (it then walked each
+    chunk's objects several times and found next to nothing: measured, about a tenth of a
+    review's time). Cycles are still collected, each chunk's at its end, so memory stays
+    bounded."""
+    enabled = gc.isenabled()
     gc.collect()
     gc.freeze()
-    gc.set_threshold(20_000, *threshold[1:])
+    gc.disable()
     try:
         yield
     finally:
-        gc.set_threshold(*threshold)
+        if enabled:
+            gc.enable()
         gc.unfreeze()
+
+
+def _chunk_done() -> None:
+    """A chunk of pass 2 is written and dropped: collect the cycles it left (the young
+    generations: what lived longer was frozen, or is the summary's few growing lists)."""
+    gc.collect(1)
 
 
 def _partitions(videos: Iterator[tuple[VideoMetrics, str]], chunk: int):
@@ -269,13 +280,13 @@ def _survey(run: _Input, reviewer: Reviewer, profile, dirs) -> _Survey:
         first = ImportResult()
         survey = _Survey()
         try:
-            for video, _name in _videos(run, first, profile, dirs, on_file=lambda: (
-                    survey.present.append(set()))):
+            # Each row's fields, not its VideoMetrics: its fact is all the survey reads.
+            for values, _name in _videos(run, first, profile, dirs, on_file=lambda: (
+                    survey.present.append(set())), fields=True):
                 present = survey.present[-1]
-                if len(present) < len(FIELD_NAMES):  # a field once seen in a file stays seen
-                    present.update(name for name in FIELD_NAMES
-                                   if name not in present and getattr(video, name) is not None)
-                reviewer.survey(video.to_fact())
+                if len(present) < len(FIELD_NAMES) and not present.issuperset(values):  # once seen, stays seen
+                    present.update(name for name, value in values.items() if value is not None)
+                reviewer.survey(fact_of(values))
                 survey.count += 1
         except _FileFailed as failed:
             run.unusable += failed.problems
@@ -296,9 +307,10 @@ class _FileFailed(Exception):
 
 
 def _videos(run: _Input, result: ImportResult, profile, dirs, on_file=None,
-            skip: set | None = None) -> Iterator[tuple[VideoMetrics, str]]:
+            skip: set | None = None, fields: bool = False) -> Iterator[tuple[VideoMetrics, str]]:
     """Every video of the run's files, with the name of its file; one duplicate-id check across
     all of them (or, reading them again, the duplicate rows the first reading found: `skip`).
+    fields: each video's fields (a dict) instead of its VideoMetrics (iter_videos(fields=True)).
     A file that fails raises _FileFailed (when it is one of several) or the AdvisorError itself
     (when it is the only one, as review_paths() does)."""
     first_seen = SeenIds(skip)
@@ -307,7 +319,7 @@ def _videos(run: _Input, result: ImportResult, profile, dirs, on_file=None,
             on_file()
         try:
             for video in iter_videos([path], result, profile=profile, profile_dirs=dirs, stream=True,
-                                     names=run.names, first_seen=first_seen):
+                                     names=run.names, first_seen=first_seen, fields=fields):
                 yield video, run.names.get(path, path)
         except AdvisorError as exc:
             if len(run.paths) == 1 and not run.unusable:

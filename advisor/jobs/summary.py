@@ -121,15 +121,17 @@ class BatchStats:
 
     def add(self, fact: dict) -> None:
         self.n += 1
-        form = fact.get("form")
+        get = fact.get
+        form = get("form")
         self.forms[form] = self.forms.get(form, 0) + 1
         for metric, values in self._rates.items():
-            value = _rate(fact, metric)
-            if value is not None:
+            value = get(metric)
+            # _rate(fact, metric), the common types first (this runs per video and metric).
+            if type(value) is float or type(value) is int or (value is not None and _rate(fact, metric) is not None):
                 values.append(value)
         for metric in ("like_rate", "heart_rate"):
-            value = _rate(fact, metric)
-            if value is not None:
+            value = get(metric)
+            if type(value) is float or type(value) is int or (value is not None and _rate(fact, metric) is not None):
                 key = (form, metric)
                 column = self._form_rates.get(key)
                 if column is None:
@@ -227,8 +229,15 @@ def standing(fact: dict, lang: Lang) -> str | None:
     like, heart = level_state(fact, "like_rate"), level_state(fact, "heart_rate")
     if like is None or heart is None:
         return None
-    return T(zh=f"点赞{STATE_WORDS[like].zh} · 小红心{STATE_WORDS[heart].zh}",
-             en=f"likes {STATE_WORDS[like].en} · hearts {STATE_WORDS[heart].en}").get(lang)
+    key = (like, heart, lang)
+    text = _STANDINGS.get(key)
+    if text is None:  # nine states per language: each worded once
+        text = _STANDINGS[key] = T(zh=f"点赞{STATE_WORDS[like].zh} · 小红心{STATE_WORDS[heart].zh}",
+                                   en=f"likes {STATE_WORDS[like].en} · hearts {STATE_WORDS[heart].en}").get(lang)
+    return text
+
+
+_STANDINGS: dict[tuple, str] = {}
 
 
 def learning_score(findings, views: float | None = None, typical_views: float | None = None) -> float:

@@ -19,6 +19,7 @@ Every resolved threshold remembers where it came from, so explanations can say s
 
 from __future__ import annotations
 
+import itertools
 import math
 from array import array
 from dataclasses import dataclass
@@ -167,10 +168,15 @@ def _sum_over(numerator: tuple[str, ...], denominator: str, rate_name: str):
 
         def counts(fact: dict):
             n = fact.get(denominator)
-            if not _number(n) or n <= 0:
+            # An int first (a count as imported): finite unless past float's range, where
+            # float() below raises as _number's isfinite would.
+            if type(n) is int:
+                if n <= 0:
+                    return None
+            elif not _number(n) or n <= 0:
                 return None
             v = fact.get(field)
-            if _number(v) and v >= 0:
+            if (v >= 0 if type(v) is int else _number(v) and v >= 0):
                 return float(0 + v), float(n)  # 0 + v: what sum((v,)) gives (-0.0 -> 0.0)
             return _given_rate(fact, rate_name, n)
         return counts
@@ -199,7 +205,7 @@ def _given_rate(fact: dict, rate_name: str, n):
 def _share_of(a: str, b: str):
     def counts(fact: dict):
         x, y = fact.get(a), fact.get(b)
-        if not (_number(x) and _number(y)) or x < 0 or y < 0 or x + y <= 0:
+        if not ((type(x) is int or _number(x)) and (type(y) is int or _number(y))) or x < 0 or y < 0 or x + y <= 0:
             return None
         return float(x), float(x + y)
     return counts
@@ -209,7 +215,7 @@ def _rate_of_views(name: str):
     # An exported rate (完播率) times the views: the number of views that did the thing.
     def counts(fact: dict):
         rate, n = fact.get(name), fact.get("views")
-        if not (_number(rate) and _number(n)) or n <= 0 or not 0 <= rate <= 1:
+        if not (_number(rate) and (type(n) is int or _number(n))) or n <= 0 or not 0 <= rate <= 1:
             return None
         return float(rate) * float(n), float(n)
     return counts
@@ -532,17 +538,52 @@ def resolve(levels: Levels, metric: str, level: str, form: str | None, baseline:
 # --- judging videos in the typical mode -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Judgement:
-    """One video's rate at one typical level: the gap, and the verdict after false-discovery control."""
+    """One video's rate at one typical level: the gap, and the verdict after false-discovery control.
 
-    threshold: Threshold
-    gap: Gap
-    at_level: bool
+    Judging a batch needs only each video's two tail probabilities; the rest of its Gap (the
+    posterior median and credible interval: three inverse incomplete betas, most of the cost)
+    is read only for the few videos whose findings are explained. So `judge` gives the counts
+    and the certainty, and the Gap is computed (by `assess`, the same floats as `assess_many`)
+    when it is first read. Judgement(threshold, gap, at_level) with the Gap itself works too.
+    """
+
+    __slots__ = ("threshold", "at_level", "_gap", "_x", "_n", "_certainty")
+
+    def __init__(self, threshold: Threshold, gap: Gap | None = None, at_level: bool = False,
+                 x: float = math.nan, n: float = math.nan, certainty: float | None = None):
+        self.threshold = threshold
+        self.at_level = at_level
+        self._gap = gap
+        self._x = x
+        self._n = n
+        self._certainty = certainty
+
+    @property
+    def gap(self) -> Gap:
+        gap = self._gap
+        if gap is None:
+            th = self.threshold
+            gap = self._gap = assess(self._x, self._n, th.typical, margin=th.settings.margin,
+                                     certainty=th.settings.certainty)
+        return gap
+
+    def __eq__(self, other):
+        if not isinstance(other, Judgement):
+            return NotImplemented
+        return (self.threshold, self.gap, self.at_level) == (other.threshold, other.gap, other.at_level)
+
+    def __hash__(self):
+        return hash((self.threshold, self.gap, self.at_level))
+
+    def __repr__(self) -> str:
+        return f"Judgement(threshold={self.threshold!r}, gap={self.gap!r}, at_level={self.at_level!r})"
 
     @property
     def certainty(self) -> float:
         """The probability that the video's true rate lies beyond the level's edge."""
+        if self._certainty is not None:
+            return self._certainty
         return self.gap.p_high if self.threshold.side == "high" else self.gap.p_low
 
     @property
@@ -649,9 +690,10 @@ class _Group:
         import numpy as np
 
         x, n = np.array(self.xs, dtype=float), np.array(self.ns, dtype=float)
-        batches = [assess_many(x, n, typical, margin=margin, certainty=certainty)
-                   for typical, margin, certainty in self.ranges]
-        return ([b.gaps() for b in batches], *self.sure([(b.p_high, b.p_low) for b in batches]))
+        # The tails alone (`assess_many`'s p_high and p_low): each Judgement computes the rest of
+        # its Gap when it is read (see Judgement), so gaps is None.
+        tails = [tails_many(x, n, typical, margin=margin) for typical, margin, _ in self.ranges]
+        return (None, *self.sure(tails))
 
 
 _SCALAR_BELOW = 8  # below this many videos in a group, scalar assess is faster than numpy's set-up
@@ -706,39 +748,45 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET) ->
     import numpy as np
 
     plans: dict[tuple, tuple[list, list[_Group]]] = {}  # the thresholds, kept alive: ids stay theirs
+    by_list: dict[int, tuple[list, list[_Group]]] = {}  # id(the list thresholds_of gave) -> its plan
     groups: dict[tuple, _Group] = {}
-    # Per (fact, metric) judged, in fact order: the fact, its group and its row there. Three
-    # flat lists, not a tuple each: every object that outlives the loop costs the garbage
-    # collector a look at each collection, and there are already a Gap and Judgements per row.
+    # Per (fact, metric) judged, in fact order: the fact and its group (its row there is counted
+    # again when the verdicts are written). Flat lists, not a tuple each: every object that
+    # outlives the loop costs the garbage collector a look at each collection.
     row_facts: list[dict] = []
     row_groups: list[_Group] = []
-    row_index: list[int] = []
+    isfinite = math.isfinite
     for fact in facts:
-        fact.setdefault(JUDGEMENTS, {})
+        if JUDGEMENTS not in fact:
+            fact[JUDGEMENTS] = {}
         thresholds = thresholds_of(fact)
-        if not isinstance(thresholds, (list, tuple)):
-            thresholds = list(thresholds)  # read twice below
-        if not thresholds:
-            continue
-        key = tuple(map(id, thresholds))
-        plan = plans.get(key)
-        if plan is None:
-            plan = plans[key] = (thresholds, [])
-            for _, members in metric_groups(thresholds):
-                gkey = tuple(map(id, members))
-                if gkey not in groups:
-                    groups[gkey] = _Group(members)
-                plan[1].append(groups[gkey])
+        # The same list for every fact of a form (StageRunner.typicals): its plan found by identity.
+        plan = by_list.get(id(thresholds))
+        if plan is None or plan[0] is not thresholds:
+            if not isinstance(thresholds, (list, tuple)):
+                thresholds = list(thresholds)  # read twice below
+            if not thresholds:
+                continue
+            key = tuple(map(id, thresholds))
+            plan = plans.get(key)
+            if plan is None:
+                plan = plans[key] = (thresholds, [])
+                for _, members in metric_groups(thresholds):
+                    gkey = tuple(map(id, members))
+                    if gkey not in groups:
+                        groups[gkey] = _Group(members)
+                    plan[1].append(groups[gkey])
+            by_list[id(thresholds)] = plan
         for group in plan[1]:
             counts = group.read(fact)
             if counts is None:
                 continue
             x, n = counts
-            if not _readable(x, n):
+            # _readable(x, n), inline: this runs for every video and metric.
+            if not (isfinite(x) and isfinite(n) and n > 0 and x >= 0 and not x > n * 1.001 + 1):
                 continue
             row_facts.append(fact)
             row_groups.append(group)
-            row_index.append(len(group.xs))
             group.xs.append(x)
             group.ns.append(n)
     if not row_facts:
@@ -748,6 +796,7 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET) ->
         fdr = row_groups[0].thresholds[0].settings.fdr
         cutoff = bh_cutoff(np.concatenate([p for _, _, _, p in judged.values()]), fdr)
     written = {}
+    repeat = itertools.repeat
     for key, (group, gaps, sure, p) in judged.items():
         out = []
         for th, r, s in zip(group.thresholds, group.range_of, sure):
@@ -758,11 +807,20 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET) ->
                 at = [False] * len(p)
             else:
                 at = ((p <= cutoff) & (s >= certainty)).tolist()
-            out.append((th.feature, at, [Judgement(th, gap, verdict) for gap, verdict in zip(gaps[r], at)]))
+            if gaps is not None:
+                made = [Judgement(th, gap, verdict) for gap, verdict in zip(gaps[r], at)]
+            else:  # the Gap computed when read (Judgement.gap); the certainty is known
+                made = list(map(Judgement, repeat(th), repeat(None), at, group.xs, group.ns, s.tolist()))
+            out.append((th.feature, at, made))
         written[key] = out
     # Row by row, so each fact gains its keys in the order it always has (metric by metric).
-    for fact, group, row in zip(row_facts, row_groups, row_index):
+    # A group's rows are in fact order: each fact's row there is the next one.
+    cursor = dict.fromkeys(written, 0)
+    for fact, group in zip(row_facts, row_groups):
+        gid = id(group)
+        row = cursor[gid]
+        cursor[gid] = row + 1
         judgements = fact[JUDGEMENTS]
-        for feature, at, made in written[id(group)]:
+        for feature, at, made in written[gid]:
             fact[feature] = at[row]
             judgements[feature] = made[row]

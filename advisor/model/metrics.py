@@ -52,35 +52,13 @@ class VideoMetrics(BaseModel):
 
     def derived(self) -> dict[str, float]:
         """The derived rates that can be computed from the fields present."""
-        out: dict[str, float] = {}
-        # The formulas come from the registry (through a cached snapshot): this runs for every
-        # video of a review, and walking the registry's view each time cost more than the rates.
-        for name, numerator, denominator in _formulas():
-            num = sum_present(self, numerator)
-            den = getattr(self, denominator)
-            if num is None or den is None or den == 0:
-                continue
-            out[name] = num / den
-        return out
+        return _derived_of(self.__dict__)
 
     def to_fact(self) -> dict:
         """The flat dict the engines evaluate: present, finite values only (no None, NaN, inf)."""
-        fact: dict = {}
         # The model's own fields in declaration order, as iterating the model gives them (it has
-        # no extras: extra="forbid"), without the generator iteration costs per video.
-        for name, value in self.__dict__.items():
-            if value is None:
-                continue
-            cls = type(value)
-            if cls is int or cls is str:  # most values: neither a date nor a float
-                pass
-            elif isinstance(value, dt.date):
-                value = value.isoformat()
-            elif isinstance(value, float) and not math.isfinite(value):
-                continue
-            fact[name] = value
-        fact.update(self.derived())
-        return fact
+        # no extras: extra="forbid").
+        return fact_of(self.__dict__)
 
     @classmethod
     def from_parsed(cls, values: dict) -> "VideoMetrics":
@@ -97,6 +75,12 @@ class VideoMetrics(BaseModel):
         if not _TRUSTED_BUILD:
             return cls.model_validate(values)
         return _build(cls, values)
+
+    @staticmethod
+    def trusts_parsed() -> bool:
+        """Whether from_parsed builds the model from the values as they are (not validating
+        them): then those values are the model's fields exactly."""
+        return _TRUSTED_BUILD
 
 
 _set = object.__setattr__
@@ -130,6 +114,58 @@ def _trusted_build_works() -> bool:
 
 
 _TRUSTED_BUILD = _trusted_build_works()
+
+
+def fact_of(values: dict) -> dict:
+    """VideoMetrics.to_fact of the video whose fields are `values` (field -> value; absent or
+    None: missing): the same dict, in the order of `values`. A streaming review's first pass
+    makes the facts of rows that advisor.input.values' parsers already read (the values
+    VideoMetrics.from_parsed would take) without building the model."""
+    fact: dict = {}
+    for name, value in values.items():
+        cls = type(value)
+        if cls is int or cls is str:  # most values: neither a date nor a float
+            fact[name] = value
+        elif cls is float:
+            if value - value == 0:  # finite (inf - inf and NaN - NaN are NaN)
+                fact[name] = value
+        elif value is None:
+            continue
+        elif isinstance(value, dt.date):
+            fact[name] = value.isoformat()
+        elif isinstance(value, float) and not math.isfinite(value):
+            continue
+        else:
+            fact[name] = value
+    fact.update(_derived_of(values))
+    return fact
+
+
+def _derived_of(values: dict) -> dict[str, float]:
+    """The derived rates of the fields `values` holds (VideoMetrics.derived)."""
+    out: dict[str, float] = {}
+    get = values.get
+    # The formulas come from the registry (through a cached snapshot): this runs for every
+    # video of a review, and walking the registry's view each time cost more than the rates.
+    for name, numerator, denominator in _formulas():
+        den = get(denominator)
+        if den is None or den == 0:
+            continue
+        if len(numerator) == 1:
+            num = get(numerator[0])
+            if num is None:
+                continue
+            out[name] = (0 + num) / den  # 0 + num: as sum_present adds it (-0.0 -> 0.0)
+            continue
+        num = 0
+        for field_name in numerator:
+            value = get(field_name)
+            if value is None:
+                break
+            num += value
+        else:
+            out[name] = num / den
+    return out
 
 
 def sum_present(video: VideoMetrics, names: tuple[str, ...]) -> float | None:
