@@ -43,6 +43,9 @@ from advisor.model.metrics import VideoMetrics, metric_view
 
 CHUNK = 2000
 CARD_METRICS = tuple(metric_view("card"))  # the numbers an HTML card shows beside the baseline median
+# From this many videos on, pass 2 runs with the garbage collector tuned for a long batch. Below
+# it the full collection that tuning starts with (~0.03 s) costs more than it saves.
+LONG_BATCH = 500
 FIELD_NAMES = tuple(VideoMetrics.model_fields)  # videos judged, evaluated and written together in pass 2
 
 
@@ -107,7 +110,9 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
                 baseline=None if executor.local else reviewer.runner.baseline)
             second = ImportResult() if surveyed.count else surveyed.imported  # nothing to review: pass 1 says why
             if surveyed.count:
-                stack.enter_context(_collector_for_a_long_batch())  # nothing to review: the sink is never started (no report is written)
+                # (with nothing to review the sink is never started: no report is written)
+                if surveyed.count >= LONG_BATCH:
+                    stack.enter_context(_collector_for_a_long_batch())
                 context = spec.context()
                 context.card_medians = medians
                 sink.start(surveyed.count, context)

@@ -16,7 +16,8 @@ questions (Benjamini-Hochberg), because a review asks them for every video and m
 its two tail probabilities alone, and `bh_cutoff` the Benjamini-Hochberg decision as one
 number, so a batch too large to hold can be judged chunk by chunk against it.
 
-The bottom layer of the package: nothing from `advisor` is imported. numpy / scipy are imported
+The bottom layer of the package: nothing from `advisor` is imported but advisor.stats.special
+(scipy.special's kernels, loaded without its package start-up). numpy / scipy are imported
 inside the functions that need them so that importing this module stays cheap.
 """
 
@@ -26,6 +27,8 @@ import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Iterable, Literal, Sequence
+
+from advisor.stats.special import kernels
 
 Direction = Literal["high", "low"]
 Array = Any  # a numpy.ndarray; numpy is imported only inside the functions that use it
@@ -141,8 +144,7 @@ class Typical:
 def typical_from(mu: float, tau: float, *, band: tuple[float, float] = (0.10, 0.90), n_videos: int = 0,
                  weight: float = 0.0) -> Typical:
     """A Typical from known (mu, tau): band edges are N(mu, tau^2) quantiles through expit."""
-    from scipy.special import ndtri
-
+    ndtri = kernels().ndtri
     lo_q, hi_q = band
     if not 0 < lo_q < hi_q < 1:
         raise ValueError(f"band must satisfy 0 < low < high < 1, got {band}")
@@ -297,8 +299,8 @@ def assess(x: float, n: float, typical: Typical, *, margin: float = 0.25, certai
     with many views speaks for itself. It is flagged 'high' when P(rate > hi_edge | data) >=
     `certainty`, 'low' when P(rate < lo_edge | data) >= `certainty` (edges: `flag_edges`).
     """
-    from scipy.special import betainc, betaincinv
-
+    k = kernels()
+    betainc, betaincinv = k.betainc, k.betaincinv
     if not (math.isfinite(x) and math.isfinite(n)) or n <= 0 or x < 0:
         raise ValueError(f"need finite 0 <= x and n > 0, got x={x}, n={n}")
     if x > n:
@@ -352,8 +354,7 @@ def _posterior(x, n, typical: Typical):
 def tails_many(x, n, typical: Typical, *, margin: float = 0.25, min_relative: float = 0.10):
     """(p_high, p_low) arrays: `assess`'s two tail probabilities for arrays of counts, the same
     floats element by element (what false-discovery control needs, without the quantiles)."""
-    from scipy.special import betainc
-
+    betainc = kernels().betainc
     _, _, a, b = _posterior(x, n, typical)
     lo_edge, hi_edge = flag_edges(typical, margin=margin, min_relative=min_relative)
     return betainc(b, a, 1.0 - hi_edge), betainc(a, b, lo_edge)
@@ -412,8 +413,9 @@ def assess_many(x, n, typical: Typical, *, margin: float = 0.25, certainty: floa
     `assess` would refuse.
     """
     import numpy as np
-    from scipy.special import betainc, betaincinv
 
+    k = kernels()
+    betainc, betaincinv = k.betainc, k.betaincinv
     x, n, a, b = _posterior(x, n, typical)
     lo_edge, hi_edge = flag_edges(typical, margin=margin, min_relative=min_relative)
     p_high = betainc(b, a, 1.0 - hi_edge)
