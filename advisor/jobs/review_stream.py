@@ -107,7 +107,7 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
                 absent={info.path: absent_fields(present, info.path)
                         for info, present in zip(surveyed.imported.files, surveyed.present)},
                 typical_views=reviewer.stats.typical_views(), rules=reviewer.rules(),
-                baseline=None if executor.local else reviewer.runner.baseline)
+                baseline=None if executor.local else reviewer.runner.baseline, small=reviewer.small)
             second = ImportResult() if surveyed.count else surveyed.imported  # nothing to review: pass 1 says why
             if surveyed.count:
                 # (with nothing to review the sink is never started: no report is written)
@@ -205,6 +205,7 @@ class PartitionSpec:
     typical_views: float | None
     rules: dict
     baseline: Baseline | None = None
+    small: bool = False  # judged with the pure-Python beta functions (advisor.jobs.review.SMALL_REVIEW)
 
     def context(self) -> Review:
         """What video_json reads of the review: its rules (for the signals) and settings."""
@@ -244,6 +245,7 @@ def _worker_reviewer(spec: PartitionSpec) -> Reviewer:
                             top=spec.top, platforms=spec.platforms)
         reviewer.fixed_baseline = spec.baseline
         reviewer.cutoff = spec.cutoff
+        reviewer.small = spec.small
         reviewer.start(summary=False)
         _WORKER_REVIEWERS[spec.token] = reviewer
     return reviewer
