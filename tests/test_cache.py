@@ -159,3 +159,126 @@ def test_an_edited_template_is_compiled_again(tmp_path):
     after = _advisor(args, folder)
     assert after[0] == 0 and "👍 like track: EDITED LINE." in after[1]
     assert after == _advisor(args, None)
+
+
+# --- the loaded rule set (advisor.input.ruleset) -------------------------------------------------
+
+MY_RULE = """\
+- id: my-rule
+  heuristics: [H10]
+  stage: review
+  when: {metric: views, op: ">", value: 0}
+  then:
+    title: {zh: "我的规则 {{ views }}", en: "my rule TITLE_ONE {{ views }}"}
+"""
+
+
+def _dump(ruleset) -> tuple:
+    return ([(r.id, r.origin, r.file, r.index, r.rule.model_dump(mode="json")) for r in ruleset.rules],
+            ruleset.levels.model_dump(mode="json"), [str(f) for f in ruleset.folders], list(ruleset.levels_files))
+
+
+def _ruleset_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("ruleset-*.pickle"))
+
+
+def test_a_cached_rule_set_is_the_rule_set_the_files_give(own_cache, tmp_path):
+    from advisor.input.ruleset import load_ruleset
+
+    mine = tmp_path / "rules"
+    mine.mkdir()
+    (mine / "mine.yaml").write_text(MY_RULE, encoding="utf-8")
+    cold = load_ruleset([mine])
+    assert len(_ruleset_files(own_cache)) == 1
+    warm = load_ruleset([mine])
+    assert warm is not cold and _dump(warm) == _dump(cold)
+    # A located problem still points at its line from a cached rule set.
+    assert warm.get("my-rule").position(("then", "title")) == cold.get("my-rule").position(("then", "title"))
+    assert warm.get("my-rule").position() != (None, None)
+    # switched off: loads, writes nothing
+    off = tmp_path / "off"
+    code = "from advisor.input.ruleset import load_ruleset; import sys; print(len(load_ruleset([sys.argv[1]]).rules))"
+    done = subprocess.run([sys.executable, "-c", code, str(mine)], capture_output=True, text=True,
+                          env=dict(os.environ, ADVISOR_CACHE_DIR="", XDG_CACHE_HOME=str(off)))
+    assert done.returncode == 0 and int(done.stdout) == len(cold.rules) and not off.exists()
+
+
+def test_the_cached_rule_set_follows_every_change_to_its_files(own_cache, tmp_path):
+    from advisor.input.ruleset import load_ruleset
+
+    mine = tmp_path / "rules"
+    mine.mkdir()
+    rule_file = mine / "mine.yaml"
+    rule_file.write_text(MY_RULE, encoding="utf-8")
+    assert "TITLE_ONE" in load_ruleset([mine]).get("my-rule").rule.then.title.en
+    load_ruleset([mine])  # warm
+    # the same size, the same modification time: only the bytes differ
+    stat = rule_file.stat()
+    rule_file.write_text(MY_RULE.replace("TITLE_ONE", "TITLE_TWO"), encoding="utf-8")
+    os.utime(rule_file, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert "TITLE_TWO" in load_ruleset([mine]).get("my-rule").rule.then.title.en
+    # a new file in the folder
+    (mine / "more.yaml").write_text(MY_RULE.replace("my-rule", "my-other-rule"), encoding="utf-8")
+    assert load_ruleset([mine]).get("my-other-rule") is not None
+    # levels.yaml added, then changed
+    (mine / "levels.yaml").write_text("min_history: 17\n", encoding="utf-8")
+    assert load_ruleset([mine]).levels.min_history == 17
+    (mine / "levels.yaml").write_text("min_history: 23\n", encoding="utf-8")
+    assert load_ruleset([mine]).levels.min_history == 23
+    # a file removed
+    (mine / "more.yaml").unlink()
+    assert load_ruleset([mine]).get("my-other-rule") is None
+    # the shipped rules alone are another entry, and the folders' order is part of the key
+    shipped_only = load_ruleset()
+    assert shipped_only.get("my-rule") is None
+    assert load_ruleset([mine]).get("my-rule") is not None
+    # a damaged cache file is rebuilt
+    for path in _ruleset_files(own_cache):
+        path.write_bytes(b"\x80\x05garbage")
+    assert load_ruleset([mine]).levels.min_history == 23
+    assert _dump(load_ruleset([mine])) == _dump(load_ruleset([mine], include_shipped=True))
+
+
+def test_a_new_advisor_version_or_library_gives_another_stamp(own_cache, monkeypatch):
+    from advisor.input import ruleset as module
+
+    first = module._stamp()
+    module._stamp.cache_clear()
+    monkeypatch.setattr(module.pydantic, "VERSION", "0.0-not-this-one")
+    try:
+        assert module._stamp() != first
+    finally:
+        module._stamp.cache_clear()
+    source = Path(module.__file__)  # an edited advisor source file (an editable install, an upgrade)
+    before = cache.code_stamp("x")
+    stat = source.stat()
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    try:
+        changed = cache.code_stamp("x")
+    finally:
+        os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert changed != before and cache.code_stamp("x") == before
+    assert cache.code_stamp("y") != before
+
+
+def test_a_rule_set_with_problems_is_never_cached(own_cache, tmp_path):
+    from advisor.input.ruleset import collect_ruleset
+
+    mine = tmp_path / "rules"
+    mine.mkdir()
+    (mine / "rules.yaml").write_text(BAD_RULES, encoding="utf-8")
+    first = collect_ruleset([mine])[1]
+    again = collect_ruleset([mine])[1]
+    assert first and [p.message.en for p in first] == [p.message.en for p in again]
+    assert _ruleset_files(own_cache) == []
+
+
+def test_reviews_are_the_same_from_a_cold_and_a_warm_rule_set_cache(tmp_path):
+    folder = str(tmp_path / "cache")
+    for args in (["review", str(EXAMPLES / "video.json"), "--format", "json"],
+                 ["review", str(EXAMPLES / "wechat_channels_export.csv"), "--lang", "zh", "--format", "markdown"]):
+        off = _advisor(args, None)
+        cold = _advisor(args, folder)
+        warm = _advisor(args, folder)
+        assert off[0] == 0 and off == cold == warm
+    assert _ruleset_files(Path(folder))

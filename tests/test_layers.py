@@ -30,7 +30,10 @@ SIBLINGS: dict[str, str] = {"web": "cli"}
 UNLAYERED = {"advisor", "advisor.__main__"}
 
 # Top-level packages that may be imported inside a function: heavy or optional dependencies,
-# loaded only when the feature that needs them runs.
+# loaded only when the feature that needs them runs. numpy and scipy: 0.1-0.2 s of start-up; a
+# one-video review imports neither (advisor.stats.betafn), a batch loads numpy when it is judged
+# and scipy.special's compiled kernels alone (advisor.stats.special). difflib: only when a name
+# is wrong (the "did you mean" hint).
 LAZY_ALLOWED = {"pygal", "durable_rules_engine", "durable", "scipy", "numpy", "difflib",
                 # the optional extra advisor[distributed]: only `--executor dask` loads it
                 "dask", "distributed",

@@ -1,5 +1,6 @@
 """A small cache on disk, in the user cache folder, for results that take long to compute and
-depend only on their key: what a rule text's Jinja2 source uses (advisor.model.semantics).
+depend only on their key: what a rule text's Jinja2 source uses (advisor.model.semantics), the
+loaded and checked rule set (advisor.input.ruleset).
 
 It only ever saves time. A missing, unreadable or damaged cache file is treated as empty, a
 folder that cannot be written is skipped, and a value found there is what computing it again
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import sys
 import tempfile
@@ -137,3 +139,76 @@ class JsonCache:
                 return  # a read-only or full disk: the next run computes again
             self._data = data
             self._dirty = False
+
+
+def code_stamp(*extra: str) -> str:
+    """A fingerprint of the installed advisor's files (name, size, modification time of every
+    source and data file of the package, shipped rules included when they live in it) and of
+    `extra` (library versions): what a cached object built by advisor's code depends on. An
+    edited source file, a reinstall or an upgrade gives another stamp."""
+    package = Path(__file__).resolve().parent.parent
+    entries: list[str] = [sys.version, *extra]
+    stack = [package]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as listing:
+                for entry in sorted(listing, key=lambda e: e.name):
+                    if entry.name == "__pycache__" or entry.name.startswith("."):
+                        continue
+                    if entry.is_dir():
+                        stack.append(Path(entry.path))
+                    elif entry.name.endswith((".py", ".yaml", ".yml", ".json", ".j2")):
+                        st = entry.stat()
+                        entries.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
+        except OSError:
+            entries.append(f"{folder}\0unreadable")
+    return fingerprint(*entries)
+
+
+class PickleSlot:
+    """One pickled object in `<cache dir>/<name>-<stamp>.pickle`, valid for one `key`.
+
+    `load(key)` gives the object saved with that exact key, else None (no file, another key, a
+    damaged or unreadable file); `save(key, value)` replaces the file whole (a reader sees one
+    complete version). For an object that is slow to build and whose every input the key
+    hashes. The folder is the user's own (created 0700), like Jinja2's bytecode cache beside it.
+    """
+
+    def __init__(self, name: str, stamp: str):
+        self.name = name
+        self.stamp = stamp
+
+    def _path(self) -> Path | None:
+        return stamped(self.name, self.stamp, ".pickle")
+
+    def load(self, key: str):
+        path = self._path()
+        if path is None:
+            return None
+        try:
+            stored_key, value = pickle.loads(path.read_bytes())
+        except Exception:  # missing, unreadable, damaged, or pickled by code that changed: rebuild
+            return None
+        return value if stored_key == key else None
+
+    def save(self, key: str, value) -> None:
+        path = self._path()
+        if path is None:
+            return
+        try:
+            data = pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # an object that cannot be pickled is simply not cached
+            return
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.name}-", suffix=".tmp", dir=path.parent)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                os.replace(tmp, path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except OSError:
+            return

@@ -6,7 +6,6 @@ status 2 when nothing could be done (1 when a batch went on past some of them).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 from advisor.core.i18n import Lang, T
@@ -70,6 +69,8 @@ class AdvisorError(Exception):
 
 def did_you_mean(word: str, choices, lang: Lang | None = None) -> T | None:
     """A 'did you mean' hint, or None when nothing is close enough."""
+    import difflib  # only when a name is wrong (its import is a few ms of every start)
+
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     if not close:
         return None

@@ -30,10 +30,12 @@ class StageRunner:
     """Evaluates one stage's active rules; use as a context manager."""
 
     def __init__(self, ruleset: RuleSet, stage: str, *, baseline: Baseline | None = None, engine: str | None = None,
-                 extra_levels=()):
+                 extra_levels=(), small: bool = False):
         """extra_levels: (metric, level) pairs to judge besides those the rules test (the review's
         summary places videos by like and heart levels), in the same false-discovery family, so a
-        card and the summary never disagree about a video."""
+        card and the summary never disagree about a video. small: judge with the pure-Python beta
+        functions (a small review: advisor.model.levels.judge)."""
+        self.small = small
         self.ruleset = ruleset
         self.stage = stage
         self.baseline = baseline
@@ -90,7 +92,7 @@ class StageRunner:
         cutoff: the false-discovery cutoff of a larger batch these facts are a chunk of."""
         if self._levelled:
             with _collector_paused():
-                judge(facts, lambda fact: self.typicals(fact.get("form")), cutoff=cutoff)
+                judge(facts, lambda fact: self.typicals(fact.get("form")), cutoff=cutoff, small=self.small)
 
     def fired(self, fact: dict) -> tuple[Compiled, list[str]]:
         if JUDGEMENTS not in fact:

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Callable, Iterable, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from advisor.core.cache import fingerprint
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.i18n import T
 from advisor.model.metrics import DERIVED, FIELDS, FORMS, VideoMetrics
@@ -188,8 +189,29 @@ def shipped_profile_dirs() -> list[Path]:
     return [shipped_rules() / "profiles"]
 
 
+# Profiles read in this process, by file and content: a review reads the same folders up to three
+# times (import, CTA, settings); each file is parsed and validated once. Nothing mutates a Profile.
+_READ: dict[tuple[str, str], Profile] = {}
+_READ_MAX = 512
+
+
 def load_profile(path: Path) -> Profile:
     """One profile file, validated. Raises AdvisorError with located problems."""
+    try:
+        key = (str(path), fingerprint(Path(path).read_bytes()))
+    except OSError:
+        key = None  # load_yaml reports it
+    if key is not None and key in _READ:
+        return _READ[key]
+    profile = _load_profile(path)
+    if key is not None:
+        if len(_READ) >= _READ_MAX:
+            _READ.clear()
+        _READ[key] = profile
+    return profile
+
+
+def _load_profile(path: Path) -> Profile:
     data, locator = load_yaml(Path(path))
     file = str(path)
     if not isinstance(data, dict):

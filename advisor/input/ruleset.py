@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+import jinja2
+import pydantic
+import yaml
 from pydantic import ValidationError
 
 from advisor.core import paths
+from advisor.core.cache import PickleSlot, cache_dir, code_stamp, fingerprint
 from advisor.core.errors import AdvisorError, Problem, did_you_mean
 from advisor.core.i18n import T
 from advisor.model.levels import Levels
@@ -215,6 +220,12 @@ def collect_ruleset(user_folders=(), *, include_shipped: bool = True,
             problems.append(Problem(T(zh="找不到规则文件夹", en="no such rule folder"), file=str(folder)))
             continue
         folders.append((folder, str(folder)))
+    slot = key = None
+    if not problems:
+        slot, key = _cached_slot(folders, check_semantics)
+        cached = slot.load(key) if slot is not None else None
+        if isinstance(cached, RuleSet):
+            return cached, []
     rules: list[LoadedRule] = []
     levels = Levels()
     levels_files = []
@@ -232,7 +243,41 @@ def collect_ruleset(user_folders=(), *, include_shipped: bool = True,
     ruleset = RuleSet(rules, levels, [f for f, _ in folders], levels_files)
     if check_semantics:
         problems.extend(semantic_problems(ruleset))
+    if slot is not None and not problems:
+        slot.save(key, ruleset)  # a rule set with problems is never cached: they are reported afresh
     return ruleset, problems
+
+
+# --- the loaded rule set, cached -----------------------------------------------------------------
+# Reading the rule files (YAML), validating them (pydantic) and checking their semantics take
+# most of a small review's start. A rule set that loaded without a problem is kept pickled in
+# the user cache (advisor.core.cache), keyed by the bytes of every file it was read from (the
+# list of files included, so an added or removed file counts) and the folders' order, and stamped
+# with advisor's own files and the versions of the libraries its objects come from. Any change
+# to any of them reads the files again.
+
+
+def _cached_slot(folders: list[tuple[Path, str]], check_semantics: bool) -> tuple[PickleSlot | None, str | None]:
+    if cache_dir() is None:
+        return None, None
+    parts: list[str | bytes] = [f"semantics={check_semantics}"]
+    try:
+        for folder, origin in folders:
+            parts += [str(folder.resolve()), origin]
+            names = [folder / n for n in ("levels.yaml", "levels.yml") if (folder / n).is_file()]
+            for path in names + rule_files(folder):
+                parts += [path.name, path.read_bytes()]
+    except OSError:
+        return None, None  # a file that cannot be read: loading reports it
+    stamp = _stamp()
+    # One file per combination of folders (the stamp), replaced when the files' contents change.
+    name_key = fingerprint(stamp, *(str(folder.resolve()) for folder, _ in folders), str(check_semantics))
+    return PickleSlot("ruleset", name_key), fingerprint(*parts)
+
+
+@lru_cache(maxsize=1)
+def _stamp() -> str:
+    return code_stamp(f"pydantic={pydantic.VERSION}", f"jinja2={jinja2.__version__}", f"yaml={yaml.__version__}")
 
 
 # --- "title has zh but no en" ------------------------------------------------------------------

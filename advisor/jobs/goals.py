@@ -38,6 +38,7 @@ from advisor.input.ruleset import RuleSet
 from advisor.input.profiles import GENERIC, load_profiles
 from advisor.input.profiles import export_header
 from advisor.input.yamlio import load_yaml, problems_from_validation_error
+from advisor.stats.special import kernels
 from advisor.stats.typical import fit_typical
 from advisor.stats.experiment import rate_change
 from advisor.engine import default_engine
@@ -562,9 +563,7 @@ def week_change(metric: GoalMetric, before: list[VideoMetrics], after: list[Vide
     a, b = _per_video(metric, before), _per_video(metric, after)
     if not a or not b:
         return None
-    from scipy.special import stdtrit  # heavy/optional: imported when used (start-up time)
-
-    half = float(stdtrit(noise.df, 1 - (1 - CHANGE_LEVEL) / 2)) * noise.sd * math.sqrt(1 / len(a) + 1 / len(b))
+    half = float(kernels().stdtrit(noise.df, 1 - (1 - CHANGE_LEVEL) / 2)) * noise.sd * math.sqrt(1 / len(a) + 1 / len(b))
     if metric.agg == "sum":
         # the week's total against last week's, the per-video spread on the log scale around the observed ratio
         if baseline <= 0:

@@ -29,6 +29,11 @@ from advisor.model.levels import UNSET, Baseline, batch_pvalues, percentile_metr
 from advisor.stats.typical import bh_cutoff
 from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics, metric_view
 
+# A review of at most this many videos judges them with the pure-Python beta functions
+# (advisor.stats.betafn), without importing numpy and scipy (~0.1-0.2 s of a small review's
+# start). One video is also the case with no batch to fit ranges from (nor medians to sort).
+SMALL_REVIEW = 1
+
 # The rates shown next to every video, side by side (H05: never one number alone).
 KEY_METRICS = metric_view("card")  # the registry's card view (advisor.model.metrics)
 
@@ -154,6 +159,9 @@ class Reviewer:
         # own, which is right when the chunk is the whole batch (review()).
         self.cutoff = UNSET
         self.fixed_baseline: Baseline | None = None  # given, not surveyed (a worker of a distributed review)
+        # Judge with the pure-Python beta functions (SMALL_REVIEW); None: decided by start() from
+        # the survey (a worker of a distributed review is given the driver's choice).
+        self.small: bool | None = None
 
     def survey(self, fact: dict) -> None:
         self.batch.add(fact)
@@ -188,7 +196,7 @@ class Reviewer:
                 by_metric.setdefault(th.metric, []).append(th)
             for metric, thresholds in by_metric.items():
                 xs, ns = self.batch.count_arrays(metric, form)
-                pvalues.append(batch_pvalues(thresholds, np.asarray(xs), np.asarray(ns)))
+                pvalues.append(batch_pvalues(thresholds, np.asarray(xs), np.asarray(ns), small=self.small))
         if not pvalues:
             return None
         return bh_cutoff(np.concatenate(pvalues), self.ruleset.levels.typical.fdr)
@@ -205,8 +213,10 @@ class Reviewer:
     def start(self, *, summary: bool = True) -> "Reviewer":
         """Ready to review (after the survey). summary: False for a worker of a distributed review,
         which summarises its partitions in builders of their own (advisor.jobs.review_stream)."""
+        if self.small is None:
+            self.small = self.stats.n <= SMALL_REVIEW
         self.runner = StageRunner(self.ruleset, "review", baseline=self.baseline(), engine=self.engine,
-                                  extra_levels=SUMMARY_LEVELS)
+                                  extra_levels=SUMMARY_LEVELS, small=self.small)
         self.writer = CtaWriter(self.ruleset, self.engine)
         if not summary:
             return self

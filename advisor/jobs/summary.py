@@ -88,6 +88,8 @@ class SummaryBaseline:
 def _median(values) -> float | None:
     if not len(values):
         return None
+    if isinstance(values, array) and len(values) == 1:  # one video: its value (numpy not needed)
+        return percentile([values[0]], 50)
     if isinstance(values, array):  # a column of a first pass: sorted by numpy, not as a list of floats
         import numpy as np
 

@@ -669,22 +669,24 @@ class _Group:
         """Per threshold, each video's probability that it lies beyond the level's edge; and
         the p-value of the group's hypothesis, 1 - the largest of them. tails: (p_high, p_low)
         per range; arrays, or lists (then so is what is returned)."""
-        import numpy as np
-
         sure = [tails[r][0] if th.side == "high" else tails[r][1] for th, r in zip(self.thresholds, self.range_of)]
         if isinstance(sure[0], list):
             return sure, [1 - max(column) for column in zip(*sure)]
+        import numpy as np
+
         largest = sure[0]
         for s in sure[1:]:
             largest = np.where(s > largest, s, largest)  # max() of Python floats, NaN included
         return sure, 1 - largest
 
-    def judged(self):
+    def judged(self, small: bool = False):
         """(gaps per range, sure per threshold, p-values) of the videos gathered: `assess_many`
         over arrays; for a handful of videos (one fact judged on its own, as a rule test does)
-        `assess` one by one, the same floats without numpy's fixed cost per call."""
-        if len(self.xs) < _SCALAR_BELOW:
-            gaps = [[assess(x, n, typical, margin=margin, certainty=certainty) for x, n in zip(self.xs, self.ns)]
+        `assess` one by one, the same floats without numpy's fixed cost per call. small: a small
+        review's pure-Python beta functions (`assess(..., small=True)`), one by one."""
+        if small or len(self.xs) < _SCALAR_BELOW:
+            gaps = [[assess(x, n, typical, margin=margin, certainty=certainty, small=small)
+                     for x, n in zip(self.xs, self.ns)]
                     for typical, margin, certainty in self.ranges]
             return (gaps, *self.sure([([g.p_high for g in gs], [g.p_low for g in gs]) for gs in gaps]))
         import numpy as np
@@ -699,7 +701,7 @@ class _Group:
 _SCALAR_BELOW = 8  # below this many videos in a group, scalar assess is faster than numpy's set-up
 
 
-def batch_pvalues(thresholds: list[Threshold], x, n):
+def batch_pvalues(thresholds: list[Threshold], x, n, *, small: bool = False):
     """The p-values `judge` puts into Benjamini-Hochberg for one (form, metric) group.
 
     thresholds: the typical Thresholds of one metric for one form (`metric_groups` of the
@@ -708,12 +710,21 @@ def batch_pvalues(thresholds: list[Threshold], x, n):
     trials) are dropped. bh_cutoff over the concatenation of these arrays for every (form,
     metric) group of a batch, at the thresholds' fdr, is the cutoff judge's own
     Benjamini-Hochberg finds over that batch: pass it to `judge(chunk, ..., cutoff=...)` to
-    judge the batch chunk by chunk with the same verdicts.
+    judge the batch chunk by chunk with the same verdicts. small: as judge's (a list, then).
     """
     import numpy as np
 
     if not thresholds or len({th.metric for th in thresholds}) != 1:
         raise ValueError("batch_pvalues needs the thresholds of one metric")
+    if small:
+        group = _Group(list(thresholds))
+        for xi, ni in zip(np.asarray(x, dtype=float).tolist(), np.asarray(n, dtype=float).tolist()):
+            if _readable(xi, ni):
+                group.xs.append(xi)
+                group.ns.append(ni)
+        if not group.xs:
+            return []
+        return group.judged(small=True)[2]
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore"):  # NaN (no counts) compares False: dropped below
@@ -724,7 +735,8 @@ def batch_pvalues(thresholds: list[Threshold], x, n):
     return group.sure(tails)[1]
 
 
-def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET) -> None:  # type: ignore[assignment]
+def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET,  # type: ignore[assignment]
+          small: bool = False) -> None:
     """Decide every typical level for every fact, together, and write the verdicts into the facts.
 
     thresholds_of(fact) gives the typical Thresholds that apply to the fact (its form's). Each
@@ -744,9 +756,11 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET) ->
 
     Computed per (metric, thresholds) group over arrays (`assess_many`), with the same floats
     as `assess` one video at a time.
-    """
-    import numpy as np
 
+    small: a small review (advisor.jobs.review.SMALL_REVIEW videos): every video `assess`ed with
+    the pure-Python beta functions, and numpy and scipy are not imported at all. Every judge() of
+    one review (and its batch_pvalues) must be given the same `small`.
+    """
     plans: dict[tuple, tuple[list, list[_Group]]] = {}  # the thresholds, kept alive: ids stay theirs
     by_list: dict[int, tuple[list, list[_Group]]] = {}  # id(the list thresholds_of gave) -> its plan
     groups: dict[tuple, _Group] = {}
@@ -791,10 +805,16 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET) ->
             group.ns.append(n)
     if not row_facts:
         return
-    judged = {id(group): (group, *group.judged()) for group in groups.values() if group.xs}
+    judged = {id(group): (group, *group.judged(small)) for group in groups.values() if group.xs}
     if cutoff is _UNSET:
         fdr = row_groups[0].thresholds[0].settings.fdr
-        cutoff = bh_cutoff(np.concatenate([p for _, _, _, p in judged.values()]), fdr)
+        parts = [p for _, _, _, p in judged.values()]
+        if all(isinstance(p, list) for p in parts):  # the same cutoff, without numpy
+            cutoff = bh_cutoff([v for p in parts for v in p], fdr)
+        else:
+            import numpy as np
+
+            cutoff = bh_cutoff(np.concatenate(parts), fdr)
     written = {}
     repeat = itertools.repeat
     for key, (group, gaps, sure, p) in judged.items():

@@ -48,7 +48,8 @@ Scalar = Union[bool, int, float, str]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # defer_build: validators and serializers are built when first needed (see the end of the module).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class MetricCondition(_Strict):
@@ -173,9 +174,9 @@ Condition = Annotated[
     ),
 ]
 
-AllCondition.model_rebuild()
-AnyCondition.model_rebuild()
-NotCondition.model_rebuild()
+# The models are built on first use (defer_build, _Strict): a rule set loaded from the cache
+# (advisor.input.ruleset) never validates one, so a warm start skips building their validators.
+# The forward reference to Condition is resolved then, from this module.
 
 
 class OkText(_Strict):

@@ -19,7 +19,8 @@ tau, the between-video spread, decides everything; its source is reported:
 With 'arms' or 'default' the uncertainty about tau is acknowledged with a Student t reference,
 df = max(1, k_A + k_B - 2).
 
-The bottom layer: nothing from `advisor` is imported; scipy.special is imported inside functions.
+The bottom layer: nothing from `advisor` is imported but the layer's own modules; scipy.special's
+kernels are loaded when first used (advisor.stats.special).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence
 
+from advisor.stats.special import kernels
 from advisor.stats.typical import empirical_logit, expit, usable  # noqa: F401 (expit re-exported)
 
 
@@ -102,16 +104,14 @@ def _fit(a: _Arm, b: _Arm, tau: float | None, tau_source: str | None, default_ta
 
 
 def _two_sided_p(stat: float, df: int | None) -> float:
-    from scipy.special import ndtr, stdtr
-
+    ndtr, stdtr = kernels().ndtr, kernels().stdtr
     if df is None:
         return min(1.0, 2.0 * float(ndtr(-abs(stat))))
     return min(1.0, 2.0 * float(stdtr(df, -abs(stat))))
 
 
 def _quantile(prob: float, df: int | None) -> float:
-    from scipy.special import ndtri, stdtrit
-
+    ndtri, stdtrit = kernels().ndtri, kernels().stdtrit
     return float(ndtri(prob)) if df is None else float(stdtrit(df, prob))
 
 
@@ -124,8 +124,7 @@ def videos_needed(tau: float, mean_v: float, d: float, *, alpha: float = ALPHA, 
     """Videos per arm for a two-sided test at `alpha` to detect a log odds ratio `d` with
     probability `power`: k = 2 (z_{1-alpha/2} + z_power)^2 (tau^2 + v) / d^2, at least 2.
     A normal-reference figure: with a t reference (tau not from history) a few more are needed."""
-    from scipy.special import ndtri
-
+    ndtri = kernels().ndtri
     if d == 0:
         raise ValueError("no number of videos detects a difference of zero")
     z = float(ndtri(1 - alpha / 2)) + float(ndtri(power))

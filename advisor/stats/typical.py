@@ -16,7 +16,8 @@ questions (Benjamini-Hochberg), because a review asks them for every video and m
 its two tail probabilities alone, and `bh_cutoff` the Benjamini-Hochberg decision as one
 number, so a batch too large to hold can be judged chunk by chunk against it.
 
-The bottom layer of the package: nothing from `advisor` is imported. numpy / scipy are imported
+The bottom layer of the package: nothing from `advisor` is imported but advisor.stats.special
+(scipy.special's kernels, loaded without its package start-up). numpy / scipy are imported
 inside the functions that need them so that importing this module stays cheap.
 """
 
@@ -26,6 +27,9 @@ import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Iterable, Literal, Sequence
+
+from advisor.stats import betafn
+from advisor.stats.special import kernels
 
 Direction = Literal["high", "low"]
 Array = Any  # a numpy.ndarray; numpy is imported only inside the functions that use it
@@ -138,11 +142,23 @@ class Typical:
                 "weight": round(self.weight, 4)}
 
 
+# scipy.special.ndtri at the usual band edges, exactly (tests/test_stats_betafn.py compares): the
+# typical ranges of the default band need no scipy. Any other quantile asks scipy.
+_NDTRI = {0.01: -2.3263478740408408, 0.025: -1.9599639845400545, 0.05: -1.6448536269514729,
+          0.1: -1.2815515655446004, 0.2: -0.8416212335729142, 0.25: -0.6744897501960817,
+          0.75: 0.6744897501960817, 0.8: 0.8416212335729143, 0.9: 1.2815515655446004,
+          0.95: 1.6448536269514722, 0.975: 1.959963984540054, 0.99: 2.3263478740408408}
+
+
+def ndtri(q: float) -> float:
+    """The standard normal quantile, scipy.special.ndtri's float."""
+    known = _NDTRI.get(q)
+    return known if known is not None else float(kernels().ndtri(q))
+
+
 def typical_from(mu: float, tau: float, *, band: tuple[float, float] = (0.10, 0.90), n_videos: int = 0,
                  weight: float = 0.0) -> Typical:
     """A Typical from known (mu, tau): band edges are N(mu, tau^2) quantiles through expit."""
-    from scipy.special import ndtri
-
     lo_q, hi_q = band
     if not 0 < lo_q < hi_q < 1:
         raise ValueError(f"band must satisfy 0 < low < high < 1, got {band}")
@@ -175,6 +191,8 @@ def fit_typical(obs: Iterable[tuple[float, float]] = (), *, prior: tuple[float, 
     obs: (x, n) pairs, or a pair of sequences (xs, ns) given as `counts=` instead (the arrays a
     Baseline keeps), read with numpy: the same estimate, thousands of videos at a time.
     """
+    if counts is not None and not len(counts[0]):
+        counts = None  # no videos (the same estimate as from no pairs; numpy not needed)
     if counts is not None:
         logits, variances = _empirical_logits(*counts)
     else:
@@ -225,6 +243,13 @@ def beta_prior(mu: float, tau: float) -> tuple[float, float]:
     size = mean * (1 - mean) / var - 1 if var > 0 else BETA_CONCENTRATION_MAX
     size = min(max(size, BETA_CONCENTRATION_MIN), BETA_CONCENTRATION_MAX)
     return mean * size, (1 - mean) * size
+
+
+@lru_cache(maxsize=256)
+def beta_prior_small(mu: float, tau: float) -> tuple[float, float]:
+    """`beta_prior` in pure Python (advisor.stats.betafn), for `assess(..., small=True)`."""
+    return betafn.beta_prior(mu, tau, betafn.GH_NODES, betafn.GH_WEIGHTS, BETA_CONCENTRATION_MIN,
+                             BETA_CONCENTRATION_MAX)
 
 
 @dataclass(frozen=True)
@@ -288,7 +313,7 @@ def flag_edges(typical: Typical, *, margin: float = 0.25, min_relative: float = 
 
 
 def assess(x: float, n: float, typical: Typical, *, margin: float = 0.25, certainty: float = 0.90,
-           min_relative: float = 0.10) -> Gap:
+           min_relative: float = 0.10, small: bool = False) -> Gap:
     """Is this video's true rate credibly outside its account's typical range?
 
     The video's true rate gets an empirical-Bayes prior: the account's N(mu, tau^2) on the
@@ -296,9 +321,16 @@ def assess(x: float, n: float, typical: Typical, *, margin: float = 0.25, certai
     Beta(a + x, b + n - x). A video with few views is pulled toward the account's center; one
     with many views speaks for itself. It is flagged 'high' when P(rate > hi_edge | data) >=
     `certainty`, 'low' when P(rate < lo_edge | data) >= `certainty` (edges: `flag_edges`).
-    """
-    from scipy.special import betainc, betaincinv
 
+    small: compute the beta functions in pure Python (advisor.stats.betafn, agreeing with
+    scipy.special to ~1e-12, not bit for bit), without importing numpy and scipy. A whole review
+    chooses it or not (advisor.model.levels.judge), so one report never mixes the two.
+    """
+    if small:
+        betainc, betaincinv, prior = betafn.betainc, betafn.betaincinv, beta_prior_small
+    else:
+        k = kernels()
+        betainc, betaincinv, prior = k.betainc, k.betaincinv, beta_prior
     if not (math.isfinite(x) and math.isfinite(n)) or n <= 0 or x < 0:
         raise ValueError(f"need finite 0 <= x and n > 0, got x={x}, n={n}")
     if x > n:
@@ -306,14 +338,19 @@ def assess(x: float, n: float, typical: Typical, *, margin: float = 0.25, certai
         if x > n * 1.001 + 1:
             raise ValueError(f"need x <= n, got x={x}, n={n}")
         x = n
-    a0, b0 = beta_prior(round(typical.mu, 12), round(typical.tau, 12))
+    a0, b0 = prior(round(typical.mu, 12), round(typical.tau, 12))
     a, b = a0 + x, b0 + n - x
     lo_edge, hi_edge = flag_edges(typical, margin=margin, min_relative=min_relative)
-    # Each tail from its own regularised incomplete beta: 1 - cdf would lose the small tails.
-    p_high = float(betainc(b, a, 1.0 - hi_edge))
-    p_low = float(betainc(a, b, lo_edge))
-    median = float(betaincinv(a, b, 0.5))
-    interval = (float(betaincinv(a, b, 0.05)), float(betaincinv(a, b, 0.95)))
+    try:
+        # Each tail from its own regularised incomplete beta: 1 - cdf would lose the small tails.
+        p_high = float(betainc(b, a, 1.0 - hi_edge))
+        p_low = float(betainc(a, b, lo_edge))
+        median = float(betaincinv(a, b, 0.5))
+        interval = (float(betaincinv(a, b, 0.05)), float(betaincinv(a, b, 0.95)))
+    except ArithmeticError:  # pure Python out of its depth (a quantile near underflow): scipy's
+        if not small:
+            raise
+        return assess(x, n, typical, margin=margin, certainty=certainty, min_relative=min_relative)
     direction: Direction | None = None
     if p_high >= certainty:
         direction, sure = "high", p_high
@@ -352,8 +389,7 @@ def _posterior(x, n, typical: Typical):
 def tails_many(x, n, typical: Typical, *, margin: float = 0.25, min_relative: float = 0.10):
     """(p_high, p_low) arrays: `assess`'s two tail probabilities for arrays of counts, the same
     floats element by element (what false-discovery control needs, without the quantiles)."""
-    from scipy.special import betainc
-
+    betainc = kernels().betainc
     _, _, a, b = _posterior(x, n, typical)
     lo_edge, hi_edge = flag_edges(typical, margin=margin, min_relative=min_relative)
     return betainc(b, a, 1.0 - hi_edge), betainc(a, b, lo_edge)
@@ -412,8 +448,9 @@ def assess_many(x, n, typical: Typical, *, margin: float = 0.25, certainty: floa
     `assess` would refuse.
     """
     import numpy as np
-    from scipy.special import betainc, betaincinv
 
+    k = kernels()
+    betainc, betaincinv = k.betainc, k.betaincinv
     x, n, a, b = _posterior(x, n, typical)
     lo_edge, hi_edge = flag_edges(typical, margin=margin, min_relative=min_relative)
     p_high = betainc(b, a, 1.0 - hi_edge)
@@ -443,10 +480,18 @@ def bh_cutoff(pvalues, q: float = 0.10) -> float | None:
     chunks of the batch can be judged against it one at a time. NaN p-values are never
     discoveries and do not count toward m.
     """
-    import numpy as np
-
     if not 0 < q < 1:
         raise ValueError(f"q must be between 0 and 1, got {q}")
+    if isinstance(pvalues, list):  # the same comparisons on Python floats, without numpy
+        ps = sorted(v for v in map(float, pvalues) if v == v)  # NaN != NaN: dropped
+        m = len(ps)
+        last = None
+        for rank, v in enumerate(ps, 1):
+            if v <= float(rank) * q / m:
+                last = v
+        return last
+    import numpy as np
+
     p = np.asarray(pvalues, dtype=float).ravel()
     p = np.sort(p[~np.isnan(p)])
     m = p.size
