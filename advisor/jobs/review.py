@@ -26,7 +26,7 @@ from advisor.jobs.review_cta import CTA_FOCUS, GOAL_FOR_LEAD, CtaPlan, CtaWriter
 from advisor.jobs.summary import SUMMARY_LEVELS, BatchStats, Summary, SummaryBuilder
 from advisor.jobs.summary import make_baseline as summary_baseline
 from advisor.model.levels import UNSET, Baseline, batch_pvalues, percentile_metrics
-from advisor.stats.typical import bh_cutoff
+from advisor.stats.typical import bh_candidates, bh_cutoff
 from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics, metric_view
 
 # The rates shown next to every video, side by side (H05: never one number alone).
@@ -110,6 +110,9 @@ def make_baseline(videos: list[VideoMetrics], history: list[VideoMetrics] | None
     return Baseline(batch, T(zh="本批视频", en="this batch"), metrics=metrics)
 
 
+_PVALUE_SLICE = 1 << 16  # videos whose p-values batch_cutoff computes at a time
+
+
 class Reviewer:
     """One review in two passes over the videos.
 
@@ -178,17 +181,27 @@ class Reviewer:
         the verdicts of judging the whole batch at once (advisor.model.levels.judge)."""
         import numpy as np
 
-        pvalues = []
+        # Only the p-values that can be discoveries (<= the fdr) are kept, with the count of
+        # all: the same cutoff (bh_cutoff's total=) without an array of every video x metric.
+        # The p-values are computed a slice of videos at a time (element by element the same).
+        fdr = self.ruleset.levels.typical.fdr
+        candidates, total, groups = [], 0, 0
         for form in self.stats.forms:
             by_metric: dict[str, list] = {}
             for th in self.runner.typicals(form):
                 by_metric.setdefault(th.metric, []).append(th)
             for metric, thresholds in by_metric.items():
                 xs, ns = self.batch.count_arrays(metric, form)
-                pvalues.append(batch_pvalues(thresholds, np.asarray(xs), np.asarray(ns)))
-        if not pvalues:
+                xs, ns = np.asarray(xs, dtype=float), np.asarray(ns, dtype=float)
+                groups += 1
+                for start in range(0, max(len(xs), 1), _PVALUE_SLICE):
+                    kept, count = bh_candidates(batch_pvalues(
+                        thresholds, xs[start:start + _PVALUE_SLICE], ns[start:start + _PVALUE_SLICE]), fdr)
+                    candidates.append(kept)
+                    total += count
+        if not groups:
             return None
-        return bh_cutoff(np.concatenate(pvalues), self.ruleset.levels.typical.fdr)
+        return bh_cutoff(np.concatenate(candidates), fdr, total=total)
 
     def baseline(self) -> Baseline:
         if self.fixed_baseline is not None:
