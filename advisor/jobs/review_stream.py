@@ -90,6 +90,7 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
         with Reviewer(ruleset, history=hist, history_label=history, engine=engine, explain_all=explain_all,
                       langs=(lang,), top=top, card_medians=False) as reviewer:
             surveyed = _survey(run, reviewer, profile, dirs)
+            release_free_memory()  # the ids seen by pass 1 are gone
             reviewer.platforms = {info.path: info.profile for info in surveyed.imported.files}
             reviewer.start()
             if chunk < surveyed.count or not executor.local:

@@ -21,7 +21,7 @@ import math
 from array import array
 from dataclasses import dataclass, field
 
-from advisor.core.columns import Column
+from advisor.core.columns import Column, Strings
 from advisor.core.i18n import Lang, T
 from advisor.model.levels import COUNT_MODELS, FORM_LABELS, level_feature, percentile, sig
 from advisor.model.metrics import FIELDS, metric_view
@@ -412,7 +412,8 @@ def summarize(reviews, history: list[dict] | None = None, history_label: str | N
 
 class SummaryBuilder:
     """The summary, one reviewed video at a time: what a streaming review keeps is the video ids
-    per quadrant and per recurring rule, and at most a few candidates per rule for the top.
+    per quadrant and per recurring rule (as Strings: bytes, no object per id), and at most a
+    few candidates per rule for the top.
 
     Builders of consecutive partitions of a batch merge (`merge`, in order) into the builder of
     the whole batch: a distributed review builds one per partition where it reviews them.
@@ -420,7 +421,7 @@ class SummaryBuilder:
     """
 
     def __init__(self, typical_views: float | None, *, top: int | None = None, offset: int = 0):
-        self.quadrants: dict[str, list[str]] = {q: [] for q in (*QUADRANTS, "unplaced")}
+        self.quadrants: dict[str, Strings] = {q: Strings() for q in (*QUADRANTS, "unplaced")}
         self.counts: dict[str, dict] = {}
         self.picker = TopPicker(top or TOP_N, typical_views, offset=offset)
         self.n = 0
@@ -436,7 +437,7 @@ class SummaryBuilder:
             if entry is None:
                 entry = counts[f.rule.id] = {
                     "rule_id": f.rule.id, "heuristics": list(f.rule.heuristics), "priority": f.rule.priority,
-                    "first": (f, vr.fact), "count": 0, "videos": []}
+                    "first": (f, vr.fact), "count": 0, "videos": Strings()}
             entry["count"] += 1
             entry["videos"].append(vr.video.id)
         if not vr.findings:
@@ -459,11 +460,11 @@ class SummaryBuilder:
         self.picker.merge(other.picker)
 
     def finish(self, stats: BatchStats, baseline: SummaryBaseline) -> Summary:
-        quadrants = dict(self.quadrants)
+        quadrants = {q: ids.tolist() for q, ids in self.quadrants.items()}
         for q in ("typical", "unplaced"):  # said only when some video is there
             if not quadrants[q]:
                 del quadrants[q]
-        recurring = sorted(self.counts.values(),
+        recurring = sorted(({**e, "videos": e["videos"].tolist()} for e in self.counts.values()),
                            key=lambda e: (-e["count"], PRIORITY_RANK[e["priority"]], e["rule_id"]))
         picked = self.picker.picked()
         return Summary(self.n, baseline, stats.medians(), stats.totals(), quadrants, recurring,

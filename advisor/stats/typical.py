@@ -76,15 +76,27 @@ def _empirical_logits(xs, ns):
     fit is exactly the pairwise one."""
     import numpy as np
 
-    x = np.asarray(xs, dtype=float)
-    n = np.asarray(ns, dtype=float)
+    # Copies of our own, worked on in place: a million videos' fit holds four arrays at a
+    # time, not a dozen (the same operations in the same order: the same doubles).
+    x = np.array(xs, dtype=float)
+    n = np.array(ns, dtype=float)
     keep = np.isfinite(x) & np.isfinite(n) & (n > 0)
-    x, n = x[keep], n[keep]
-    x = np.minimum(np.maximum(x, 0.0), n)
-    a = x + 0.5
-    b = n - x + 0.5
-    logits = np.fromiter(map(math.log, a / b), dtype=float, count=len(a))
-    return logits, 1.0 / a + 1.0 / b
+    if not keep.all():
+        x, n = x[keep], n[keep]
+    del keep
+    np.maximum(x, 0.0, out=x)
+    np.minimum(x, n, out=x)
+    b = np.subtract(n, x, out=n)  # n - x + 0.5
+    b += 0.5
+    a = x
+    a += 0.5  # x + 0.5
+    ratio = a / b
+    logits = np.fromiter(map(math.log, ratio), dtype=float, count=len(ratio))
+    del ratio
+    np.divide(1.0, a, out=a)
+    np.divide(1.0, b, out=b)
+    a += b  # 1 / a + 1 / b
+    return logits, a
 
 
 def _median_array(values) -> float:
