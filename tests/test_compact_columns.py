@@ -108,3 +108,17 @@ def test_bh_cutoff_total_refuses_what_it_cannot_read():
     with pytest.raises(ValueError):
         bh_cutoff([0.01, 0.02], 0.1, total=1)
     assert bh_cutoff([], 0.1, total=10) is None
+
+
+def test_strings_give_back_the_strings_in_order():
+    import pickle
+
+    from advisor.core.columns import Strings
+
+    items = ["s0-001", "", "视频ID-甲", "a\udcff", "x" * 300]
+    first, second = Strings(items[:2]), Strings(items[2:])
+    first.extend(second)
+    first.append("last")
+    assert len(first) == len(items) + 1
+    assert first.tolist() == [*items, "last"]
+    assert pickle.loads(pickle.dumps(first)).tolist() == first.tolist()  # a worker's summary part travels
