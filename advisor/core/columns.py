@@ -18,34 +18,74 @@ _copysign = math.copysign
 
 class Column:
     """An appendable column of numbers. `data`: an array('i') while every number is a whole
-    number in 32 bits, else an array('d'); numpy reads either (np.asarray(col.data, float))."""
+    number in 32 bits, else an array('d'); numpy reads either (np.asarray(col.data, float)).
 
-    __slots__ = ("data",)
+    `append` is the C method of a small array('d') of pending numbers (a first pass appends
+    millions: no Python call each); `flush()` moves them into `data` (reading `data` does),
+    and the owner calls it every BLOCK appends or so, so that no more than a block waits."""
+
+    __slots__ = ("_data", "pending", "append")
+    BLOCK = 4096
 
     def __init__(self):
-        self.data = array("i")
+        self._data = array("i")
+        self.pending = array("d")
+        self.append = self.pending.append
 
-    def append(self, value) -> None:
-        data = self.data
+    def flush(self) -> None:
+        pending = self.pending
+        if not pending:
+            return
+        data = self._data
         if data.typecode == "i":
-            try:
-                whole = int(value)
-            except (OverflowError, ValueError):  # inf, nan: kept as the double they are
-                whole = None
-            # -0.0 equals 0 but is another double: kept as a double.
-            if whole is not None and whole == value and _INT_MIN <= whole <= _INT_MAX \
-                    and (whole or _copysign(1.0, value) > 0):
-                data.append(whole)
-                return
-            self.data = data = array("d", data)
-        data.append(value)
+            whole = _whole_block(pending)
+            if whole is not None:
+                data.frombytes(whole)
+            else:
+                self._data = data = array("d", data)  # ints below 2^31: exact as doubles
+                data.extend(pending)
+        else:
+            data.extend(pending)
+        del pending[:]
+
+    @property
+    def data(self) -> array:
+        self.flush()
+        return self._data
 
     def __len__(self) -> int:
-        return len(self.data)
+        return len(self._data) + len(self.pending)
 
     def floats(self) -> list[float]:
         """The numbers as Python floats, in order."""
-        return [float(v) for v in self.data] if self.data.typecode == "i" else self.data.tolist()
+        data = self.data
+        return [float(v) for v in data] if data.typecode == "i" else data.tolist()
+
+    def __reduce__(self):
+        return _column_of, (self.data,)
+
+
+def _column_of(data: array) -> Column:
+    column = Column()
+    column._data = data
+    return column
+
+
+def _whole_block(values: array) -> bytes | None:
+    """The doubles as array('i') bytes when every one is a whole number in 32 bits (and not
+    -0.0, which equals 0 but is another double); None otherwise."""
+    if len(values) < 64:
+        for v in values:
+            if not (v.is_integer() and _INT_MIN <= v <= _INT_MAX and (v or _copysign(1.0, v) > 0)):
+                return None
+        return array("i", [int(v) for v in values]).tobytes()
+    import numpy as np
+
+    block = np.frombuffer(values, dtype=float)  # a view: released before the array is cleared
+    with np.errstate(invalid="ignore"):
+        ok = bool(np.isfinite(block).all()) and bool((block == np.trunc(block)).all()) \
+            and block.min() >= _INT_MIN and block.max() <= _INT_MAX and not np.signbit(block[block == 0]).any()
+    return block.astype(np.int32).tobytes() if ok else None
 
 
 class Strings:

@@ -145,6 +145,8 @@ class BatchStats:
         views = _rate(fact, "views")
         if views:
             self._views.append(views)
+            if not self.n % Column.BLOCK:
+                self._views.flush()
         for name in self._total_names:
             if name in fact:
                 self._totals[name] = self._totals.get(name, 0) + fact[name]

@@ -313,6 +313,10 @@ class Baseline:
                     pair = self._counts[key] = (Column(), Column())
                 pair[0].append(counts[0])
                 pair[1].append(counts[1])
+        if not self.n_videos % Column.BLOCK:  # each column takes at most one number a video
+            for pair in self._counts.values():
+                pair[0].flush()
+                pair[1].flush()
 
     def _sort(self) -> None:
         if not self._sorted:
