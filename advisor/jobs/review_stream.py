@@ -117,6 +117,7 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
                         reviewer.builder.merge(part)
                         progress.step(len(entries))
             summary = reviewer.finish()
+            reviewer.builder = None  # its ids (now the summary's lists) go before the report is written
             rules = reviewer.rules()
             baseline = reviewer.runner.baseline
         # Pass 1 listed every bad row and duplicate (pass 2 read the same rows and skipped them).
