@@ -499,7 +499,7 @@ def bh_cutoff(pvalues, q: float = 0.10, *, total: int | None = None) -> float | 
     """
     if not 0 < q < 1:
         raise ValueError(f"q must be between 0 and 1, got {q}")
-    if isinstance(pvalues, list):  # the same comparisons on Python floats, without numpy
+    if isinstance(pvalues, list) and total is None:  # the same comparisons on Python floats, no numpy
         ps = sorted(v for v in map(float, pvalues) if v == v)  # NaN != NaN: dropped
         m = len(ps)
         last = None
