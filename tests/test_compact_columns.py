@@ -122,3 +122,24 @@ def test_strings_give_back_the_strings_in_order():
     assert len(first) == len(items) + 1
     assert first.tolist() == [*items, "last"]
     assert pickle.loads(pickle.dumps(first)).tolist() == first.tolist()  # a worker's summary part travels
+
+
+def test_strings_read_like_a_list():
+    """The summary keeps its id lists as Strings to the end: readers index, slice, count and
+    compare them as they did the lists."""
+    from advisor.core.columns import Strings
+
+    items = [f"id-{n}" for n in range(10)] + ["视频", ""]
+    ids = Strings(items)
+    assert ids == items and items == ids and ids == Strings(items) and ids != items[:-1]
+    assert ids != Strings(items[:-1]) and ids != "not a list"
+    assert [ids[n] for n in range(-len(items), len(items))] == items + items
+    for bad in (len(items), -len(items) - 1):
+        with pytest.raises(IndexError):
+            ids[bad]
+    for cut in (slice(None, 3), slice(3, 7), slice(-2, None), slice(5, 2), slice(None, None, 2), slice(100, None)):
+        assert ids[cut] == items[cut]
+    assert [s for part in ids.slices(5) for s in part] == items and [len(p) for p in ids.slices(5)] == [5, 5, 2]
+    assert list(Strings().slices(5)) == [] and not Strings() and ids
+    assert "视频" in ids and "id-10" not in ids
+    assert "n=12" in repr(ids)

@@ -11,8 +11,11 @@ import pytest
 from advisor.core.errors import AdvisorError
 from advisor.jobs.review import review_paths
 from advisor.jobs.review_stream import stream_review
-from advisor.render.emit import render
-from advisor.render.stream import JsonLinesSink, JsonSink, TemplateSink
+from advisor.core.columns import Strings
+from advisor.jobs.review_report import report_tail, review_json
+from advisor.render import emit
+from advisor.render.emit import encode_json, render, write_json
+from advisor.render.stream import JsonLinesSink, JsonSink, TemplateSink, _indented
 
 from conftest import EXAMPLES, run_cli
 
@@ -71,6 +74,83 @@ def test_json_lines_carry_the_same_videos_and_summary(ruleset, case):
     assert videos == report["videos"]
     assert last == {k: v for k, v in report.items() if k != "videos"}
     assert set(last) >= {"summary", "errors"}
+
+
+@pytest.mark.parametrize("case", ["export", "two files", "history", "digest", "bad rows"])
+def test_summary_ids_written_a_few_at_a_time_are_the_same_bytes(ruleset, case, monkeypatch):
+    """The summary's id lists are written from their bytes a slice at a time (2 ids here, so
+    every list of the examples spans slices): the JSON document and the JSON Lines summary line
+    are byte for byte the in-memory review's."""
+    monkeypatch.setattr(emit, "IDS_PER_SLICE", 2)
+    assert streamed(ruleset, JsonSink, **CASES[case]) == in_memory(ruleset, **CASES[case])
+    kwargs = dict(CASES[case])
+    result = review_paths([str(p) for p in kwargs.pop("paths")], ruleset, engine="python", langs=("zh",), **kwargs)
+    report = review_json(result, "zh")
+    tail = encode_json({k: v for k, v in report.items() if k != "videos"}, indent=False)
+    assert streamed(ruleset, JsonLinesSink, **CASES[case]).splitlines()[-1] == tail
+
+
+IDS = ["plain", "", "视频号-甲", 'quote " and \\ backslash', "tab\tnew\nline", "\x00\x1f\x7f", "emoji 🎬",
+       "\u2028\u2029", "/slash", "a" * 200]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_long_summary_lists_are_written_piecewise_as_encode_json_writes_them(ruleset, lang):
+    """A summary whose lists are long (hundreds of ids against slices of 1 to 7, and one empty
+    list), with ids that JSON escapes or keeps as UTF-8: the piecewise writer (indented, as in
+    the JSON document, and on one line, as in JSON Lines) gives what encoding it in one piece
+    gives."""
+    result = review_paths([str(EXPORT)], ruleset, engine="python", langs=(lang,))
+    summary = result.summary
+    quadrants = list(summary.quadrants)
+    for n in range(400):
+        summary.quadrants[quadrants[n % 2]].append(IDS[n % len(IDS)] + str(n))
+    for rule in summary.recurring[:2]:
+        for n in range(50):
+            rule["videos"].append(IDS[n % len(IDS)])
+    summary.quadrants["unplaced"] = Strings()  # an empty list (not one the review leaves in)
+    lazy = report_tail(result, lang, [], lazy=True)
+    plain = report_tail(result, lang, [])
+    assert isinstance(lazy["summary"]["quadrants"][quadrants[0]]["videos"], Strings)
+    assert not any(isinstance(q["videos"], Strings) for q in plain["summary"]["quadrants"].values())
+    assert plain["summary"]["quadrants"]["unplaced"]["videos"] == []
+    for indent in (True, False):
+        want = encode_json(plain, indent=indent)
+        assert encode_json(lazy, indent=indent) == want  # Strings encode as lists
+        for size in (1, 2, 7, 10_000):
+            for level in (0, 1, 3):
+                parts = []
+                write_json(parts.append, lazy, indent=indent, level=level, slice_size=size)
+                assert "".join(parts) == (want.replace("\n", "\n" + "  " * level) if indent else want)
+        for key, value in lazy.items():  # key by key, as JsonSink writes the report's tail
+            parts = []
+            write_json(parts.append, value, indent=indent, level=1, slice_size=3)
+            assert "".join(parts) == _indented(encode_json(plain[key], indent=indent), "  ")
+    assert json.loads(encode_json(plain))["summary"]["quadrants"][quadrants[0]]["videos"][-1] == IDS[398 % 10] + "398"
+
+
+def test_piecewise_summary_lists_stay_small_in_memory():
+    """Writing 200,000 ids of a Strings holds a slice of them as str objects at a time: the
+    peak of Python allocations stays a small fraction of encoding the list in one piece."""
+    import tracemalloc
+
+    ids = Strings(f"video-{n:08d}-视频" for n in range(200_000))
+    written = [0]
+
+    def write(text):
+        written[0] += len(text)
+
+    tracemalloc.start()
+    try:
+        write_json(write, {"summary": {"videos": ids}}, indent=True)
+        piecewise = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        whole = encode_json({"summary": {"videos": ids.tolist()}})
+        at_once = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert written[0] == len(whole)
+    assert piecewise < 8 * 2**20 and 8 * piecewise < at_once
 
 
 def test_standard_input_is_read_twice_from_a_spool(ruleset):

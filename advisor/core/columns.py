@@ -92,7 +92,8 @@ class Strings:
     """An appendable list of strings kept as their UTF-8 bytes, one after another, and where
     each ends: about (its length + 8) bytes a string, no Python object each. What a streaming
     review's summary keeps of the ids it lists (a million ids: ~20 MB, not ~70 MB of str
-    objects scattered among the second pass's garbage). `tolist()` gives them back."""
+    objects scattered among the second pass's garbage). `tolist()` gives them back; they also
+    read like a list (len, index, slice, `in`, ==), and `slices(n)` gives them n at a time."""
 
     __slots__ = ("_bytes", "_ends")
 
@@ -122,3 +123,52 @@ class Strings:
 
     def tolist(self) -> list[str]:
         return list(self)
+
+    # Read like a list of str (the summary's id lists are Strings to the end: a report writer
+    # takes them a slice at a time, a template its first few).
+
+    def __getitem__(self, index):
+        n = len(self._ends)
+        if isinstance(index, slice):
+            start, stop, step = index.indices(n)
+            if step != 1:
+                return self.tolist()[index]
+            return self._range(start, max(start, stop))
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError("Strings index out of range")
+        return self._range(index, index + 1)[0]
+
+    def _range(self, start: int, stop: int) -> list[str]:
+        """The strings start .. stop - 1, decoded (0 <= start <= stop <= len)."""
+        if start >= stop:
+            return []
+        data, ends = self._bytes, self._ends
+        begin = ends[start - 1] if start else 0
+        out = []
+        for end in ends[start:stop]:
+            out.append(data[begin:end].decode("utf-8", "surrogatepass"))
+            begin = end
+        return out
+
+    def slices(self, size: int):
+        """The strings as lists of at most `size` (bounded memory however many there are)."""
+        for start in range(0, len(self._ends), size):
+            yield self._range(start, min(start + size, len(self._ends)))
+
+    def __contains__(self, s) -> bool:
+        return any(item == s for item in self)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Strings):
+            return self._ends == other._ends and self._bytes == other._bytes
+        if isinstance(other, (list, tuple)):
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other))
+        return NotImplemented
+
+    __hash__ = None  # mutable, like a list
+
+    def __repr__(self) -> str:
+        shown = self._range(0, min(len(self), 5))
+        return f"Strings({shown!r}{', ...' if len(self) > 5 else ''}, n={len(self)})"

@@ -58,10 +58,12 @@ def review_json(result: Review, lang: Lang) -> dict:
     return {"videos": videos, **report_tail(result, lang, videos)}
 
 
-def report_tail(result: Review, lang: Lang, shown: list[dict]) -> dict:
+def report_tail(result: Review, lang: Lang, shown: list[dict], *, lazy: bool = False) -> dict:
     """Everything of the report after its videos: the summary, the errors and, for a digest,
-    the CTA groups of the `shown` videos. A streaming review writes it once the videos are out."""
-    summary = result.summary.to_json(lang) if result.summary else {}
+    the CTA groups of the `shown` videos. A streaming review writes it once the videos are out.
+    lazy: the summary's id lists stay Strings (Summary.to_json), for a writer that takes them
+    a slice at a time (advisor.render.stream) or a template that reads only their length."""
+    summary = result.summary.to_json(lang, lazy=lazy) if result.summary else {}
     # Inputs not reviewed: each bad row once (however many of its cells were bad), each unusable file once.
     not_reviewed = len({(p.file, p.row) for p in result.problems})
     summary.update({"engine": result.engine, "reviewed": result.count, "not_reviewed": not_reviewed,

@@ -382,8 +382,10 @@ class Summary:
     baseline: SummaryBaseline
     medians: dict[str, float | None]
     totals: dict[str, int]
-    quadrants: dict[str, list[str]]  # quadrant -> video ids
-    recurring: list[dict]  # {rule_id, heuristics, priority, count, videos, first: (finding, fact)}
+    # Video ids as Strings (advisor.core.columns: read like lists of str, kept as bytes): a
+    # million ids are never a million str objects unless a reader asks for them all at once.
+    quadrants: dict[str, Strings]  # quadrant -> video ids
+    recurring: list[dict]  # {rule_id, heuristics, priority, count, videos (Strings), first: (finding, fact)}
     top: list[dict]  # {id, title, score, findings: [rule ids], quadrant}
     # What the digest shows of each video of `top`, in its order: its VideoReview, or its report
     # entry (a dict) when it was reviewed in another process.
@@ -395,17 +397,20 @@ class Summary:
         """Video id -> its quadrant (built on demand: a streaming review never needs it)."""
         return {vid: q for q, ids in self.quadrants.items() for vid in ids}
 
-    def to_json(self, lang: Lang) -> dict:
+    def to_json(self, lang: Lang, *, lazy: bool = False) -> dict:
+        """The summary's JSON. lazy: its id lists stay Strings (a streaming writer takes them a
+        slice at a time: advisor.render.stream), else lists of str."""
+        ids_of = (lambda ids: ids) if lazy else list
         return {
             "videos": self.videos,
             "baseline": self.baseline.to_json(lang),
             "medians": self.medians,
             "totals": self.totals,
             "quadrants": {q: {"label": QUADRANT_LABELS[q].get(lang), "meaning": QUADRANT_MEANING[q].get(lang),
-                              "count": len(ids), "videos": ids}
+                              "count": len(ids), "videos": ids_of(ids)}
                           for q, ids in self.quadrants.items()},
-            "recurring": [{k: v for k, v in r.items() if k != "first"} | {"title": _title(r["first"], lang)}
-                          for r in self.recurring],
+            "recurring": [{k: (ids_of(v) if k == "videos" else v) for k, v in r.items() if k != "first"}
+                          | {"title": _title(r["first"], lang)} for r in self.recurring],
             "top": [dict(t) for t in self.top],
         }
 
@@ -473,11 +478,11 @@ class SummaryBuilder:
         self.picker.merge(other.picker)
 
     def finish(self, stats: BatchStats, baseline: SummaryBaseline) -> Summary:
-        quadrants = {q: ids.tolist() for q, ids in self.quadrants.items()}
+        quadrants = dict(self.quadrants)  # the ids stay bytes (Strings) to the end
         for q in ("typical", "unplaced"):  # said only when some video is there
             if not quadrants[q]:
                 del quadrants[q]
-        recurring = sorted(({**e, "videos": e["videos"].tolist()} for e in self.counts.values()),
+        recurring = sorted(({**e} for e in self.counts.values()),
                            key=lambda e: (-e["count"], PRIORITY_RANK[e["priority"]], e["rule_id"]))
         picked = self.picker.picked()
         return Summary(self.n, baseline, stats.medians(), stats.totals(), quadrants, recurring,

@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 import orjson
 
+from advisor.core.columns import Strings
 from advisor.core.errors import AdvisorError, Problem
 from advisor.core.i18n import Lang, T
 from advisor.core.output import emit as write_text
@@ -107,9 +108,69 @@ def encode_json(data, *, indent: bool = True) -> str:
     """The one JSON encoder (orjson: the standard library's encoder runs in pure Python as soon
     as it indents, ≈ 200 µs per reviewed video). UTF-8 as is (no \\u escapes), two-space indent
     (or one line, for JSON Lines), keys in the order given. A NaN or infinity, which JSON
-    cannot hold, is written as null."""
+    cannot hold, is written as null. Strings (a summary's lazy id lists) are written as lists."""
     option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
-    return orjson.dumps(data, option=option).decode("utf-8")
+    return orjson.dumps(data, default=_as_list, option=option).decode("utf-8")
+
+
+def _as_list(value):
+    if isinstance(value, Strings):
+        return value.tolist()
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+
+
+IDS_PER_SLICE = 4096
+
+
+def write_json(write, data, *, indent: bool = True, level: int = 0, slice_size: int | None = None) -> None:
+    """encode_json(data, indent=indent), moved `level` indents to the right (as a value nested
+    that deep), given piece by piece to `write`, byte for byte the same text; the Strings in
+    `data` (a summary's id lists: a million ids at the end of a big review) are encoded
+    `slice_size` strings at a time (default IDS_PER_SLICE), never all as str objects at once."""
+    slice_size = slice_size or IDS_PER_SLICE
+    if not _holds_strings(data):
+        text = encode_json(data, indent=indent)
+        write(text.replace("\n", "\n" + "  " * level) if indent and level else text)
+        return
+    inner = "\n" + "  " * (level + 1) if indent else ""
+    close = "\n" + "  " * level if indent else ""
+    if isinstance(data, Strings):
+        if not len(data):
+            write("[]")
+            return
+        write("[")
+        for number, part in enumerate(data.slices(slice_size)):
+            text = encode_json(part, indent=indent)
+            # Indented, a list's items are each on a line of its own ('[\n  "a",\n  "b"\n]'): its
+            # lines without the brackets, moved to this level; on one line, what is between them.
+            text = text[2:-2].replace("\n", close) if indent else text[1:-1]
+            write(("," if number else "") + (close if indent else "") + text)
+        write(close + "]")
+        return
+    if isinstance(data, dict):  # not empty: it holds Strings
+        write("{")
+        for number, (key, value) in enumerate(data.items()):
+            # The key as encode_json writes it (a key that is not a str: as OPT_NON_STR_KEYS does).
+            name = encode_json({key: None}, indent=False)[1:-6]
+            write(("," if number else "") + inner + name + (": " if indent else ":"))
+            write_json(write, value, indent=indent, level=level + 1, slice_size=slice_size)
+        write(close + "}")
+        return
+    write("[")  # a list or a tuple, not empty
+    for number, value in enumerate(data):
+        write(("," if number else "") + inner)
+        write_json(write, value, indent=indent, level=level + 1, slice_size=slice_size)
+    write(close + "]")
+
+
+def _holds_strings(data) -> bool:
+    if isinstance(data, Strings):
+        return True
+    if isinstance(data, dict):
+        return any(_holds_strings(v) for v in data.values())
+    if isinstance(data, (list, tuple)):
+        return any(_holds_strings(v) for v in data)
+    return False
 
 
 def _json(kind: ReportKind, result, lang: Lang, options: dict) -> str:

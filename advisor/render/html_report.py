@@ -226,8 +226,9 @@ class HtmlSink:
                 for entry in shown:
                     self._add(entry)
             self._flush()
-            context = _frame_context(self.data, report_tail(result, self.lang, shown), self.lang, levels=self.levels,
-                                     baseline=result.baseline, numbers=self.numbers)
+            after = report_tail(result, self.lang, shown, lazy=True)  # id lists as Strings: the page links a few
+            context = _frame_context(self.data, after, self.lang, levels=self.levels, baseline=result.baseline,
+                                     numbers=self.numbers)
             context.update(part="frame", card_marker=self.MARKER)
             frame = render_template(templates_dir(), REVIEW_TEMPLATE, context, self.lang)
             head, tail = frame.split(self.MARKER, 1)

@@ -31,8 +31,9 @@ def report_context(result: Review, lang: Lang, *, color: bool = False) -> dict:
 
 def frame_context(result: Review, lang: Lang, shown: list[dict], marker: str, *, color: bool = False) -> dict:
     """The report around its video cards (part "frame"), `marker` where the cards go; shown:
-    the videos a digest lists (its CTA groups refer to them)."""
-    data = {"videos": [], **report_tail(result, lang, shown)}
+    the videos a digest lists (its CTA groups refer to them). The summary's id lists stay
+    Strings (the templates read their lengths): a million ids are not made str objects."""
+    data = {"videos": [], **report_tail(result, lang, shown, lazy=True)}
     return {**_context(data, result, lang, color), "part": "frame", "cards": marker, "total": result.count}
 
 

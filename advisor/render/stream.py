@@ -1,7 +1,8 @@
 """Sinks for a streaming review (advisor.jobs.review_stream): each video written as it arrives.
 
 JsonSink       the document `--format json` prints, byte for byte the same as rendering the
-               whole review at once (advisor.render.emit), written a video at a time.
+               whole review at once (advisor.render.emit), written a video at a time; the
+               summary's id lists at the end a slice at a time (write_json).
 JsonLinesSink  `--format jsonl`: one video per line, then one line {"summary": ..., "errors":
                [...]} (and "ctas" for a digest), for pipelines (jq, a database loader).
 HtmlSink       `--format html` (advisor.render.html_report): the same way as TemplateSink, the
@@ -25,7 +26,7 @@ from advisor.core.safe_text import clean, markdown, printable
 from advisor.core.templating import render_template
 from advisor.jobs.review import Review
 from advisor.jobs.review_report import entry_of, report_tail
-from advisor.render.emit import _Lazy, encode_json
+from advisor.render.emit import _Lazy, encode_json, write_json
 from advisor.render.review_text import cards_context, frame_context
 
 
@@ -63,8 +64,11 @@ class JsonSink:
             for entry in shown:
                 self._write_video(entry)
         self.out.write("\n  ]" if self.written else "]")
-        for key, value in report_tail(result, self.lang, shown).items():
-            self.out.write(f',\n  "{key}": ' + _indented(encode_json(value), "  "))
+        # The summary's id lists (a million ids for a million videos) are written a slice at a
+        # time from the bytes they are kept in (write_json), never all as str objects at once.
+        for key, value in report_tail(result, self.lang, shown, lazy=True).items():
+            self.out.write(f',\n  "{key}": ')
+            write_json(self.out.write, value, level=1)
         self.out.write("\n}\n")
 
 
@@ -89,7 +93,8 @@ class JsonLinesSink:
             shown = [entry_of(vr, result, self.lang) for vr in result.summary.picked]
             for entry in shown:
                 self.out.write(encode_json(entry, indent=False) + "\n")
-        self.out.write(encode_json(report_tail(result, self.lang, shown), indent=False) + "\n")
+        write_json(self.out.write, report_tail(result, self.lang, shown, lazy=True), indent=False)
+        self.out.write("\n")
 
 
 class TemplateSink:
