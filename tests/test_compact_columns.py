@@ -11,7 +11,7 @@ from array import array
 import numpy as np
 import pytest
 
-from advisor.core.columns import Column
+from advisor.core.columns import Column, Strings
 from advisor.input.importers import SeenIds
 from advisor.stats.typical import bh_candidates, bh_cutoff
 
@@ -143,3 +143,18 @@ def test_strings_read_like_a_list():
     assert list(Strings().slices(5)) == [] and not Strings() and ids
     assert "视频" in ids and "id-10" not in ids
     assert "n=12" in repr(ids)
+
+
+def test_clean_reaches_ids_kept_as_strings():
+    """A summary's id lists stay Strings into a text or Markdown template's context: the
+    cleaner still applies to every id a template reads (a control character or a tag in an id
+    must not reach the terminal or the Markdown), without making them a list first."""
+    from advisor.core.safe_text import clean, markdown, printable
+
+    ids = Strings(["plain", "esc\x1b[31m", "<img src=x onerror=alert(1)>"])
+    context = clean({"summary": {"quadrants": {"star": ids}}}, markdown)
+    seen = context["summary"]["quadrants"]["star"]
+    assert len(seen) == 3 and seen[0] == "plain"
+    assert list(seen) == [markdown(s) for s in ids] and seen[1:] == [markdown(s) for s in ids[1:]]
+    assert "\x1b" not in "".join(seen) and "<img" not in "".join(seen)
+    assert list(clean(ids, printable)) == ["plain", "esc\\x1b[31m", "<img src=x onerror=alert(1)>"]

@@ -11,6 +11,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+from advisor.core.columns import Strings
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Raw HTML in Markdown (CommonMark) starts with `<` and a letter, `/`, `!` or `?`; a comparison
@@ -43,4 +46,25 @@ def clean(value, fn=printable, skip=("style",)):
         return [clean(v, fn, skip) for v in value]
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
         return tuple(clean(v, fn, skip) for v in value)
+    if isinstance(value, Strings):
+        return CleanedStrings(value, fn)  # a million ids are not made str objects here either
     return value
+
+
+class CleanedStrings(Sequence):
+    """A Strings (advisor.core.columns) read through `fn`, item by item as a template reads it."""
+
+    __slots__ = ("strings", "fn")
+
+    def __init__(self, strings: Strings, fn):
+        self.strings, self.fn = strings, fn
+
+    def __len__(self) -> int:
+        return len(self.strings)
+
+    def __getitem__(self, index):
+        item = self.strings[index]
+        return [self.fn(s) for s in item] if isinstance(index, slice) else self.fn(item)
+
+    def __iter__(self):
+        return map(self.fn, self.strings)
