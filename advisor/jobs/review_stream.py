@@ -361,6 +361,7 @@ def _spooled(spool: _Spool):
     offset = 0
     for values, names in spool.chunks():
         videos = [build(v) for v in values]
+        del values  # the chunk is held once, as its videos
         yield videos, names, offset
         offset += len(videos)
 
