@@ -122,7 +122,8 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
                 context.card_medians = medians
                 sink.start(surveyed.count, context)
                 with Progress(surveyed.count, T(zh="复盘中", en="reviewing")) as progress:
-                    partitions = _spooled(rows)
+                    # Closed on the way out, however pass 2 ends: the spool's file with it.
+                    partitions = stack.enter_context(contextlib.closing(_spooled(rows)))
                     for entries, part in executor.map(spec, partitions, reviewer):
                         for entry in entries:
                             sink.entry(entry)
@@ -279,13 +280,13 @@ def _survey(run: _Input, reviewer: Reviewer, profile, dirs, spool: "_Spool") -> 
         add = spool.add
         try:
             # Each row's fields, not its VideoMetrics: its fact is all the survey reads.
-            for values, name in _videos(run, first, profile, dirs, on_file=lambda: (
+            for values, source in _videos(run, first, profile, dirs, on_file=lambda: (
                     survey.present.append(set())), fields=True):
                 present = survey.present[-1]
                 if len(present) < len(FIELD_NAMES) and not present.issuperset(values):  # once seen, stays seen
                     present.update(name for name, value in values.items() if value is not None)
                 reviewer.survey(fact_of(values))
-                add(values, name)
+                add(values, source)
                 survey.count += 1
         except _FileFailed as failed:
             run.unusable += failed.problems
