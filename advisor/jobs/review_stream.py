@@ -404,7 +404,7 @@ def _empty_files(result: ImportResult, run: _Input) -> list[Problem]:
 
 
 def _spool_stdin(paths: list[str], folder: Path, stdin) -> list[str]:
-    """'-' becomes a temporary copy of standard input, which can be read twice."""
+    """'-' becomes a temporary copy of standard input, read like a file (a table line by line)."""
     if STDIN not in paths:
         return paths
     stream = stdin if stdin is not None else sys.stdin.buffer
