@@ -281,3 +281,20 @@ def test_pass_two_reads_the_spool_not_the_files_and_the_spool_is_deleted(ruleset
     with pytest.raises(KeyboardInterrupt):
         stream_review([str(STEADY)], ruleset, _Raises(io.StringIO(), "zh"), engine="python", lang="zh")
     assert not list(spools.iterdir())
+
+
+def test_spool_blocks_smaller_than_a_chunk_make_whole_chunks(ruleset, monkeypatch):
+    """Pass 1 pickles a few rows at a time; pass 2 still reviews partitions of `chunk` videos."""
+    from advisor.jobs import review_stream
+
+    monkeypatch.setattr(review_stream, "SPOOL_BLOCK", 3)
+    sizes = []
+    review = review_stream.review_partition
+
+    def recorded(spec, videos, sources, offset, reviewer=None):
+        sizes.append((offset, len(videos), len(sources)))
+        return review(spec, videos, sources, offset, reviewer)
+
+    monkeypatch.setattr(review_stream, "review_partition", recorded)
+    assert streamed(ruleset, JsonSink, chunk=7, paths=[STEADY]) == in_memory(ruleset, paths=[STEADY])
+    assert sizes == [(0, 7, 7), (7, 7, 7), (14, 7, 7), (21, 7, 7), (28, 2, 2)]

@@ -3,7 +3,7 @@ as soon as it is reviewed, memory bounded whatever the number of rows.
 
     pass 1  read every row; keep only what judging and the summary need about the whole batch
             (advisor.jobs.review.Reviewer.survey: numbers per metric and form, in arrays), and
-            spool each imported row's parsed values to a temporary file, a chunk at a time
+            spool each imported row's parsed values to a temporary file, 500 rows at a time
             (pickled; on disk, not in memory).
     pass 2  read the chunks back from the spool (the files are not read or parsed again);
             review them a chunk at a time against the whole batch (its typical ranges, its
@@ -300,16 +300,21 @@ def _survey(run: _Input, reviewer: Reviewer, profile, dirs, spool: "_Spool") -> 
         return survey
 
 
+SPOOL_BLOCK = 500  # rows pickled together: what pass 1 holds of the spool, and pass 2 besides its chunk
+
+
 class _Spool:
     """Pass 1's imported rows, for pass 2: each row's values (the fields iter_videos(fields=True)
     gives: what VideoMetrics.from_parsed builds the video from) and its file's name, pickled a
-    chunk of `chunk` rows at a time to a temporary file. Pass 2 reads the chunks back in order,
-    one at a time, so memory holds a chunk, whatever the number of rows; the file is deleted
-    with the review's temporary folder."""
+    block of rows at a time (SPOOL_BLOCK, at most a chunk) to a temporary file. Pass 2 reads the
+    blocks back in order into chunks of `chunk` videos, one chunk at a time, so memory holds a
+    chunk and a block, whatever the number of rows; the file is deleted with the review's
+    temporary folder."""
 
     def __init__(self, path: Path, chunk: int):
         self.path = path
         self.chunk = max(1, chunk)
+        self.block = min(self.chunk, SPOOL_BLOCK)
         self._handle = None
         self._values: list[dict] = []
         self._names: list[str] = []
@@ -331,7 +336,7 @@ class _Spool:
     def add(self, values: dict, name: str) -> None:
         self._values.append(values)
         self._names.append(name)
-        if len(self._values) >= self.chunk:
+        if len(self._values) >= self.block:
             self._flush()
 
     def _flush(self) -> None:
@@ -344,27 +349,35 @@ class _Spool:
         self._handle.close()
         self._handle = None
 
-    def chunks(self) -> Iterator[tuple[list[dict], list[str]]]:
-        """The chunks, in the order they were added."""
+    def blocks(self) -> Iterator[tuple[list[dict], list[str]]]:
+        """The blocks (values, file names), in the order they were added."""
         with open(self.path, "rb") as handle:
             while True:
                 try:
-                    chunk = pickle.load(handle)
+                    block = pickle.load(handle)
                 except EOFError:
                     return
-                yield chunk
+                yield block
 
 
 def _spooled(spool: _Spool):
     """Pass 2's partitions, read back from pass 1's spool: (videos, their files, position of the
-    first in the batch), a chunk at a time."""
+    first in the batch), `spool.chunk` videos at a time (the last one the rest)."""
     build = VideoMetrics.from_parsed
+    chunk = spool.chunk
+    videos: list[VideoMetrics] = []
+    sources: list[str] = []
     offset = 0
-    for values, names in spool.chunks():
-        videos = [build(v) for v in values]
-        del values  # the chunk is held once, as its videos
-        yield videos, names, offset
-        offset += len(videos)
+    for values, names in spool.blocks():
+        videos.extend(map(build, values))
+        sources.extend(names)
+        del values, names  # a block's values are held only until its videos are built
+        while len(videos) >= chunk:
+            yield videos[:chunk], sources[:chunk], offset
+            offset += chunk
+            videos, sources = videos[chunk:], sources[chunk:]
+    if videos:
+        yield videos, sources, offset
 
 
 class _FileFailed(Exception):
