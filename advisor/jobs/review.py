@@ -26,7 +26,7 @@ from advisor.jobs.review_cta import CTA_FOCUS, GOAL_FOR_LEAD, CtaPlan, CtaWriter
 from advisor.jobs.summary import SUMMARY_LEVELS, BatchStats, Summary, SummaryBuilder
 from advisor.jobs.summary import make_baseline as summary_baseline
 from advisor.model.levels import UNSET, Baseline, batch_pvalues, percentile_metrics
-from advisor.stats.typical import bh_cutoff
+from advisor.stats.typical import bh_candidates, bh_cutoff
 from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics, metric_view
 
 # A review of at most this many videos judges them with the pure-Python beta functions
@@ -118,6 +118,9 @@ def make_baseline(videos: list[VideoMetrics], history: list[VideoMetrics] | None
     return Baseline(batch, T(zh="本批视频", en="this batch"), metrics=metrics)
 
 
+_PVALUE_SLICE = 1 << 16  # videos whose p-values batch_cutoff computes at a time
+
+
 class Reviewer:
     """One review in two passes over the videos.
 
@@ -189,17 +192,32 @@ class Reviewer:
         the verdicts of judging the whole batch at once (advisor.model.levels.judge)."""
         import numpy as np
 
-        pvalues = []
+        # Only the p-values that can be discoveries (<= the fdr) are kept, with the count of
+        # all: the same cutoff (bh_cutoff's total=) without an array of every video x metric.
+        # The p-values are computed a slice of videos at a time (element by element the same).
+        fdr = self.ruleset.levels.typical.fdr
+        candidates, total, groups = [], 0, 0
         for form in self.stats.forms:
             by_metric: dict[str, list] = {}
             for th in self.runner.typicals(form):
                 by_metric.setdefault(th.metric, []).append(th)
             for metric, thresholds in by_metric.items():
                 xs, ns = self.batch.count_arrays(metric, form)
-                pvalues.append(batch_pvalues(thresholds, np.asarray(xs), np.asarray(ns), small=self.small))
-        if not pvalues:
+                groups += 1
+                if self.small:  # a few Python floats (bh_cutoff's list path), no slicing
+                    candidates.extend(batch_pvalues(thresholds, xs, ns, small=True))
+                    continue
+                xs, ns = np.asarray(xs, dtype=float), np.asarray(ns, dtype=float)
+                for start in range(0, max(len(xs), 1), _PVALUE_SLICE):
+                    kept, count = bh_candidates(batch_pvalues(
+                        thresholds, xs[start:start + _PVALUE_SLICE], ns[start:start + _PVALUE_SLICE]), fdr)
+                    candidates.append(kept)
+                    total += count
+        if not groups:
             return None
-        return bh_cutoff(np.concatenate(pvalues), self.ruleset.levels.typical.fdr)
+        if self.small:
+            return bh_cutoff(candidates, fdr)
+        return bh_cutoff(np.concatenate(candidates), fdr, total=total)
 
     def baseline(self) -> Baseline:
         if self.fixed_baseline is not None:

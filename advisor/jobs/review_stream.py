@@ -23,6 +23,7 @@ advisor.render.stream (this layer returns data; it never formats).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import pickle
 import shutil
@@ -101,12 +102,14 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
         with Reviewer(ruleset, history=hist, history_label=history, engine=engine, explain_all=explain_all,
                       langs=(lang,), top=top, card_medians=card_medians) as reviewer:
             surveyed = _survey(run, reviewer, profile, dirs, rows)
+            release_free_memory()  # the ids seen by pass 1 are gone
             reviewer.platforms = {info.path: info.profile for info in surveyed.imported.files}
             reviewer.start()
             medians = CardMedians(reviewer.runner.baseline, reviewer.stats.forms) if card_medians else None
             if chunk < surveyed.count or not executor.local:
                 reviewer.cutoff = reviewer.batch_cutoff()
             reviewer.compact()  # the survey's columns are no longer needed
+            release_free_memory()
             spec = PartitionSpec(
                 token=uuid.uuid4().hex, ruleset=ruleset, engine=engine, explain_all=explain_all, lang=lang,
                 top=top, platforms=reviewer.platforms, cutoff=reviewer.cutoff,
@@ -132,6 +135,7 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
                         del entries, part
                         _chunk_done()
             summary = reviewer.finish()
+            reviewer.builder = None  # its ids (now the summary's lists) go before the report is written
             rules = reviewer.rules()
             baseline = reviewer.runner.baseline
         # Pass 1 listed every bad row and duplicate, and spooled only the rows it imported.
@@ -154,6 +158,32 @@ class CardMedians:
 
     def median(self, metric: str, form: str | None) -> float | None:
         return self.table.get((form, metric))
+
+
+def _malloc_trim():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim = ctypes.CDLL(None).malloc_trim  # glibc's; musl and others have none
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes = [ctypes.c_size_t]
+    trim.restype = ctypes.c_int
+    return trim
+
+
+_TRIM: list = []
+
+
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing).
+
+    The first pass's columns are freed once the baseline is fixed, but the heap keeps freed
+    memory for reuse, resident: the second pass's own memory would come on top of it."""
+    if not _TRIM:
+        _TRIM.append(_malloc_trim())
+    if _TRIM[0] is not None:
+        _TRIM[0](0)
 
 
 @contextlib.contextmanager

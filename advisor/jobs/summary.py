@@ -21,6 +21,7 @@ import math
 from array import array
 from dataclasses import dataclass, field
 
+from advisor.core.columns import Column, Strings
 from advisor.core.i18n import Lang, T
 from advisor.model.levels import COUNT_MODELS, FORM_LABELS, level_feature, percentile, sig
 from advisor.model.metrics import FIELDS, metric_view
@@ -93,7 +94,7 @@ def _median(values) -> float | None:
     if isinstance(values, array):  # a column of a first pass: sorted by numpy, not as a list of floats
         import numpy as np
 
-        return float(percentile(np.sort(np.frombuffer(values, dtype=float)), 50))
+        return float(percentile(np.sort(np.asarray(values, dtype=float)), 50))
     return percentile(sorted(values), 50)
 
 
@@ -102,19 +103,25 @@ def _rate(fact: dict, name: str) -> float | None:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+# The rates whose values are kept per form (the summary baseline's medians per form); their
+# median over the batch is taken over all forms' values together (a median needs the values,
+# not their order), so they are not kept a second time.
+_FORM_METRICS = ("like_rate", "heart_rate")
+
+
 class BatchStats:
     """What the summary needs to know about a whole batch before any video is judged: the
     videos per form, the medians and totals, the typical views. Filled one fact at a time (the
-    first pass of a review), in arrays of doubles rather than a list of facts, so a batch of a
+    first pass of a review), in arrays of numbers rather than a list of facts, so a batch of a
     million videos costs a few megabytes per metric.
     """
 
     def __init__(self, facts=()):
         self.n = 0
         self.forms: dict[str | None, int] = {}
-        self._rates = {m: array("d") for m in MEDIAN_METRICS}
+        self._rates = {m: array("d") for m in MEDIAN_METRICS if m not in _FORM_METRICS}
         self._form_rates: dict[tuple[str | None, str], array] = {}  # like and heart rate per form
-        self._views = array("d")
+        self._views = Column()  # whole numbers: 4 bytes each
         self._totals: dict[str, int | float] = {}
         self._total_names = tuple(metric_view("totals"))
         self._fixed: tuple | None = None  # (medians, typical views) once compacted
@@ -131,7 +138,7 @@ class BatchStats:
             # _rate(fact, metric), the common types first (this runs per video and metric).
             if type(value) is float or type(value) is int or (value is not None and _rate(fact, metric) is not None):
                 values.append(value)
-        for metric in ("like_rate", "heart_rate"):
+        for metric in _FORM_METRICS:
             value = get(metric)
             if type(value) is float or type(value) is int or (value is not None and _rate(fact, metric) is not None):
                 key = (form, metric)
@@ -142,6 +149,8 @@ class BatchStats:
         views = _rate(fact, "views")
         if views:
             self._views.append(views)
+            if not self.n % Column.BLOCK:
+                self._views.flush()
         for name in self._total_names:
             if name in fact:
                 self._totals[name] = self._totals.get(name, 0) + fact[name]
@@ -152,12 +161,19 @@ class BatchStats:
         self._fixed = (self.medians(), self.typical_views())
         self._rates = {m: array("d") for m in self._rates}
         self._form_rates = {}
-        self._views = array("d")
+        self._views = Column()
 
     def medians(self) -> dict[str, float | None]:
         if self._fixed is not None:
             return dict(self._fixed[0])
-        return {m: _median(values) for m, values in self._rates.items()}
+        out = {}
+        for metric in MEDIAN_METRICS:
+            if metric in self._rates:
+                out[metric] = _median(self._rates[metric])
+            else:  # every form's values together
+                columns = [column for (_, m), column in self._form_rates.items() if m == metric]
+                out[metric] = _median(columns[0] if len(columns) == 1 else _joined(columns))
+        return out
 
     def form_median(self, form: str | None, metric: str) -> float | None:
         return _median(self._form_rates.get((form, metric), ()))
@@ -169,7 +185,14 @@ class BatchStats:
         """The batch's median views: the reach factor of the learning score is relative to it."""
         if self._fixed is not None:
             return self._fixed[1]
-        return _median(self._views)
+        return _median(self._views.data)
+
+
+def _joined(columns: list[array]) -> array:
+    joined = array("d")
+    for column in columns:
+        joined.extend(column)
+    return joined
 
 
 def make_baseline(facts, history: list[dict] | None = None, history_label: str | None = None,
@@ -408,7 +431,8 @@ def summarize(reviews, history: list[dict] | None = None, history_label: str | N
 
 class SummaryBuilder:
     """The summary, one reviewed video at a time: what a streaming review keeps is the video ids
-    per quadrant and per recurring rule, and at most a few candidates per rule for the top.
+    per quadrant and per recurring rule (as Strings: bytes, no object per id), and at most a
+    few candidates per rule for the top.
 
     Builders of consecutive partitions of a batch merge (`merge`, in order) into the builder of
     the whole batch: a distributed review builds one per partition where it reviews them.
@@ -416,7 +440,7 @@ class SummaryBuilder:
     """
 
     def __init__(self, typical_views: float | None, *, top: int | None = None, offset: int = 0):
-        self.quadrants: dict[str, list[str]] = {q: [] for q in (*QUADRANTS, "unplaced")}
+        self.quadrants: dict[str, Strings] = {q: Strings() for q in (*QUADRANTS, "unplaced")}
         self.counts: dict[str, dict] = {}
         self.picker = TopPicker(top or TOP_N, typical_views, offset=offset)
         self.n = 0
@@ -432,7 +456,7 @@ class SummaryBuilder:
             if entry is None:
                 entry = counts[f.rule.id] = {
                     "rule_id": f.rule.id, "heuristics": list(f.rule.heuristics), "priority": f.rule.priority,
-                    "first": (f, vr.fact), "count": 0, "videos": []}
+                    "first": (f, vr.fact), "count": 0, "videos": Strings()}
             entry["count"] += 1
             entry["videos"].append(vr.video.id)
         if not vr.findings:
@@ -455,11 +479,11 @@ class SummaryBuilder:
         self.picker.merge(other.picker)
 
     def finish(self, stats: BatchStats, baseline: SummaryBaseline) -> Summary:
-        quadrants = dict(self.quadrants)
+        quadrants = {q: ids.tolist() for q, ids in self.quadrants.items()}
         for q in ("typical", "unplaced"):  # said only when some video is there
             if not quadrants[q]:
                 del quadrants[q]
-        recurring = sorted(self.counts.values(),
+        recurring = sorted(({**e, "videos": e["videos"].tolist()} for e in self.counts.values()),
                            key=lambda e: (-e["count"], PRIORITY_RANK[e["priority"]], e["rule_id"]))
         picked = self.picker.picked()
         return Summary(self.n, baseline, stats.medians(), stats.totals(), quadrants, recurring,

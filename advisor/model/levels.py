@@ -28,6 +28,7 @@ from typing import Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from advisor.core.columns import Column
 from advisor.core.i18n import Lang, T
 from advisor.model.metrics import DERIVED, FIELDS, FORMS
 from advisor.stats.typical import (Gap, Typical, assess, assess_many, bh_cutoff, expit, fit_typical, flag_edges,
@@ -252,9 +253,9 @@ class Baseline:
     the typical mode) their counts.
 
     Built all at once (`Baseline(facts, label)`) or one fact at a time (`add`), which a
-    streaming review does in its first pass. Values and counts are kept in `array('d')`
-    (8 bytes a number, not a Python float object each), so a million-video history fits in a
-    few tens of megabytes. metrics: keep only these (None: every numeric field), e.g. the
+    streaming review does in its first pass. Values are kept in `array('d')` (8 bytes a
+    number, not a Python float object each), counts in Columns (4 bytes a whole number), so a
+    million-video history fits in a few tens of megabytes. metrics: keep only these (None: every numeric field), e.g. the
     metrics the levels use.
     """
 
@@ -267,7 +268,7 @@ class Baseline:
         kept = self._metrics if values is None else frozenset(values)
         self._wanted = tuple(sorted(kept)) if kept is not None else None  # a stable order
         self._values: dict[tuple[str | None, str], array] = {}
-        self._counts: dict[tuple[str | None, str], tuple[array, array]] = {}
+        self._counts: dict[tuple[str | None, str], tuple[Column, Column]] = {}
         self._models = [(m, model) for m, model in COUNT_MODELS.items()
                         if self._metrics is None or m in self._metrics]
         self._sorted = True
@@ -315,9 +316,13 @@ class Baseline:
                 key = (form, metric)
                 pair = self._counts.get(key)
                 if pair is None:
-                    pair = self._counts[key] = (array("d"), array("d"))
+                    pair = self._counts[key] = (Column(), Column())
                 pair[0].append(counts[0])
                 pair[1].append(counts[1])
+        if not self.n_videos % Column.BLOCK:  # each column takes at most one number a video
+            for pair in self._counts.values():
+                pair[0].flush()
+                pair[1].flush()
 
     def _sort(self) -> None:
         if not self._sorted:
@@ -336,12 +341,14 @@ class Baseline:
 
     def counts(self, metric: str, form: str | None) -> list[tuple[float, float]]:
         """The (events, trials) pairs of `metric` for videos of `form`, in the order added."""
-        xs, ns = self._counts.get((form, metric), ((), ()))
-        return list(zip(xs, ns))
+        pair = self._counts.get((form, metric))
+        return list(zip(pair[0].floats(), pair[1].floats())) if pair is not None else []
 
     def count_arrays(self, metric: str, form: str | None) -> tuple:
-        """(events, trials) of `metric` for videos of `form` as two arrays of doubles."""
-        return self._counts.get((form, metric), (array("d"), array("d")))
+        """(events, trials) of `metric` for videos of `form` as two arrays (array('d'), or
+        array('i') while the numbers are whole: np.asarray(a, dtype=float) reads either)."""
+        pair = self._counts.get((form, metric))
+        return (pair[0].data, pair[1].data) if pair is not None else (array("d"), array("d"))
 
     def typical(self, metric: str, form: str | None, levels: "Levels") -> Typical | None:
         """The account's typical range of `metric` for videos of `form` (None: not a count metric)."""
