@@ -21,11 +21,13 @@ Phases, pass 1 (`1 ...`, the survey: advisor.jobs.review_stream._survey):
   1 read     reading and parsing the rows (the files -> each row's fields)
   1 facts    their facts (advisor.model.metrics.fact_of; VideoMetrics.to_fact in older checkouts)
   1 survey   what the baseline and the summary keep (Reviewer.survey: Baseline.add, BatchStats.add)
+  1 spool    spooling each row's values for pass 2 (review_stream._Spool.add; not in older checkouts)
   1 other    the rest of the survey loop
 between the passes:
   baseline   fitting the typical ranges, the batch's false-discovery cutoff, compacting
 pass 2 (`2 ...`, a chunk at a time):
-  2 read     reading and parsing the rows again
+  2 read     the rows again: read back from pass 1's spool and built (review_stream._spooled);
+             in older checkouts, read and parsed from the files again
   2 facts    VideoMetrics.to_fact
   judge      typical-range judgements of each chunk (StageRunner.prepare)
   engine+explain  the rules per video and their findings (StageRunner.run)
@@ -59,7 +61,7 @@ from advisor.jobs.summary import SummaryBuilder  # noqa: E402
 from advisor.model.metrics import VideoMetrics  # noqa: E402
 from advisor.render.stream import JsonLinesSink, JsonSink  # noqa: E402
 
-PHASES = ("1 read", "1 facts", "1 survey", "1 other", "baseline", "2 read", "2 facts", "judge", "engine+explain",
+PHASES = ("1 read", "1 facts", "1 survey", "1 spool", "1 other", "baseline", "2 read", "2 facts", "judge", "engine+explain",
           "cta", "summary", "report", "write", "other")
 
 
@@ -132,9 +134,11 @@ def patch(timers: Timers) -> list:
     """Wrap each phase's functions; returns what to restore."""
     targets = [
         (review_stream, "_videos", "?read", "iter"),
+        (review_stream, "_spooled", "?read", "iter", False),  # pass 2 reads pass 1's spool (not in older checkouts)
         (VideoMetrics, "to_fact", "?facts", "call"),
         (review_stream, "fact_of", "?facts", "call", False),  # pass 1's facts (not in older checkouts)
         (Reviewer, "survey", "1 survey", "call"),
+        (getattr(review_stream, "_Spool", None), "add", "1 spool", "call", False),
         (Reviewer, "start", "baseline", "call"),
         (Reviewer, "batch_cutoff", "baseline", "call"),
         (Reviewer, "compact", "baseline", "call"),
@@ -149,7 +153,7 @@ def patch(timers: Timers) -> list:
     ]
     saved = []
     for owner, name, phase, how, *required in targets:
-        if name not in owner.__dict__ and required == [False]:
+        if (owner is None or name not in owner.__dict__) and required == [False]:
             continue
         original = owner.__dict__[name]  # KeyError: a function this benchmark times was renamed
         saved.append((owner, name, original))

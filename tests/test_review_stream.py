@@ -318,3 +318,63 @@ def test_a_runaway_cards_template_still_trips_the_limits(ruleset, tmp_path, monk
                       engine="python", lang="en", card_medians=True)
     text = raised.value.problems[0].format("en")
     assert "template limit reached" in text and "review_cards.html.j2" in text, text
+
+
+def test_a_file_failing_after_rows_were_spooled_is_left_out(ruleset, tmp_path):
+    """The survey starts again without the unusable file: what pass 1 spooled of the files before
+    it is spooled again, once, so pass 2 reviews each good row once."""
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    kwargs = dict(paths=[STEADY, bad])
+    got = streamed(ruleset, JsonSink, chunk=4, **dict(kwargs))
+    assert got == in_memory(ruleset, **dict(kwargs))
+    assert json.loads(got)["summary"]["reviewed"] == 30
+
+
+class _Raises(JsonLinesSink):
+    def entry(self, entry: dict) -> None:
+        raise KeyboardInterrupt
+
+
+def test_pass_two_reads_the_spool_not_the_files_and_the_spool_is_deleted(ruleset, tmp_path, monkeypatch):
+    """Pass 2 reviews the rows pass 1 spooled: the export may be gone by then (it is not read
+    again). The spool's temporary folder is deleted when the review ends, also when it is
+    interrupted."""
+    import tempfile
+
+    spools = tmp_path / "tmp"
+    spools.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spools))
+    copy = tmp_path / "export.csv"
+    copy.write_bytes(STEADY.read_bytes())
+
+    class Deletes(JsonSink):
+        def start(self, total, review):
+            assert [p.name for p in spools.iterdir()][0].startswith("advisor-review-")
+            copy.unlink()  # pass 1 is done
+            super().start(total, review)
+
+    out = io.StringIO()
+    stream_review([str(copy)], ruleset, Deletes(out, "zh"), engine="python", lang="zh", chunk=7)
+    assert out.getvalue() == in_memory(ruleset, paths=[STEADY]).replace(str(STEADY), str(copy))
+    assert not list(spools.iterdir())
+    with pytest.raises(KeyboardInterrupt):
+        stream_review([str(STEADY)], ruleset, _Raises(io.StringIO(), "zh"), engine="python", lang="zh")
+    assert not list(spools.iterdir())
+
+
+def test_spool_blocks_smaller_than_a_chunk_make_whole_chunks(ruleset, monkeypatch):
+    """Pass 1 pickles a few rows at a time; pass 2 still reviews partitions of `chunk` videos."""
+    from advisor.jobs import review_stream
+
+    monkeypatch.setattr(review_stream, "SPOOL_BLOCK", 3)
+    sizes = []
+    review = review_stream.review_partition
+
+    def recorded(spec, videos, sources, offset, reviewer=None):
+        sizes.append((offset, len(videos), len(sources)))
+        return review(spec, videos, sources, offset, reviewer)
+
+    monkeypatch.setattr(review_stream, "review_partition", recorded)
+    assert streamed(ruleset, JsonSink, chunk=7, paths=[STEADY]) == in_memory(ruleset, paths=[STEADY])
+    assert sizes == [(0, 7, 7), (7, 7, 7), (14, 7, 7), (21, 7, 7), (28, 2, 2)]

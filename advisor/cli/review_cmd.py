@@ -56,8 +56,9 @@ def review_command(paths, history, profile, rules_dirs, config_path, fmt, lang, 
     PATH is a CSV/JSON/YAML file (the 视频号助手 export works as downloaded), or - for stdin.
     Exit status: 0 all reviewed, 1 some rows bad (listed, the rest reviewed), 2 nothing reviewed.
 
-    Every format streams: the files are read twice (once for the account's baseline, once to review
-    and write each video), so memory stays bounded however many rows there are (an HTML report's
+    Every format streams, in two passes: the files are read once, for the account's baseline, with
+    each row's values spooled to a temporary file; the spool is then read back to review and write
+    each video. Memory stays bounded however many rows there are (an HTML report's
     charts draw a sample of the videos above 2,000; every video has its card).
     --format jsonl writes one video per line, then one line with the summary and errors.
 

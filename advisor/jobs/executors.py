@@ -2,7 +2,7 @@
 
 Once the survey (pass 1) has fixed the account's baseline and the batch's false-discovery
 cutoff, every video is reviewed independently of the others. The driver (the `advisor review`
-process) reads the rows and writes the report; an executor reviews the partitions it is given
+process) reads the rows (pass 2: from pass 1's spool) and writes the report; an executor reviews the partitions it is given
 and yields, in order, each one's report entries and its part of the summary
 (advisor.jobs.review_stream.review_partition, the same function whatever the executor).
 

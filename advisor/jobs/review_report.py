@@ -17,16 +17,19 @@ from advisor.model.metrics import FIELDS
 
 
 def video_json(vr: VideoReview, result: Review, lang: Lang) -> dict:
+    video, fact = vr.video, vr.fact
+    get = fact.get
+    metrics = tuple(KEY_METRICS)  # the registry's card view, read once
     entry = {
-        "id": vr.video.id,
-        "title": vr.video.title,
-        "form": vr.video.form,
-        "published_at": vr.fact.get("published_at"),
+        "id": video.id,
+        "title": video.title,
+        "form": video.form,
+        "published_at": get("published_at"),
         "source": vr.source,
-        "metrics": {m: vr.fact.get(m) for m in KEY_METRICS},
-        "quadrant": quadrant(vr.fact),
-        "standing": standing(vr.fact, lang),  # "likes high · hearts typical", as the levels judged it
-        "findings": [f.to_json(vr.fact, FIELDS, lang, tidy_values=True) for f in vr.findings],
+        "metrics": dict(zip(metrics, map(get, metrics))),  # {metric: its value or None}, in order
+        "quadrant": quadrant(fact),
+        "standing": standing(fact, lang),  # "likes high · hearts typical", as the levels judged it
+        "findings": [f.to_json(fact, FIELDS, lang, tidy_values=True) for f in vr.findings],
         "fired": list(vr.fired),
         "signals": vr.signals(result.signal_of),
         "cta": cta_json(vr, lang),

@@ -228,9 +228,15 @@ def make_baseline(facts, history: list[dict] | None = None, history_label: str |
     return SummaryBaseline(kind, label, source.n, medians, forms, ranges, tuple(band))
 
 
+_LEVEL_KEYS: dict[str, tuple[str, str]] = {}  # metric -> the fact keys of its high and low verdicts
+
+
 def level_state(fact: dict, metric: str) -> str | None:
     """'high', 'low' or 'typical' as the review judged the video, None when it was not judged."""
-    high, low = fact.get(level_feature(metric, "high")), fact.get(level_feature(metric, "low"))
+    keys = _LEVEL_KEYS.get(metric)
+    if keys is None:  # a few metrics, each named once (this runs several times per video)
+        keys = _LEVEL_KEYS[metric] = (level_feature(metric, "high"), level_feature(metric, "low"))
+    high, low = fact.get(keys[0]), fact.get(keys[1])
     if high is None and low is None:
         return None
     return "high" if high else "low" if low else "typical"
