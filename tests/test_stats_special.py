@@ -24,7 +24,9 @@ def test_a_fresh_process_loads_the_kernels_alone_and_scipy_special_still_imports
         "from advisor.stats.special import kernels\n"
         "k = kernels()\n"
         "assert 'scipy.special' not in sys.modules, 'the package start-up ran'\n"
-        "assert 'numpy.f2py' not in sys.modules\n"
+        # Not asserted: that numpy.f2py stays unimported. scipy 1.17's compiled modules leave it
+        # alone, 1.18's import it themselves (the saving is then ~0.05 s, not ~0.2 s); either
+        # way the kernels are scipy's own objects, which is what the report depends on.
         "values = [k.betainc(2.5, 7.0, 0.3), k.betaincinv(2.5, 7.0, 0.5), k.ndtri(0.9)]\n"
         "import scipy.special\n"
         "assert scipy.special.betainc is k.betainc\n"
