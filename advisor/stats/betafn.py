@@ -108,14 +108,23 @@ def _cf(a: float, b: float, x: float) -> float:
     raise ArithmeticError(f"betainc({a}, {b}, {x}): the continued fraction did not converge")
 
 
+def _edge(a: float, b: float, v: float) -> float | None:
+    """What betainc(a, b, v) and betaincinv(a, b, v) share at the edges: NaN outside a, b > 0 and
+    0 <= v <= 1, and v itself at 0 and 1 (I_0 = 0, I_1 = 1, and the inverses). None: no edge."""
+    if not (a > 0 and b > 0) or not 0.0 <= v <= 1.0:
+        return math.nan
+    if v == 0.0:
+        return 0.0  # not v: -0.0 stays out of the results
+    if v == 1.0:
+        return 1.0
+    return None
+
+
 def betainc(a: float, b: float, x: float) -> float:
     """I_x(a, b), the regularised incomplete beta function (a, b > 0, 0 <= x <= 1)."""
-    if not (a > 0 and b > 0) or not 0.0 <= x <= 1.0:
-        return math.nan
-    if x == 0.0:
-        return 0.0
-    if x == 1.0:
-        return 1.0
+    edge = _edge(a, b, x)
+    if edge is not None:
+        return edge
     y = 1.0 - x
     if x * (a + b + 2.0) < a + 1.0:
         return math.exp(_log_prefix(a, b, x, y)) * _cf(a, b, x) / a
@@ -135,12 +144,9 @@ def betaincinv(a: float, b: float, p: float) -> float:
 
 
 def _betaincinv(a: float, b: float, p: float) -> float:
-    if not (a > 0 and b > 0) or not 0.0 <= p <= 1.0:
-        return math.nan
-    if p == 0.0:
-        return 0.0
-    if p == 1.0:
-        return 1.0
+    edge = _edge(a, b, p)
+    if edge is not None:
+        return edge
     mean = a / (a + b)
     if mean <= 0.5:  # mass nearer 0: solve for log x
         return _solve_log(a, b, p, mean, lower=True)
