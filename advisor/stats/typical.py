@@ -335,7 +335,7 @@ def assess(x: float, n: float, typical: Typical, *, margin: float = 0.25, certai
     `certainty`, 'low' when P(rate < lo_edge | data) >= `certainty` (edges: `flag_edges`).
 
     small: compute the beta functions in pure Python (advisor.stats.betafn, agreeing with
-    scipy.special to ~1e-12, not bit for bit), without importing numpy and scipy. A whole review
+    scipy.special to ~1e-11, not bit for bit), without importing numpy and scipy. A whole review
     chooses it or not (advisor.model.levels.judge), so one report never mixes the two.
     """
     if small:
