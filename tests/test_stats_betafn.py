@@ -70,6 +70,7 @@ def test_betainc_matches_scipy(ab, z):
 @SETTINGS
 @given(posteriors(), st.sampled_from([0.05, 0.5, 0.95]))
 @example((0.9375, 0.0625), 0.95)  # scipy's answer rounds to 1.0
+@example((1000.0, 999000.0), 0.95)  # scipy's inverse is off by 3e-10 here (50-digit mpmath); ours by 6e-14
 def test_betaincinv_matches_scipy_or_refuses(ab, p):
     from scipy.special import betaincinv
 
@@ -89,7 +90,14 @@ def test_betaincinv_matches_scipy_or_refuses(ab, p):
         log_density = ((a - 1) * math.log(theirs) + (b - 1) * math.log1p(-theirs)
                        + math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b))
         stretch = max(1.0, p / (theirs * math.exp(log_density)))
-    assert _close(mine, theirs, 5e-11 * stretch), (mine, theirs, stretch)
+    if _close(mine, theirs, 5e-11 * stretch):
+        return
+    # scipy's inverse is itself off at some (a, b) (its own betainc, accurate to ~1e-15, says so):
+    # then ours must invert scipy's betainc at least as well as scipy's inverse does.
+    from scipy.special import betainc
+
+    ours_off, theirs_off = abs(float(betainc(a, b, mine)) - p), abs(float(betainc(a, b, theirs)) - p)
+    assert ours_off <= theirs_off, (mine, theirs, stretch, ours_off, theirs_off)
 
 
 @settings(max_examples=100, deadline=None)
