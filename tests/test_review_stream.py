@@ -15,7 +15,7 @@ from advisor.core.columns import Strings
 from advisor.jobs.review_report import report_tail, review_json
 from advisor.render import emit
 from advisor.render.emit import encode_json, render, write_json
-from advisor.render.stream import JsonLinesSink, JsonSink, TemplateSink, _indented
+from advisor.render.stream import JsonLinesSink, JsonSink, TemplateSink
 
 from conftest import EXAMPLES, run_cli
 
@@ -76,6 +76,25 @@ def test_json_lines_carry_the_same_videos_and_summary(ruleset, case):
     assert set(last) >= {"summary", "errors"}
 
 
+@pytest.mark.parametrize("sink_class", [JsonSink, JsonLinesSink])
+@pytest.mark.parametrize("case", ["export", "digest"])
+def test_json_sinks_write_the_same_text_to_any_text_file(ruleset, sink_class, case):
+    """To a UTF-8 text file with a binary file under it (the report file, standard output) the
+    JSON sinks write orjson's bytes straight to that binary file; to any other text file
+    (StringIO, another encoding) they write text. The same report either way, in order with
+    what the text file was given before and after."""
+    want = streamed(ruleset, sink_class, **CASES[case])
+    for encoding in ("utf-8", "utf-16"):
+        raw = io.BytesIO()
+        out = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        out.write("前")  # pending in the text layer when the sink starts
+        stream_review([str(p) for p in CASES[case]["paths"]], ruleset, sink_class(out, "zh"), engine="python",
+                      lang="zh", top=CASES[case].get("top"))
+        out.write("后")
+        out.flush()
+        assert raw.getvalue().decode(encoding) == "前" + want + "后", encoding
+
+
 @pytest.mark.parametrize("case", ["export", "two files", "history", "digest", "bad rows"])
 def test_summary_ids_written_a_few_at_a_time_are_the_same_bytes(ruleset, case, monkeypatch):
     """The summary's id lists are written from their bytes a slice at a time (2 ids here, so
@@ -125,7 +144,7 @@ def test_long_summary_lists_are_written_piecewise_as_encode_json_writes_them(rul
         for key, value in lazy.items():  # key by key, as JsonSink writes the report's tail
             parts = []
             write_json(parts.append, value, indent=indent, level=1, slice_size=3)
-            assert "".join(parts) == _indented(encode_json(plain[key], indent=indent), "  ")
+            assert "".join(parts) == encode_json(plain[key], indent=indent).replace("\n", "\n  ")
     assert json.loads(encode_json(plain))["summary"]["quadrants"][quadrants[0]]["videos"][-1] == IDS[398 % 10] + "398"
 
 

@@ -19,9 +19,9 @@ Every resolved threshold remembers where it came from, so explanations can say s
 
 from __future__ import annotations
 
-import itertools
 import math
 from array import array
+from collections.abc import Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Callable, Literal, Optional
@@ -615,6 +615,61 @@ class Judgement:
 JUDGEMENTS = "_judgements"  # the fact key holding {feature: Judgement}, for explanations
 
 
+class _Table:
+    """What one judge() call decided, shared by the Verdicts of its facts: per row (a fact and
+    metric judged), the metric's group and the row's place in it; per group, its columns."""
+
+    __slots__ = ("groups", "rows", "columns")
+
+    def __init__(self):
+        self.groups: list = []
+        self.rows: list[int] = []
+        self.columns: dict[int, list] = {}
+
+
+class Verdicts(Mapping):
+    """fact[JUDGEMENTS] as judge leaves it: {feature: Judgement}, in the order judge decided
+    them, after those of an earlier judge() of the fact.
+
+    The Judgements are made when the mapping is first read: a review reads them only to
+    explain a finding, and most videos have none. Making a dozen per video up front was about
+    a tenth of judging a batch."""
+
+    __slots__ = ("_table", "_start", "_stop", "_made")
+
+    def __init__(self, table: _Table, start: int, stop: int, earlier=None):
+        self._table, self._start, self._stop = table, start, stop
+        self._made = earlier  # the earlier judgements until read; then all of them, a dict
+
+    def _all(self) -> dict:
+        table = self._table
+        if table is None:
+            return self._made
+        made = dict(self._made) if self._made else {}
+        for i in range(self._start, self._stop):
+            group, row = table.groups[i], table.rows[i]
+            for feature, at, th, gaps, sure in table.columns[id(group)]:
+                made[feature] = Judgement(th, gaps[row], at[row]) if gaps is not None else \
+                    Judgement(th, None, at[row], group.xs[row], group.ns[row], sure[row])
+        self._table, self._made = None, made
+        return made
+
+    def __getitem__(self, feature: str) -> "Judgement":
+        return self._all()[feature]
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __repr__(self) -> str:
+        return f"Verdicts({self._all()!r})"
+
+    def __reduce__(self):  # pickled as the dict it stands for
+        return dict, (self._all(),)
+
+
 def typical_thresholds(levels: Levels, pairs, form: str | None, baseline: Baseline | None) -> list[Threshold]:
     """The typical-mode thresholds of the (metric, level) pairs, for videos of `form`."""
     out = []
@@ -771,15 +826,18 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET,  #
     plans: dict[tuple, tuple[list, list[_Group]]] = {}  # the thresholds, kept alive: ids stay theirs
     by_list: dict[int, tuple[list, list[_Group]]] = {}  # id(the list thresholds_of gave) -> its plan
     groups: dict[tuple, _Group] = {}
-    # Per (fact, metric) judged, in fact order: the fact and its group (its row there is counted
-    # again when the verdicts are written). Flat lists, not a tuple each: every object that
-    # outlives the loop costs the garbage collector a look at each collection.
+    # Per (fact, metric) judged, in fact order: the fact, its group and its row there. Flat
+    # lists, not a tuple each: every object that outlives the loop costs the garbage collector
+    # a look at each collection. A fact's rows are next to each other (its Verdicts' span).
+    table = _Table()
     row_facts: list[dict] = []
-    row_groups: list[_Group] = []
+    row_groups = table.groups
+    row_rows = table.rows
     isfinite = math.isfinite
     for fact in facts:
-        if JUDGEMENTS not in fact:
-            fact[JUDGEMENTS] = {}
+        earlier = fact.get(JUDGEMENTS)
+        if earlier is None:
+            fact[JUDGEMENTS] = earlier = {}
         thresholds = thresholds_of(fact)
         # The same list for every fact of a form (StageRunner.typicals): its plan found by identity.
         plan = by_list.get(id(thresholds))
@@ -798,6 +856,7 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET,  #
                         groups[gkey] = _Group(members)
                     plan[1].append(groups[gkey])
             by_list[id(thresholds)] = plan
+        start = len(row_facts)
         for group in plan[1]:
             counts = group.read(fact)
             if counts is None:
@@ -808,8 +867,12 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET,  #
                 continue
             row_facts.append(fact)
             row_groups.append(group)
-            group.xs.append(x)
+            xs = group.xs
+            row_rows.append(len(xs))
+            xs.append(x)
             group.ns.append(n)
+        if len(row_facts) > start:
+            fact[JUDGEMENTS] = Verdicts(table, start, len(row_facts), earlier)
     if not row_facts:
         return
     judged = {id(group): (group, *group.judged(small)) for group in groups.values() if group.xs}
@@ -822,10 +885,10 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET,  #
             import numpy as np
 
             cutoff = bh_cutoff(np.concatenate(parts), fdr)
-    written = {}
-    repeat = itertools.repeat
+    verdicts = table.columns  # id(group) -> per threshold (feature, at, threshold, gap or certainty, group)
+    written = {}  # id(group) -> per threshold (feature, at): what each fact gains
     for key, (group, gaps, sure, p) in judged.items():
-        out = []
+        out, columns = [], []
         for th, r, s in zip(group.thresholds, group.range_of, sure):
             certainty = th.settings.certainty
             if isinstance(p, list):
@@ -834,20 +897,13 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET,  #
                 at = [False] * len(p)
             else:
                 at = ((p <= cutoff) & (s >= certainty)).tolist()
-            if gaps is not None:
-                made = [Judgement(th, gap, verdict) for gap, verdict in zip(gaps[r], at)]
-            else:  # the Gap computed when read (Judgement.gap); the certainty is known
-                made = list(map(Judgement, repeat(th), repeat(None), at, group.xs, group.ns, s.tolist()))
-            out.append((th.feature, at, made))
+            out.append((th.feature, at))
+            # The Gap itself, or (computed when read: Judgement.gap) the certainty, which is known.
+            columns.append((th.feature, at, th, gaps[r] if gaps is not None else None,
+                            s if isinstance(s, list) else s.tolist()))
         written[key] = out
+        verdicts[key] = columns
     # Row by row, so each fact gains its keys in the order it always has (metric by metric).
-    # A group's rows are in fact order: each fact's row there is the next one.
-    cursor = dict.fromkeys(written, 0)
-    for fact, group in zip(row_facts, row_groups):
-        gid = id(group)
-        row = cursor[gid]
-        cursor[gid] = row + 1
-        judgements = fact[JUDGEMENTS]
-        for feature, at, made in written[gid]:
+    for fact, group, row in zip(row_facts, row_groups, row_rows):
+        for feature, at in written[id(group)]:
             fact[feature] = at[row]
-            judgements[feature] = made[row]

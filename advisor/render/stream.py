@@ -17,6 +17,7 @@ A digest (`--top N`) is known only at the end: its few videos are written then.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 
@@ -26,27 +27,47 @@ from advisor.core.safe_text import clean, markdown, printable
 from advisor.core.templating import render_template
 from advisor.jobs.review import Review
 from advisor.jobs.review_report import entry_of, report_tail
-from advisor.render.emit import _Lazy, encode_json, write_json
+from advisor.render.emit import _Lazy, encode_json_bytes, write_json
 from advisor.render.review_text import cards_context, frame_context
 
 
-def _indented(text: str, prefix: str) -> str:
-    """A pretty-printed value moved `prefix` to the right (JSON strings hold no raw newline)."""
-    return text.replace("\n", "\n" + prefix)
+class _Utf8:
+    """Where a JSON sink writes: UTF-8 bytes, straight to the binary file under `out` when it
+    has one that takes exactly these bytes (a UTF-8 text file that translates no newline: the
+    report file, standard output on POSIX), else encoded to text and given to out.write.
+
+    orjson makes bytes: decoding each of a hundred thousand entries to give it to a text file,
+    which encodes it again, was about a tenth of a big review's writing. Whatever the text
+    layer holds is flushed first, and nothing is written to it while the sink writes."""
+
+    def __init__(self, out):
+        raw = getattr(out, "buffer", None)
+        encoding = (getattr(out, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if raw is not None and encoding == "utf8" and os.linesep == "\n" and callable(getattr(raw, "write", None)):
+            out.flush()
+            self.write = raw.write
+        else:
+            text_write = out.write
+            self.write = lambda data: text_write(data.decode("utf-8"))
+
+    def text(self, text: str) -> None:
+        self.write(text.encode("utf-8"))
 
 
 class JsonSink:
-    """The JSON document, written piece by piece to `out` (anything with write(str))."""
+    """The JSON document, written piece by piece to `out` (a text file; see _Utf8)."""
 
     def __init__(self, out, lang: Lang):
         self.out = out
         self.lang = lang
         self.review: Review | None = None
         self.written = 0
+        self._to: _Utf8 | None = None
 
     def start(self, total: int, review: Review) -> None:
         self.review = review
-        self.out.write('{\n  "videos": [')
+        self._to = _Utf8(self.out)
+        self._to.write(b'{\n  "videos": [')
 
     def entry(self, entry: dict) -> None:
         if self.review.top is not None:
@@ -54,47 +75,53 @@ class JsonSink:
         self._write_video(entry)
 
     def _write_video(self, entry: dict) -> None:
-        self.out.write(("\n    " if not self.written else ",\n    ") + _indented(encode_json(entry), "    "))
+        # Indented as an item of "videos" (JSON strings hold no raw newline: every one is indentation).
+        self._to.write((b"\n    " if not self.written else b",\n    ")
+                       + encode_json_bytes(entry).replace(b"\n", b"\n    "))
         self.written += 1
 
     def finish(self, result: Review) -> None:
+        to = self._to or _Utf8(self.out)
         shown = []
         if result.top is not None:
             shown = [entry_of(vr, result, self.lang) for vr in result.summary.picked]
             for entry in shown:
                 self._write_video(entry)
-        self.out.write("\n  ]" if self.written else "]")
+        to.write(b"\n  ]" if self.written else b"]")
         # The summary's id lists (a million ids for a million videos) are written a slice at a
         # time from the bytes they are kept in (write_json), never all as str objects at once.
         for key, value in report_tail(result, self.lang, shown, lazy=True).items():
-            self.out.write(f',\n  "{key}": ')
-            write_json(self.out.write, value, level=1)
-        self.out.write("\n}\n")
+            to.text(f',\n  "{key}": ')
+            write_json(to.text, value, level=1)
+        to.write(b"\n}\n")
 
 
 class JsonLinesSink:
-    """JSON Lines: a video per line, then the summary line."""
+    """JSON Lines: a video per line, then the summary line (to a text file; see _Utf8)."""
 
     def __init__(self, out, lang: Lang):
         self.out = out
         self.lang = lang
         self.review: Review | None = None
+        self._to: _Utf8 | None = None
 
     def start(self, total: int, review: Review) -> None:
         self.review = review
+        self._to = _Utf8(self.out)
 
     def entry(self, entry: dict) -> None:
         if self.review.top is None:
-            self.out.write(encode_json(entry, indent=False) + "\n")
+            self._to.write(encode_json_bytes(entry, indent=False) + b"\n")
 
     def finish(self, result: Review) -> None:
+        to = self._to or _Utf8(self.out)
         shown = []
         if result.top is not None:
             shown = [entry_of(vr, result, self.lang) for vr in result.summary.picked]
             for entry in shown:
-                self.out.write(encode_json(entry, indent=False) + "\n")
-        write_json(self.out.write, report_tail(result, self.lang, shown, lazy=True), indent=False)
-        self.out.write("\n")
+                to.write(encode_json_bytes(entry, indent=False) + b"\n")
+        write_json(to.text, report_tail(result, self.lang, shown, lazy=True), indent=False)
+        to.write(b"\n")
 
 
 class TemplateSink:
