@@ -16,6 +16,9 @@ Figures, not assertions: the machine's other load moves them; compare rows of on
 The child imports advisor from the current directory first (`python -c` puts it ahead of
 PYTHONPATH): to measure another checkout, run this file from that checkout's folder, e.g.
 `cd /path/to/other && python /path/to/this/benchmarks/scale.py --export export.csv`.
+
+PYTHONDONTWRITEBYTECODE is unset for the children, as an installed advisor has its bytecode
+(pip compiles it): otherwise each run would compile advisor's sources again, about 0.1 s.
 """
 
 from __future__ import annotations
@@ -102,8 +105,9 @@ def run(args: list[str]) -> tuple[float, float, int, int]:
     the difference of RUSAGE_CHILDREN is this child's alone)."""
     cpu = _children_cpu()
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True,
-                          env={**os.environ, "ADVISOR_QUIET": "1"})
+    env = {**os.environ, "ADVISOR_QUIET": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # see the module's docstring
+    proc = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - start
     cpu = _children_cpu() - cpu
     peak = 0

@@ -15,6 +15,7 @@ from advisor.core.columns import Strings
 from advisor.jobs.review_report import report_tail, review_json
 from advisor.render import emit
 from advisor.render.emit import encode_json, render, write_json
+from advisor.render import stream as stream_module
 from advisor.render.stream import JsonLinesSink, JsonSink, TemplateSink
 
 from conftest import EXAMPLES, run_cli
@@ -78,12 +79,16 @@ def test_json_lines_carry_the_same_videos_and_summary(ruleset, case):
 
 @pytest.mark.parametrize("sink_class", [JsonSink, JsonLinesSink])
 @pytest.mark.parametrize("case", ["export", "digest"])
-def test_json_sinks_write_the_same_text_to_any_text_file(ruleset, sink_class, case):
+@pytest.mark.parametrize("gather", [None, 1, 700])
+def test_json_sinks_write_the_same_text_to_any_text_file(ruleset, sink_class, case, gather, monkeypatch):
     """To a UTF-8 text file with a binary file under it (the report file, standard output) the
     JSON sinks write orjson's bytes straight to that binary file; to any other text file
-    (StringIO, another encoding) they write text. The same report either way, in order with
-    what the text file was given before and after."""
+    (StringIO, another encoding) they write text; either way gathered about a megabyte at a
+    time (here also a byte and 700 bytes: handed on mid-entry and mid-report). The same report
+    every way, in order with what the text file was given before and after."""
     want = streamed(ruleset, sink_class, **CASES[case])
+    if gather:
+        monkeypatch.setattr(stream_module._Utf8, "GATHER", gather)
     for encoding in ("utf-8", "utf-16"):
         raw = io.BytesIO()
         out = io.TextIOWrapper(raw, encoding=encoding, newline="")

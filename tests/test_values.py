@@ -115,3 +115,19 @@ def test_choices():
     with pytest.raises(ValueProblem) as info:
         parse_choice("vlog", forms, {"短视频": "short_video"})
     assert "short_video" in info.value.message.en and "短视频" in info.value.message.zh
+
+
+def test_dates_read_again_come_from_a_bounded_memory(monkeypatch):
+    from advisor.input import values as values_module
+
+    monkeypatch.setattr(values_module, "_DATES_READ", {})
+    monkeypatch.setattr(values_module, "_DATES_KEPT", 3)
+    first = parse_date("2026-06-25")
+    assert parse_date("2026-06-25") is first == dt.date(2026, 6, 25)  # the same object, read once
+    for text in ("2026-02-30", "2026-02-30"):  # not a date: refused every time, never remembered
+        with pytest.raises(ValueProblem):
+            parse_date(text)
+    for day in range(1, 8):
+        assert parse_date(f"2026-07-0{day}") == dt.date(2026, 7, day)
+        assert len(values_module._DATES_READ) <= 3
+    assert "2026-02-30" not in values_module._DATES_READ

@@ -582,7 +582,7 @@ def _stream_table_source(path: Path, name: str, delimiter: Optional[str], is_hea
     file is opened as text and the csv module reads it a line at a time.
     """
     encoding = _sniff_encoding(path, name)
-    handle = open(path, encoding=encoding, newline="")
+    handle = open(path, encoding=encoding, newline="", buffering=STREAM_BLOCK)  # a system call per MB
     register_input(os.fstat(handle.fileno()), name)  # no report may be written over it
     try:
         head = handle.read(STREAM_BLOCK)

@@ -309,15 +309,29 @@ _TIME = re.compile(
 )
 
 
+# Exported dates already read, text -> date: an account posts a few videos a day, so an export
+# repeats each date (and a date is immutable: sharing one object is safe). Bounded.
+_DATES_READ: dict[str, dt.date] = {}
+_DATES_KEPT = 4096
+
+
 def parse_date(value: object) -> dt.date | None:
     """A publish date; a time after it is accepted and dropped."""
     if type(value) is str:
+        date = _DATES_READ.get(value)
+        if date is not None:
+            return date
         m = _FAST_DATE.fullmatch(value)
         if m is not None:  # as exported (ASCII, no spaces around: NFKC and strip leave it as it is)
             try:
-                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                date = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             except ValueError:
                 pass  # reported below with the general rule's message
+            else:
+                if len(_DATES_READ) >= _DATES_KEPT:
+                    _DATES_READ.clear()
+                _DATES_READ[value] = date
+                return date
     value = _prepare(value)
     if value is None:
         return None
