@@ -402,3 +402,18 @@ def test_spool_blocks_smaller_than_a_chunk_make_whole_chunks(ruleset, monkeypatc
     monkeypatch.setattr(review_stream, "review_partition", recorded)
     assert streamed(ruleset, JsonSink, chunk=7, paths=[STEADY]) == in_memory(ruleset, paths=[STEADY])
     assert sizes == [(0, 7, 7), (7, 7, 7), (14, 7, 7), (21, 7, 7), (28, 2, 2)]
+
+
+@pytest.mark.parametrize("sink_class", [JsonSink, JsonLinesSink])
+def test_each_distinct_cta_is_encoded_once(ruleset, sink_class):
+    """The videos of a review share a handful of CTA values: the JSON sinks encode each once
+    (the report stays the one held in memory: test_streamed_json_is_the_report_held_in_memory)."""
+    out = io.StringIO()
+    sink = sink_class(out, "zh")
+    result = stream_review([str(STEADY)], ruleset, sink, engine="python", lang="zh")
+    lines = out.getvalue()
+    videos = (json.loads(lines)["videos"] if sink_class is JsonSink
+              else [json.loads(line) for line in lines.splitlines()[:-1]])
+    distinct = {json.dumps(v["cta"], sort_keys=True) for v in videos}
+    assert len(videos) == result.count > len(distinct) >= 1
+    assert len(sink._ctas.encoded) == len(distinct)

@@ -55,6 +55,13 @@ _NO_PLAN = CtaPlan(None)  # read only: a video without a plan gets the block of 
 CTA_PLATFORMS = ("wechat_channels", "douyin")
 
 
+class CtaBlock(dict):
+    """A block CtaWriter wrote (the JSON dict), and `key`: what it was written for (language,
+    lead, focus, form, platform), which names it within a review, in any of its processes."""
+
+    __slots__ = ("key",)
+
+
 class CtaWriter:
     """CTA blocks, each written and linted once per distinct (language, lead, focus, form, platform).
 
@@ -87,6 +94,8 @@ class CtaWriter:
             except AdvisorError as exc:
                 data = {"tracks": {}, "leads": plan.lead, "focus": plan.focus,
                         "error": "; ".join(p.format(lang) for p in exc.problems)}
+            data = CtaBlock(data)
+            data.key = key
             self._done[key] = data
         return data
 

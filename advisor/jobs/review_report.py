@@ -45,11 +45,38 @@ def entry_of(shown, result: Review, lang: Lang) -> dict:
     return shown if isinstance(shown, dict) else video_json(shown, result, lang)
 
 
+class CtaJson(dict):
+    """A video's "cta" value: one of its review's few CTA blocks and the rule it answers. Every
+    video with the same block and rule gets the same object (read it; never change it), and
+    `key` names its content within the review (None: unnamed), so a writer can encode each
+    distinct one once (advisor.render.stream)."""
+
+    __slots__ = ("key",)
+
+
+# (id(block), reason) -> (block, its CtaJson): the block is held, so its id stays its own. A
+# handful per review; bounded for a long-lived process (the web app) that runs many.
+_CTA_JSON: dict[tuple, tuple[dict, CtaJson]] = {}
+_CTA_JSON_KEPT = 256
+
+
 def cta_json(vr: VideoReview, lang: Lang) -> dict:
     """{"tracks": {"like": ..., "heart": ...}, "leads": ..., ..., "lint": ..., "reason": rule id}."""
     if lang not in vr.cta_blocks:
         raise ValueError(f"the review wrote no CTA in {lang!r}: pass it in review(..., langs=)")
-    return {**vr.cta_blocks[lang], "reason": vr.cta.rule_id if vr.cta else None}
+    block = vr.cta_blocks[lang]
+    reason = vr.cta.rule_id if vr.cta else None
+    known = _CTA_JSON.get((id(block), reason))
+    if known is not None and known[0] is block:
+        return known[1]
+    made = CtaJson(block)
+    made["reason"] = reason
+    name = getattr(block, "key", None)
+    made.key = None if name is None else (name, reason)
+    if len(_CTA_JSON) >= _CTA_JSON_KEPT:
+        _CTA_JSON.clear()
+    _CTA_JSON[(id(block), reason)] = (block, made)
+    return made
 
 
 def review_json(result: Review, lang: Lang) -> dict:

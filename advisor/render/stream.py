@@ -21,6 +21,8 @@ import os
 import shutil
 import tempfile
 
+import orjson
+
 from advisor.core.i18n import Lang
 from advisor.core.paths import shipped_templates
 from advisor.core.safe_text import clean, markdown, printable
@@ -73,6 +75,31 @@ class _Utf8:
             self._put(data)
 
 
+_Fragment = getattr(orjson, "Fragment", None)  # orjson 3.9+: JSON already encoded, written as it is
+
+
+class _SharedCtas:
+    """Each distinct CTA value of a review (advisor.jobs.review_report.CtaJson: a few, shared by
+    thousands of videos, most of each entry's bytes) encoded once, at the place an entry holds
+    it, and written from then on as those bytes."""
+
+    def __init__(self, indent: bool):
+        self.indent = indent
+        self.encoded: dict = {}
+
+    def entry(self, entry: dict) -> dict:
+        cta = entry.get("cta")
+        key = getattr(cta, "key", None)
+        if key is None or _Fragment is None:
+            return entry
+        fragment = self.encoded.get(key)
+        if fragment is None:
+            data = encode_json_bytes(cta, indent=self.indent)
+            # Indented, "cta" is a value nested one level in the entry.
+            fragment = self.encoded[key] = _Fragment(data.replace(b"\n", b"\n  ") if self.indent else data)
+        return {**entry, "cta": fragment}
+
+
 class JsonSink:
     """The JSON document, written piece by piece to `out` (a text file; see _Utf8)."""
 
@@ -82,6 +109,7 @@ class JsonSink:
         self.review: Review | None = None
         self.written = 0
         self._to: _Utf8 | None = None
+        self._ctas = _SharedCtas(indent=True)
 
     def start(self, total: int, review: Review) -> None:
         self.review = review
@@ -96,7 +124,7 @@ class JsonSink:
     def _write_video(self, entry: dict) -> None:
         # Indented as an item of "videos" (JSON strings hold no raw newline: every one is indentation).
         self._to.write((b"\n    " if not self.written else b",\n    ")
-                       + encode_json_bytes(entry).replace(b"\n", b"\n    "))
+                       + encode_json_bytes(self._ctas.entry(entry)).replace(b"\n", b"\n    "))
         self.written += 1
 
     def finish(self, result: Review) -> None:
@@ -124,6 +152,7 @@ class JsonLinesSink:
         self.lang = lang
         self.review: Review | None = None
         self._to: _Utf8 | None = None
+        self._ctas = _SharedCtas(indent=False)
 
     def start(self, total: int, review: Review) -> None:
         self.review = review
@@ -131,7 +160,7 @@ class JsonLinesSink:
 
     def entry(self, entry: dict) -> None:
         if self.review.top is None:
-            self._to.write(encode_json_bytes(entry, indent=False) + b"\n")
+            self._to.write(encode_json_bytes(self._ctas.entry(entry), indent=False) + b"\n")
 
     def finish(self, result: Review) -> None:
         to = self._to or _Utf8(self.out)
