@@ -83,8 +83,10 @@ class _SharedCtas:
     thousands of videos, most of each entry's bytes) encoded once, at the place an entry holds
     it, and written from then on as those bytes."""
 
-    def __init__(self, indent: bool):
+    def __init__(self, indent: bool, depth: int = 0):
+        """depth: how deep the entries are nested in the document (JsonSink's: 2)."""
         self.indent = indent
+        self.margin = b"\n" + b"  " * (depth + 1)  # what an indented line of the value starts with
         self.encoded: dict = {}
 
     def entry(self, entry: dict) -> dict:
@@ -95,9 +97,13 @@ class _SharedCtas:
         fragment = self.encoded.get(key)
         if fragment is None:
             data = encode_json_bytes(cta, indent=self.indent)
-            # Indented, "cta" is a value nested one level in the entry.
-            fragment = self.encoded[key] = _Fragment(data.replace(b"\n", b"\n  ") if self.indent else data)
+            # Written as it is: indented, its lines start as deep as "cta" is nested in the document.
+            fragment = self.encoded[key] = _Fragment(data.replace(b"\n", self.margin) if self.indent else data)
         return {**entry, "cta": fragment}
+
+
+# Where the item starts and ends in orjson's indented encoding of {"v": [item]}.
+_ITEM_START, _ITEM_END = map(len, encode_json_bytes({"v": [None]}).split(b"null"))
 
 
 class JsonSink:
@@ -109,7 +115,7 @@ class JsonSink:
         self.review: Review | None = None
         self.written = 0
         self._to: _Utf8 | None = None
-        self._ctas = _SharedCtas(indent=True)
+        self._ctas = _SharedCtas(indent=True, depth=2)
 
     def start(self, total: int, review: Review) -> None:
         self.review = review
@@ -122,9 +128,11 @@ class JsonSink:
         self._write_video(entry)
 
     def _write_video(self, entry: dict) -> None:
-        # Indented as an item of "videos" (JSON strings hold no raw newline: every one is indentation).
-        self._to.write((b"\n    " if not self.written else b",\n    ")
-                       + encode_json_bytes(self._ctas.entry(entry)).replace(b"\n", b"\n    "))
+        # Encoded as the item of a list in a dict, orjson indents it as deep as an item of
+        # "videos" is: the item is cut out (a view, no copy), not indented again line by line.
+        data = encode_json_bytes({"v": [self._ctas.entry(entry)]})
+        self._to.write(b"\n    " if not self.written else b",\n    ")
+        self._to.write(memoryview(data)[_ITEM_START:len(data) - _ITEM_END])
         self.written += 1
 
     def finish(self, result: Review) -> None:
