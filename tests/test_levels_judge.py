@@ -291,3 +291,16 @@ def test_count_readers_read_as_before(fact):
     for metric, model in COUNT_MODELS.items():
         # repr: -0.0 and 0.0 are equal but print differently in the review's JSON.
         assert repr(model.counts(fact)) == repr(reference_counts(metric, fact)), metric
+
+
+def test_judges_inline_readability_check_is_readable():
+    """judge reads counts with a chained comparison (0 <= x <= n * 1.001 + 1 and 0 < n < inf),
+    the same answer as _readable for every kind of float, NaN and infinities included."""
+    import itertools
+    import math
+
+    from advisor.model.levels import _readable
+
+    values = [0.0, -0.0, 1.0, -1.0, 5.0, 1000.0, 1001.0, 1001.5, 1002.0, 1e308, math.inf, -math.inf, math.nan]
+    for x, n in itertools.product(values, repeat=2):
+        assert _readable(x, n) == (0 <= x <= n * 1.001 + 1 and 0 < n < math.inf), (x, n)

@@ -681,6 +681,7 @@ def typical_thresholds(levels: Levels, pairs, form: str | None, baseline: Baseli
     return out
 
 
+_INF = math.inf
 UNSET: object = object()  # judge(cutoff=UNSET): run Benjamini-Hochberg over the facts given
 _UNSET = UNSET
 
@@ -833,7 +834,6 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET,  #
     row_facts: list[dict] = []
     row_groups = table.groups
     row_rows = table.rows
-    isfinite = math.isfinite
     for fact in facts:
         earlier = fact.get(JUDGEMENTS)
         if earlier is None:
@@ -862,8 +862,9 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET,  #
             if counts is None:
                 continue
             x, n = counts
-            # _readable(x, n), inline: this runs for every video and metric.
-            if not (isfinite(x) and isfinite(n) and n > 0 and x >= 0 and not x > n * 1.001 + 1):
+            # _readable(x, n), inline and chained (this runs for every video and metric): a NaN
+            # fails every comparison, an infinite n fails `< inf`, an infinite x the bound.
+            if not (0 <= x <= n * 1.001 + 1 and 0 < n < _INF):
                 continue
             row_facts.append(fact)
             row_groups.append(group)
