@@ -8,6 +8,12 @@ as str objects): 60,000 more videos were about 30 MiB more, and a million rows 5
 video costs about 120 bytes at the peak (4-byte columns, ids as bytes): 60,000 more are about
 7 MiB more. The limit, 20 MiB, is generous so a busy CI machine stays green, and still fails
 if the per-video cost goes back to half a kilobyte.
+
+The HTML report keeps a little more per video (the card each id links to: about 100 bytes), and
+the same run's peak moves by a few MiB with the heap's layout (measured on one machine, the
+same HTML pair ten times: 13 to 20 MiB apart). So when a pair comes out over the limit, both
+runs are made once more and each size's lower peak counts: noise does not repeat itself in
+both, a per-video cost does.
 """
 
 from __future__ import annotations
@@ -38,6 +44,17 @@ def exports(tmp_path_factory):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "text", "html"])
 def test_peak_memory_does_not_grow_with_the_rows(exports, tmp_path, fmt):
+    peaks = _peaks(exports, tmp_path, fmt)
+    if peaks[LARGE] - peaks[SMALL] >= 20:  # once more, each size's lower peak (see the docstring)
+        again = _peaks(exports, tmp_path, fmt)
+        peaks = {rows: min(peak, again[rows]) for rows, peak in peaks.items()}
+    assert peaks[SMALL] > 0, "the child did not report its peak RSS"
+    assert peaks[LARGE] - peaks[SMALL] < 20, peaks  # MiB, for 60,000 more videos (~350 bytes each at most)
+    assert peaks[LARGE] < 300, peaks
+
+
+def _peaks(exports, tmp_path, fmt) -> dict[int, int]:
+    """Each export reviewed to `fmt` in a fresh process: its peak RSS in MiB, the report checked."""
     peaks = {}
     for rows, path in exports.items():
         out = tmp_path / f"review-{rows}.{fmt}"
@@ -52,6 +69,4 @@ def test_peak_memory_does_not_grow_with_the_rows(exports, tmp_path, fmt):
         if fmt == "html":
             with out.open(encoding="utf-8") as handle:
                 assert sum(line.count('<article class="card') for line in handle) == rows
-    assert peaks[SMALL] > 0, "the child did not report its peak RSS"
-    assert peaks[LARGE] - peaks[SMALL] < 20, peaks  # MiB, for 60,000 more videos (~350 bytes each at most)
-    assert peaks[LARGE] < 300, peaks
+    return peaks
