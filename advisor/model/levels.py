@@ -886,10 +886,11 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET,  #
             import numpy as np
 
             cutoff = bh_cutoff(np.concatenate(parts), fdr)
-    verdicts = table.columns  # id(group) -> per threshold (feature, at, threshold, gap or certainty, group)
-    written = {}  # id(group) -> per threshold (feature, at): what each fact gains
+    # id(group) -> per threshold (feature, its verdicts, the threshold, the Gaps or None, the
+    # certainties): what each fact gains, and what its Verdicts make Judgements of when read.
+    verdicts = table.columns
     for key, (group, gaps, sure, p) in judged.items():
-        out, columns = [], []
+        columns = []
         for th, r, s in zip(group.thresholds, group.range_of, sure):
             certainty = th.settings.certainty
             if isinstance(p, list):
@@ -898,13 +899,11 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET,  #
                 at = [False] * len(p)
             else:
                 at = ((p <= cutoff) & (s >= certainty)).tolist()
-            out.append((th.feature, at))
             # The Gap itself, or (computed when read: Judgement.gap) the certainty, which is known.
             columns.append((th.feature, at, th, gaps[r] if gaps is not None else None,
                             s if isinstance(s, list) else s.tolist()))
-        written[key] = out
         verdicts[key] = columns
     # Row by row, so each fact gains its keys in the order it always has (metric by metric).
     for fact, group, row in zip(row_facts, row_groups, row_rows):
-        for feature, at in written[id(group)]:
+        for feature, at, _, _, _ in verdicts[id(group)]:
             fact[feature] = at[row]

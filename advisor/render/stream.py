@@ -136,7 +136,7 @@ class JsonSink:
         self.written += 1
 
     def finish(self, result: Review) -> None:
-        to = self._to or _Utf8(self.out)
+        to = self._to  # (finish follows start: stream_review starts a sink before any video)
         shown = []
         if result.top is not None:
             shown = [entry_of(vr, result, self.lang) for vr in result.summary.picked]
@@ -168,15 +168,18 @@ class JsonLinesSink:
 
     def entry(self, entry: dict) -> None:
         if self.review.top is None:
-            self._to.write(encode_json_bytes(self._ctas.entry(entry), indent=False) + b"\n")
+            self._write_video(entry)
+
+    def _write_video(self, entry: dict) -> None:
+        self._to.write(encode_json_bytes(self._ctas.entry(entry), indent=False) + b"\n")
 
     def finish(self, result: Review) -> None:
-        to = self._to or _Utf8(self.out)
+        to = self._to  # (finish follows start: stream_review starts a sink before any video)
         shown = []
         if result.top is not None:
             shown = [entry_of(vr, result, self.lang) for vr in result.summary.picked]
             for entry in shown:
-                to.write(encode_json_bytes(entry, indent=False) + b"\n")
+                self._write_video(entry)
         write_json(to.text, report_tail(result, self.lang, shown, lazy=True), indent=False)
         to.write(b"\n")
         to.flush()
