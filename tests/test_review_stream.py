@@ -395,13 +395,15 @@ def test_spool_blocks_smaller_than_a_chunk_make_whole_chunks(ruleset, monkeypatc
     sizes = []
     review = review_stream.review_partition
 
-    def recorded(spec, videos, sources, offset, reviewer=None):
-        sizes.append((offset, len(videos), len(sources)))
-        return review(spec, videos, sources, offset, reviewer)
+    def recorded(spec, videos, sources, offset, reviewer=None, facts=None):
+        sizes.append((offset, len(videos), len(sources), len(facts)))
+        assert facts == [video.to_fact() for video in videos]  # pass 1's facts, spooled
+        assert [list(f) for f in facts] == [list(video.to_fact()) for video in videos]
+        return review(spec, videos, sources, offset, reviewer, facts)
 
     monkeypatch.setattr(review_stream, "review_partition", recorded)
     assert streamed(ruleset, JsonSink, chunk=7, paths=[STEADY]) == in_memory(ruleset, paths=[STEADY])
-    assert sizes == [(0, 7, 7), (7, 7, 7), (14, 7, 7), (21, 7, 7), (28, 2, 2)]
+    assert sizes == [(0, 7, 7, 7), (7, 7, 7, 7), (14, 7, 7, 7), (21, 7, 7, 7), (28, 2, 2, 2)]
 
 
 @pytest.mark.parametrize("sink_class", [JsonSink, JsonLinesSink])
@@ -417,3 +419,91 @@ def test_each_distinct_cta_is_encoded_once(ruleset, sink_class):
     distinct = {json.dumps(v["cta"], sort_keys=True) for v in videos}
     assert len(videos) == result.count > len(distinct) >= 1
     assert len(sink._ctas.encoded) == len(distinct)
+
+
+def _spools_seen(monkeypatch):
+    """The TailSpools of the reviews run: (chunks x groups judged from it, groups it had, spoiled)."""
+    from advisor.jobs import tail_spool
+
+    seen = []
+    close = tail_spool.TailSpool.close
+
+    def recorded(self):
+        seen.append((self.used, len(self._files), set(self._spoiled)))
+        close(self)
+
+    monkeypatch.setattr(tail_spool.TailSpool, "close", recorded)
+    return seen
+
+
+@pytest.mark.parametrize("case", ["steady", "two files", "history", "explain all"])
+def test_chunks_are_judged_with_the_tails_the_cutoff_computed(ruleset, case, monkeypatch):
+    """batch_cutoff's tail probabilities are spooled and every chunk's judge reads them (none
+    is computed twice), and the report is still the one held in memory."""
+    from advisor.jobs import tail_spool
+    from advisor.model import levels
+
+    computed, phase = [], ["cutoff"]
+    tails, close_writing = levels._Group.tails, tail_spool.TailSpool.close_writing
+
+    def counted(self, x, n):
+        computed.append((phase[0], len(x)))
+        return tails(self, x, n)
+
+    def cutoff_done(self):
+        phase[0] = "chunks"
+        close_writing(self)
+
+    monkeypatch.setattr(levels._Group, "tails", counted)
+    monkeypatch.setattr(tail_spool.TailSpool, "close_writing", cutoff_done)
+    # Every group over arrays, however few its videos in a chunk of 7 (the same floats as the
+    # scalar path below _SCALAR_BELOW, which reads no spool).
+    monkeypatch.setattr(levels, "_SCALAR_BELOW", 1)
+    seen = _spools_seen(monkeypatch)
+    got = streamed(ruleset, JsonSink, chunk=7, **CASES[case])
+    phase[0] = "in memory"
+    assert got == in_memory(ruleset, **CASES[case])
+    [(used, groups, spoiled)] = seen
+    assert used >= groups > 0 and not spoiled
+    assert sum(count for when, count in computed if when == "cutoff") > 0
+    assert [count for when, count in computed if when == "chunks" and count] == []
+
+
+def test_tails_out_of_step_with_the_chunks_are_computed_again(ruleset, monkeypatch):
+    """A spooled row whose counts are not the chunk's is never used: the group's tails are
+    computed from then on, and the report is the same."""
+    from advisor.jobs import tail_spool
+    from advisor.model import levels
+
+    write = tail_spool.TailSpool.write
+
+    def shifted(self, thresholds, x, n, tails):
+        write(self, thresholds, x + 1, n, tails)  # rows that belong to other counts
+
+    monkeypatch.setattr(tail_spool.TailSpool, "write", shifted)
+    monkeypatch.setattr(levels, "_SCALAR_BELOW", 1)
+    seen = _spools_seen(monkeypatch)
+    assert streamed(ruleset, JsonSink, chunk=7, paths=[STEADY]) == in_memory(ruleset, paths=[STEADY])
+    [(used, groups, spoiled)] = seen
+    assert used == 0 and 0 < len(spoiled) <= groups  # (a group with no readable counts is never read)
+
+
+def test_a_group_written_in_two_runs_is_not_used(tmp_path):
+    """Rows of one group that do not come in one run are out of judge's order: never read."""
+    import numpy as np
+
+    from advisor.jobs.tail_spool import TailSpool
+
+    a, b = object(), object()
+    x, n = np.array([1.0, 2.0]), np.array([10.0, 20.0])
+    tails = [(np.array([0.1, 0.2]), np.array([0.3, 0.4]))]
+    with TailSpool(tmp_path) as spool:
+        spool.write([a], x, n, tails)
+        spool.write([b], x, n, tails)
+        spool.write([a], x, n, tails)
+        spool.close_writing()
+        assert spool.read([a], x, n) is None
+        [(high, low)] = spool.read([b], x, n)
+        assert high.tolist() == [0.1, 0.2] and low.tolist() == [0.3, 0.4]
+        assert spool.read([b], x, n) is None  # nothing more was written: cut short
+        assert spool.used == 1

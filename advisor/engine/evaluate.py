@@ -87,12 +87,14 @@ class StageRunner:
             self._typicals[form] = typical_thresholds(self.ruleset.levels, self._levelled, form, self.baseline)
         return self._typicals[form]
 
-    def prepare(self, facts: list[dict], *, cutoff=UNSET) -> None:
+    def prepare(self, facts: list[dict], *, cutoff=UNSET, tails=None) -> None:
         """Judge the typical-mode levels of a whole batch together (see advisor.model.levels.judge);
-        cutoff: the false-discovery cutoff of a larger batch these facts are a chunk of."""
+        cutoff: the false-discovery cutoff of a larger batch these facts are a chunk of; tails:
+        their tail probabilities, computed with that cutoff (judge's `tails`)."""
         if self._levelled:
             with _collector_paused():
-                judge(facts, lambda fact: self.typicals(fact.get("form")), cutoff=cutoff, small=self.small)
+                judge(facts, lambda fact: self.typicals(fact.get("form")), cutoff=cutoff, small=self.small,
+                      tails=tails)
 
     def fired(self, fact: dict) -> tuple[Compiled, list[str]]:
         if JUDGEMENTS not in fact:

@@ -25,6 +25,7 @@ from advisor.input.sources import STDIN, read_bytes
 from advisor.jobs.review_cta import CTA_FOCUS, GOAL_FOR_LEAD, CtaPlan, CtaWriter, cta_plan  # noqa: F401 (re-exported)
 from advisor.jobs.summary import SUMMARY_LEVELS, BatchStats, Summary, SummaryBuilder
 from advisor.jobs.summary import make_baseline as summary_baseline
+from advisor.jobs.tail_spool import TailSpool
 from advisor.model.levels import UNSET, Baseline, batch_pvalues, percentile_metrics
 from advisor.stats.typical import bh_candidates, bh_cutoff
 from advisor.model.metrics import DERIVED, FIELDS, VideoMetrics, metric_view
@@ -165,6 +166,8 @@ class Reviewer:
         # Judge with the pure-Python beta functions (SMALL_REVIEW); None: decided by start() from
         # the survey (a worker of a distributed review is given the driver's choice).
         self.small: bool | None = None
+        # The batch's tails kept by batch_cutoff for the chunks' judge (a streaming review's).
+        self.tails: TailSpool | None = None
 
     def survey(self, fact: dict) -> None:
         self.batch.add(fact)
@@ -186,10 +189,12 @@ class Reviewer:
         self.batch = Baseline(label=self.batch.label, metrics=self.metrics, values=self.values)
         self.stats = BatchStats()
 
-    def batch_cutoff(self) -> float | None:
+    def batch_cutoff(self, tails: TailSpool | None = None) -> float | None:
         """The false-discovery cutoff of the whole surveyed batch: the p-value a video x metric
         must reach to be a discovery (None: nothing is). Judging chunk by chunk against it gives
-        the verdicts of judging the whole batch at once (advisor.model.levels.judge)."""
+        the verdicts of judging the whole batch at once (advisor.model.levels.judge).
+        tails: keep the tail probabilities computed on the way there, for review() to judge the
+        chunks with (they are the same numbers; advisor.jobs.tail_spool)."""
         import numpy as np
 
         # Only the p-values that can be discoveries (<= the fdr) are kept, with the count of
@@ -210,9 +215,14 @@ class Reviewer:
                 xs, ns = np.asarray(xs, dtype=float), np.asarray(ns, dtype=float)
                 for start in range(0, max(len(xs), 1), _PVALUE_SLICE):
                     kept, count = bh_candidates(batch_pvalues(
-                        thresholds, xs[start:start + _PVALUE_SLICE], ns[start:start + _PVALUE_SLICE]), fdr)
+                        thresholds, xs[start:start + _PVALUE_SLICE], ns[start:start + _PVALUE_SLICE],
+                        keep=tails.write if tails is not None else None), fdr)
                     candidates.append(kept)
                     total += count
+        if tails is not None:
+            tails.close_writing()
+            if not self.small:
+                self.tails = tails
         if not groups:
             return None
         if self.small:
@@ -250,7 +260,7 @@ class Reviewer:
         runner = self.runner
         # Every video x metric of the chunk judged together (false-discovery control); with a
         # cutoff from the survey, against the whole batch's.
-        runner.prepare(facts, cutoff=self.cutoff)
+        runner.prepare(facts, cutoff=self.cutoff, tails=self.tails.read if self.tails is not None else None)
         out = []
         for i, (video, fact) in enumerate(zip(videos, facts)):
             if progress is not None:

@@ -742,11 +742,13 @@ class _Group:
             largest = np.where(s > largest, s, largest)  # max() of Python floats, NaN included
         return sure, 1 - largest
 
-    def judged(self, small: bool = False):
+    def judged(self, small: bool = False, known=None):
         """(gaps per range, sure per threshold, p-values) of the videos gathered: `assess_many`
         over arrays; for a handful of videos (one fact judged on its own, as a rule test does)
         `assess` one by one, the same floats without numpy's fixed cost per call. small: a small
-        review's pure-Python beta functions (`assess(..., small=True)`), one by one."""
+        review's pure-Python beta functions (`assess(..., small=True)`), one by one.
+        known(thresholds, x, n): the tails of these counts computed before (judge's `tails`),
+        or None."""
         if small or len(self.xs) < _SCALAR_BELOW:
             gaps = [[assess(x, n, typical, margin=margin, certainty=certainty, small=small)
                      for x, n in zip(self.xs, self.ns)]
@@ -757,14 +759,20 @@ class _Group:
         x, n = np.array(self.xs, dtype=float), np.array(self.ns, dtype=float)
         # The tails alone (`assess_many`'s p_high and p_low): each Judgement computes the rest of
         # its Gap when it is read (see Judgement), so gaps is None.
-        tails = [tails_many(x, n, typical, margin=margin) for typical, margin, _ in self.ranges]
+        tails = known(self.thresholds, x, n) if known is not None else None
+        if tails is None:
+            tails = self.tails(x, n)
         return (None, *self.sure(tails))
+
+    def tails(self, x, n) -> list[tuple]:
+        """(p_high, p_low) arrays per range of the counts x, n (numpy arrays)."""
+        return [tails_many(x, n, typical, margin=margin) for typical, margin, _ in self.ranges]
 
 
 _SCALAR_BELOW = 8  # below this many videos in a group, scalar assess is faster than numpy's set-up
 
 
-def batch_pvalues(thresholds: list[Threshold], x, n, *, small: bool = False):
+def batch_pvalues(thresholds: list[Threshold], x, n, *, small: bool = False, keep=None):
     """The p-values `judge` puts into Benjamini-Hochberg for one (form, metric) group.
 
     thresholds: the typical Thresholds of one metric for one form (`metric_groups` of the
@@ -774,6 +782,8 @@ def batch_pvalues(thresholds: list[Threshold], x, n, *, small: bool = False):
     metric) group of a batch, at the thresholds' fdr, is the cutoff judge's own
     Benjamini-Hochberg finds over that batch: pass it to `judge(chunk, ..., cutoff=...)` to
     judge the batch chunk by chunk with the same verdicts. small: as judge's (a list, then).
+    keep(thresholds, x, n, tails): given the readable counts and their tails (a (p_high, p_low)
+    pair per range), e.g. to spare judge computing them again (its `tails`); not called when small.
     """
     import numpy as np
 
@@ -791,15 +801,17 @@ def batch_pvalues(thresholds: list[Threshold], x, n, *, small: bool = False):
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore"):  # NaN (no counts) compares False: dropped below
-        keep = np.isfinite(x) & np.isfinite(n) & (n > 0) & (x >= 0) & ~(x > n * 1.001 + 1)
-    x, n = x[keep], n[keep]
+        readable = np.isfinite(x) & np.isfinite(n) & (n > 0) & (x >= 0) & ~(x > n * 1.001 + 1)
+    x, n = x[readable], n[readable]
     group = _Group(list(thresholds))
-    tails = [tails_many(x, n, typical, margin=margin) for typical, margin, _ in group.ranges]
+    tails = group.tails(x, n)
+    if keep is not None:
+        keep(thresholds, x, n, tails)
     return group.sure(tails)[1]
 
 
 def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET,  # type: ignore[assignment]
-          small: bool = False) -> None:
+          small: bool = False, tails=None) -> None:
     """Decide every typical level for every fact, together, and write the verdicts into the facts.
 
     thresholds_of(fact) gives the typical Thresholds that apply to the fact (its form's). Each
@@ -823,6 +835,10 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET,  #
     small: a small review (advisor.jobs.review.SMALL_REVIEW videos): every video `assess`ed with
     the pure-Python beta functions, and numpy and scipy are not imported at all. Every judge() of
     one review (and its batch_pvalues) must be given the same `small`.
+
+    tails(thresholds, x, n): the tail probabilities of a group's counts (arrays), computed
+    before (what batch_pvalues' `keep` was given: advisor.jobs.tail_spool), or None to compute
+    them. It must give exactly those floats for exactly these counts, or None.
     """
     plans: dict[tuple, tuple[list, list[_Group]]] = {}  # the thresholds, kept alive: ids stay theirs
     by_list: dict[int, tuple[list, list[_Group]]] = {}  # id(the list thresholds_of gave) -> its plan
@@ -876,7 +892,7 @@ def judge(facts: list[dict], thresholds_of, *, cutoff: float | None = _UNSET,  #
             fact[JUDGEMENTS] = Verdicts(table, start, len(row_facts), earlier)
     if not row_facts:
         return
-    judged = {id(group): (group, *group.judged(small)) for group in groups.values() if group.xs}
+    judged = {id(group): (group, *group.judged(small, tails)) for group in groups.values() if group.xs}
     if cutoff is _UNSET:
         fdr = row_groups[0].thresholds[0].settings.fdr
         parts = [p for _, _, _, p in judged.values()]
