@@ -188,7 +188,7 @@ def _sum_over(numerator: tuple[str, ...], denominator: str, rate_name: str):
             return None
         parts = [fact.get(name) for name in numerator]
         for v in parts:
-            if not (_number(v) and v >= 0):
+            if not ((v >= 0) if type(v) is int else (_number(v) and v >= 0)):
                 return _given_rate(fact, rate_name, n)
         return float(sum(parts)), float(n)
     return counts
@@ -216,6 +216,11 @@ def _rate_of_views(name: str):
     # An exported rate (完播率) times the views: the number of views that did the thing.
     def counts(fact: dict):
         rate, n = fact.get(name), fact.get("views")
+        if type(rate) is float and type(n) is int:  # as imported: NaN and inf fail 0 <= rate <= 1
+            if n <= 0 or not 0 <= rate <= 1:
+                return None
+            n = float(n)
+            return rate * n, n
         if not (_number(rate) and (type(n) is int or _number(n))) or n <= 0 or not 0 <= rate <= 1:
             return None
         return float(rate) * float(n), float(n)
@@ -273,6 +278,7 @@ class Baseline:
                         if self._metrics is None or m in self._metrics]
         self._sorted = True
         self._typical: dict[tuple, Typical | None] = {}
+        self._slots: dict = {}  # form -> where add() puts its videos' numbers (_form_slots)
         self._frozen: dict[tuple, Typical | None] | None = None
         for fact in facts:
             self.add(fact)
@@ -296,39 +302,58 @@ class Baseline:
     def add(self, fact: dict) -> None:
         self.n_videos += 1
         self._sorted = False
-        self._typical.clear()
-        form = fact.get("form")
-        values = self._values
+        if self._typical:
+            self._typical.clear()
+        get = fact.get
+        form = get("form")
+        # This runs once per video of a survey: the form's columns are found once, by name, not
+        # by a (form, metric) key made and hashed per metric.
+        slots = self._slots.get(form)
+        if slots is None:
+            slots = self._slots[form] = self._form_slots(form)
+        columns, pairs = slots
         # Only the wanted metrics are looked at (a fact holds many more fields than the levels use).
         for metric in (fact if self._wanted is None else self._wanted):
-            value = fact.get(metric)
+            value = get(metric)
             kind = type(value)  # the exact type first: bool is an int, and is not a number here
-            if (kind is float or kind is int or (kind is not bool and isinstance(value, (int, float)))) \
-                    and math.isfinite(value):
-                key = (form, metric)
-                column = values.get(key)
-                if column is None:
-                    column = values[key] = array("d")
-                column.append(value)
-        for metric, model in self._models:
-            counts = model.counts(fact)
+            if kind is float:
+                if value - value != 0:  # inf - inf and NaN - NaN are NaN: not finite
+                    continue
+            elif kind is not int and (value is None or kind is bool or not isinstance(value, (int, float))
+                                      or not math.isfinite(value)):
+                continue
+            column = columns.get(metric)
+            if column is None:
+                column = columns[metric] = self._values.setdefault((form, metric), array("d"))
+            column.append(value)
+        for counts_of, events, trials in pairs:
+            counts = counts_of(fact)
             if counts is not None:
-                key = (form, metric)
-                pair = self._counts.get(key)
-                if pair is None:
-                    pair = self._counts[key] = (Column(), Column())
-                pair[0].append(counts[0])
-                pair[1].append(counts[1])
+                events(counts[0])
+                trials(counts[1])
         if not self.n_videos % Column.BLOCK:  # each column takes at most one number a video
             for pair in self._counts.values():
                 pair[0].flush()
                 pair[1].flush()
+
+    def _form_slots(self, form) -> tuple[dict, list]:
+        """Where add() puts a video of `form`: its value columns by metric (made as values come:
+        a metric no video has keeps no column), and per count model (its reader, the appends of
+        its two count columns)."""
+        columns = {key[1]: column for key, column in self._values.items() if key[0] == form}
+        pairs = []
+        for metric, model in self._models:
+            # (Made now, though no video may have the counts: an empty pair reads as none.)
+            pair = self._counts.setdefault((form, metric), (Column(), Column()))
+            pairs.append((model.counts, pair[0].append, pair[1].append))
+        return columns, pairs
 
     def _sort(self) -> None:
         if not self._sorted:
             for key, column in self._values.items():
                 self._values[key] = array("d", sorted(column))
             self._sorted = True
+            self._slots.clear()  # they held the unsorted columns
 
     def values(self, metric: str, form: str | None):
         """The sorted values of `metric` for videos of `form` (a sequence of floats)."""
