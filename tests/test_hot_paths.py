@@ -313,3 +313,26 @@ def test_the_plain_number_check_is_the_regular_expression(text):
     from advisor.input import values
 
     assert values._plain(text) is bool(values._PLAIN.fullmatch(text))
+
+
+def test_explaining_a_video_leaves_no_reference_cycle():
+    """explain's recursive helpers would each hold themselves (and the Outcomes they reached)
+    in a cycle only the cyclic collector frees: a long review would walk them every chunk."""
+    import gc
+
+    ruleset = load_ruleset()
+    videos = load_videos([str(ROOT / "examples" / "steady_account_export.csv")]).videos
+    facts = [video.to_fact() for video in videos]
+    with StageRunner(ruleset, "review") as runner:
+        runner.prepare(facts)
+        for with_misses in (False, True):
+            runner.run(facts[0], with_misses=with_misses)  # (what a first run builds and keeps)
+            gc.collect()
+            gc.disable()
+            try:
+                explained = [runner.run(fact, with_misses=with_misses) for fact in facts]
+                assert any(findings for _, findings, _ in explained)
+                del explained
+                assert gc.collect() == 0
+            finally:
+                gc.enable()

@@ -507,3 +507,26 @@ def test_a_group_written_in_two_runs_is_not_used(tmp_path):
         assert high.tolist() == [0.1, 0.2] and low.tolist() == [0.3, 0.4]
         assert spool.read([b], x, n) is None  # nothing more was written: cut short
         assert spool.used == 1
+
+
+def test_pass_two_collects_less_often_while_collections_find_nothing(monkeypatch):
+    """Each collection that finds no cycle doubles the chunks before the next (up to a bound);
+    one that finds some brings it back to every chunk."""
+    from advisor.jobs import review_stream
+
+    import itertools
+
+    found = itertools.chain([5, 0, 0, 0, 0, 0, 0, 3], itertools.repeat(0))
+    when = []
+    chunk = [0]
+
+    def collect(generation):
+        when.append(chunk[0])
+        return next(found)
+
+    monkeypatch.setattr(review_stream.gc, "collect", collect)
+    monkeypatch.setattr(review_stream, "COLLECT_EVERY_AT_MOST", 8)
+    collector = review_stream._ChunkCollector()
+    for chunk[0] in range(1, 50):
+        collector.chunk_done()
+    assert when == [1, 2, 4, 8, 16, 24, 32, 40, 41, 43, 47]

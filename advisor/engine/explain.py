@@ -765,6 +765,10 @@ def explain(compiled: Compiled, fired: list[str], fact: dict, *, origins: dict |
         margin = sum(margins) / len(margins) if margins else 0.0
         origin = (origins or {}).get(rule_id, "shipped")
         findings.append(Finding(info.rule, conds, margin, origin, why))
+    # Each of the two recursive closures holds itself (through its cell): a reference cycle,
+    # with the Outcomes it reached, that only the cyclic collector would free. Emptying the
+    # cells lets reference counting free them when explain returns.
+    del with_chain, reasons
     # A fired rule that `excludes` others takes their findings off the card: opposite diagnoses
     # never stand side by side, and a combined diagnosis replaces the two it combines.
     excluded = {}

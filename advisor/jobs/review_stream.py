@@ -131,13 +131,14 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
                 with Progress(surveyed.count, T(zh="复盘中", en="reviewing")) as progress:
                     # Closed on the way out, however pass 2 ends: the spool's file with it.
                     partitions = stack.enter_context(contextlib.closing(_spooled(rows)))
+                    collector = _ChunkCollector()
                     for entries, part in executor.map(spec, partitions, reviewer):
                         for entry in entries:
                             sink.entry(entry)
                         reviewer.builder.merge(part)
                         progress.step(len(entries))
                         del entries, part
-                        _chunk_done()
+                        collector.chunk_done()
             summary = reviewer.finish()
             reviewer.builder = None  # its ids (now the summary's lists) go before the report is written
             rules = reviewer.rules()
@@ -194,11 +195,10 @@ def release_free_memory() -> None:
 def _collector_for_a_long_batch():
     """The cyclic garbage collector tuned for pass 2: everything alive before it (modules, the
     rule set, compiled templates, the survey's arrays) is frozen out of its scans, and it runs
-    once per chunk (`_chunk_done`), when the chunk's facts, reviews and entries are gone,
-    instead of every few hundred allocations while they are all alive (it then walked each
-    chunk's objects several times and found next to nothing: measured, about a tenth of a
-    review's time). Cycles are still collected, each chunk's at its end, so memory stays
-    bounded."""
+    between chunks (_ChunkCollector), when the chunk's reviews and entries are gone, instead
+    of every few hundred allocations while they are all alive (it then walked each chunk's
+    objects several times and found next to nothing: measured, about a tenth of a review's
+    time). Cycles are still collected, so memory stays bounded."""
     enabled = gc.isenabled()
     gc.collect()
     gc.freeze()
@@ -211,10 +211,31 @@ def _collector_for_a_long_batch():
         gc.unfreeze()
 
 
-def _chunk_done() -> None:
-    """A chunk of pass 2 is written and dropped: collect the cycles it left (the young
-    generations: what lived longer was frozen, or is the summary's few growing lists)."""
-    gc.collect(1)
+# At most this many chunks between two collections of pass 2 (while none finds garbage).
+COLLECT_EVERY_AT_MOST = 16
+
+
+class _ChunkCollector:
+    """Collects the cycles pass 2's chunks leave (the young generations: what lived longer was
+    frozen, or is the summary's few growing lists), after a chunk, or after several.
+
+    A collection walks every object still alive from the chunk (its videos and facts: their
+    generators let go of them only when asked for the next chunk), whether or not it finds a
+    cycle, and the JSON reports leave none (measured: none after the first chunk). So each
+    collection that finds nothing doubles the wait before the next, up to
+    COLLECT_EVERY_AT_MOST chunks, and one that finds cycles (a text report's templates leave
+    some) makes it one chunk again: memory holds a few chunks' cycles at most."""
+
+    def __init__(self):
+        self.every = self.left = 1
+
+    def chunk_done(self) -> None:
+        self.left -= 1
+        if self.left > 0:
+            return
+        found = gc.collect(1)
+        self.every = 1 if found else min(2 * self.every, COLLECT_EVERY_AT_MOST)
+        self.left = self.every
 
 
 @dataclass
