@@ -234,16 +234,26 @@ def video_facts(draw, program):
                       duration_s=st.none() | st.floats(0, 1e4), avg_watch_s=st.none() | st.floats(0, 1e4),
                       title=st.none() | st.text(alphabet="教程 abc\"\\", max_size=8))
         values = {k: draw(v) for k, v in fields.items()}
-        return VideoMetrics(id="v", **{k: v for k, v in values.items() if v is not None}).to_fact()
+        fact = VideoMetrics(id="v", **{k: v for k, v in values.items() if v is not None}).to_fact()
+        # The levels judge() would have written: reached, not reached, or unknown (no counts).
+        for field in sorted({leaf.field for rule in program.rules() for leaf in _leaves(rule.when)
+                             if leaf.field.startswith("lvl:")}):
+            verdict = draw(st.sampled_from((None, False, False, True)))
+            if verdict is not None:
+                fact[field] = verdict
+        return fact
     constants = {}
     for rule in program.rules():
         for leaf in _leaves(rule.when):
-            if leaf.value is not None and not isinstance(leaf.value, bool):
+            if leaf.value is not None:
                 constants.setdefault(leaf.field, []).append(leaf.value)
     fact = {}
     for field, values in constants.items():
         if draw(st.integers(0, 4)):
-            fact[field] = draw(st.sampled_from([v for c in values for v in around(c)]))
+            if any(isinstance(v, bool) for v in values):
+                fact[field] = draw(st.booleans())
+            else:
+                fact[field] = draw(st.sampled_from([v for c in values for v in around(c)]))
     return fact
 
 
@@ -255,3 +265,52 @@ def test_durable_matches_reference_on_the_shipped_review_rules(shipped, data):
     reference, durable = evaluators[index]
     fact = data.draw(video_facts(programs[index]))
     assert durable.evaluate(fact) == reference.evaluate(fact), fact
+
+
+# --- rulesets skipped: a fact that none of a ruleset's rules could fire on is not asserted ------
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_a_ruleset_is_skipped_only_when_none_of_its_rules_can_fire(data):
+    """_triggers is sound: whenever the reference finds a rule's condition true in a stratum's
+    fact, the fact has one of the rule's triggers (so evaluate never skips a ruleset that
+    would have fired)."""
+    from advisor.engine.durable import _may_fire, _triggers
+    from advisor.engine.reference import eval_node
+
+    program = data.draw(programs())
+    for fact in data.draw(st.lists(facts_for(program), min_size=1, max_size=10)):
+        current = program.prepare(fact)
+        derived = set(data.draw(st.lists(st.sampled_from(SIGNALS), max_size=3)))
+        # What stratum k sees: the listed signals derived before it, over the fact's own fields.
+        seen = {**current, **{signal_field(s): s in derived for s in program.signals}}
+        for rule in program.rules():
+            triggers = _triggers(rule.when, program.signals)
+            if triggers is not None and eval_node(rule.when, seen) is True:
+                assert _may_fire(triggers, derived, current), (rule.when, seen)
+
+
+def test_a_video_without_a_level_reached_asserts_nothing(monkeypatch):
+    """The shipped review rules each need a level reached (or hearts missing, or a signal): a
+    video with none of them is not asserted into any stratum, and still fires what the
+    reference fires (nothing)."""
+    programs = _shipped_programs()
+    quiet = {"views": 1000, "likes": 20, "hearts": 3, "lvl:like_rate:high": False, "lvl:heart_rate:low": False}
+    flagged = {**quiet, "lvl:heart_rate:high": True}
+    runs = []
+    run = DurableEvaluator._run
+
+    def counted(self, *args):
+        runs.append(args)
+        return run(self, *args)
+
+    monkeypatch.setattr(DurableEvaluator, "_run", counted)
+    for program in programs:
+        with DurableEvaluator(program) as durable:
+            reference = ReferenceEvaluator(program)
+            del runs[:]
+            assert durable.evaluate(quiet) == reference.evaluate(quiet) == []
+            assert runs == []
+            fired = durable.evaluate(flagged)
+            assert fired == reference.evaluate(flagged) and fired and runs

@@ -85,7 +85,7 @@ from advisor.core.i18n import T
 from advisor.engine.durable_encoding import _compile_encoder, _FieldEncoder, _is_nan, _value_class
 from advisor.engine.durable_expr import FALSE, _expr_leaves, _make, _map_leaves, _to_json, _top_children
 from advisor.engine.durable_limits import MAX_PATHS_PER_RULE, MAX_RULES_PER_RULESET, _check_paths, _pack, _unsupported
-from advisor.engine.program import COMPARE_OPS, PRESENCE_OPS, All, Any, Leaf, Node, Not, Program, leaves
+from advisor.engine.program import COMPARE_OPS, PRESENCE_OPS, All, Any, Leaf, Node, Not, Program, leaves, signal_field
 from advisor.engine.reference import firing_order
 
 SID = "a"
@@ -201,13 +201,73 @@ class _Translator:
 # ---- one engine ruleset and its session ----------------------------------------------------------
 
 
+# What a fact must have for a condition to hold, one thing each (see _triggers): a listed
+# signal derived, a field that is the boolean True, a field present, a field missing.
+_SIGNAL, _TRUE, _PRESENT, _ABSENT = "signal", "true", "present", "absent"
+_RARITY = {_SIGNAL: 0, _TRUE: 0, _ABSENT: 1, _PRESENT: 2}
+
+
+def _triggers(node: Node, signals) -> list[tuple[str, str]] | None:
+    """Things of which a condition cannot hold without one (None: no such list is known).
+
+    In stratum k a listed signal's sig:<name> is true exactly when a stratum before k derived
+    it (advisor.engine.program); any other field holds `== true` only when its value is the
+    boolean True, `exists` when it is there and not None (advisor.engine.reference.eval_leaf).
+    An `all` needs what one of its parts needs (the shortest list is kept), an `any` one of
+    what each part needs; a `not` or a comparison gives nothing to go on."""
+    if isinstance(node, Leaf):
+        prefix = signal_field("")
+        signal = node.field[len(prefix):] if node.field.startswith(prefix) else None
+        if signal is not None and signal in signals:  # always present in a stratum's fact
+            return [(_SIGNAL, signal)] if node.op == "==" and node.value is True else None
+        if node.op == "==" and node.value is True:
+            return [(_TRUE, node.field)]
+        if node.op == "exists":
+            return [(_PRESENT, node.field)]
+        if node.op == "missing":
+            return [(_ABSENT, node.field)]
+        return None
+    if isinstance(node, All):
+        known = [t for t in (_triggers(child, signals) for child in node.children) if t is not None]
+        # The fewest things to look at; of those, the likeliest to be missing from a fact: a
+        # True or a signal (a level reached, a signal derived), then an absence, then a presence.
+        return min(known, key=lambda t: (len(t), max(_RARITY[kind] for kind, _ in t)), default=None)
+    if isinstance(node, Any):
+        each = [_triggers(child, signals) for child in node.children]
+        if not each or any(t is None for t in each):
+            return None
+        return list(dict.fromkeys(thing for t in each for thing in t))
+    return None
+
+
+def _may_fire(triggers, derived: set, fact: dict) -> bool:
+    """Whether the fact has one of the things (_triggers) some rule of a ruleset cannot fire
+    without, given the signals derived so far."""
+    get = fact.get
+    for kind, name in triggers:
+        if kind is _TRUE:
+            if get(name) is True:
+                return True
+        elif kind is _SIGNAL:
+            if name in derived:
+                return True
+        elif (get(name) is None) is (kind is _ABSENT):
+            return True
+    return False
+
+
 class _Ruleset:
     """One durable ruleset (part of one stratum), its session and its fact encoder."""
 
-    def __init__(self, definition: dict, names: dict[str, int], encode):
+    def __init__(self, definition: dict, names: dict[str, int], encode, needs=None):
         self.json = json.dumps(definition, ensure_ascii=True, separators=(",", ":"))
         self.names = names  # engine rule name -> global firing position
         self.encode = encode  # (prepared fact, derived signals) -> the fact's JSON
+        # Things of which each of its rules needs one (_triggers); None when a rule gives
+        # nothing to go on. A fact with none of them cannot fire any rule here and is not
+        # asserted at all (evaluate): most videos fire no rule, and an assert and a retract
+        # per stratum were most of the engine's time.
+        self.needs: tuple | None = needs
         self.handle = 0
         self.offset = 0
 
@@ -310,6 +370,7 @@ class DurableEvaluator:
         translator = _Translator(program)
         self._ids: list[str] = []
         self._derives: list[tuple[str, ...]] = []
+        self._needs: list = []  # per rule (firing position): its _triggers
         exprs: list[list[tuple[int, str, tuple]]] = []  # per stratum: (position, rule id, expr)
         for stratum in program.strata:
             items = []
@@ -317,6 +378,7 @@ class DurableEvaluator:
                 position = len(self._ids)
                 self._ids.append(rule.id)
                 self._derives.append(tuple(rule.derives))
+                self._needs.append(_triggers(rule.when, program.signals))
                 expr = translator.rule(rule.when)
                 if expr == FALSE:
                     continue  # can never be true
@@ -440,7 +502,9 @@ class DurableEvaluator:
             constants = {cls: translator.constants.get((field, cls), [])
                          for _, cls, _ in field_props if cls != "presence"}
             fields.append((field, signals.get(field), _FieldEncoder(field_props, constants)))
-        return _Ruleset(definition, names, _compile_encoder(fields, _FACT_HEAD))
+        needs = [self._needs[position] for position in names.values()]
+        triggers = None if any(t is None for t in needs) else tuple(dict.fromkeys(x for t in needs for x in t))
+        return _Ruleset(definition, names, _compile_encoder(fields, _FACT_HEAD), triggers)
 
     # -- evaluation --
 
@@ -456,6 +520,8 @@ class DurableEvaluator:
         for stratum in self._strata:
             got: list[int] = []
             for rs in stratum:
+                if rs.needs is not None and not _may_fire(rs.needs, derived, current):
+                    continue  # none of its rules can fire: not asserted
                 run(api, rs, rs.encode(current, derived), got)
             if got:
                 positions = sorted(set(got))
