@@ -395,15 +395,13 @@ def test_spool_blocks_smaller_than_a_chunk_make_whole_chunks(ruleset, monkeypatc
     sizes = []
     review = review_stream.review_partition
 
-    def recorded(spec, videos, sources, offset, reviewer=None, facts=None):
-        sizes.append((offset, len(videos), len(sources), len(facts)))
-        assert facts == [video.to_fact() for video in videos]  # pass 1's facts, spooled
-        assert [list(f) for f in facts] == [list(video.to_fact()) for video in videos]
-        return review(spec, videos, sources, offset, reviewer, facts)
+    def recorded(spec, videos, sources, offset, reviewer=None):
+        sizes.append((offset, len(videos), len(sources)))
+        return review(spec, videos, sources, offset, reviewer)
 
     monkeypatch.setattr(review_stream, "review_partition", recorded)
     assert streamed(ruleset, JsonSink, chunk=7, paths=[STEADY]) == in_memory(ruleset, paths=[STEADY])
-    assert sizes == [(0, 7, 7, 7), (7, 7, 7, 7), (14, 7, 7, 7), (21, 7, 7, 7), (28, 2, 2, 2)]
+    assert sizes == [(0, 7, 7), (7, 7, 7), (14, 7, 7), (21, 7, 7), (28, 2, 2)]
 
 
 @pytest.mark.parametrize("sink_class", [JsonSink, JsonLinesSink])
@@ -470,7 +468,7 @@ def test_chunks_are_judged_with_the_tails_the_cutoff_computed(ruleset, case, mon
 
 
 def test_tails_out_of_step_with_the_chunks_are_computed_again(ruleset, monkeypatch):
-    """A spooled row whose counts are not the chunk's is never used: the group's tails are
+    """A spooled row whose trials are not the chunk's is never used: the group's tails are
     computed from then on, and the report is the same."""
     from advisor.jobs import tail_spool
     from advisor.model import levels
@@ -478,7 +476,7 @@ def test_tails_out_of_step_with_the_chunks_are_computed_again(ruleset, monkeypat
     write = tail_spool.TailSpool.write
 
     def shifted(self, thresholds, x, n, tails):
-        write(self, thresholds, x + 1, n, tails)  # rows that belong to other counts
+        write(self, thresholds, x, n + 1, tails)  # rows that belong to other videos
 
     monkeypatch.setattr(tail_spool.TailSpool, "write", shifted)
     monkeypatch.setattr(levels, "_SCALAR_BELOW", 1)

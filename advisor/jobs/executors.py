@@ -61,7 +61,7 @@ class DaskExecutor:
             window = 2 * workers  # enough to keep every worker busy while the driver writes
             shared = client.scatter(spec, broadcast=True, hash=False)
             in_flight: deque = deque()
-            for videos, sources, offset, _facts in partitions:  # (the workers make the facts: less to send)
+            for videos, sources, offset in partitions:
                 in_flight.append(client.submit(review_partition, shared, videos, sources, offset, pure=False))
                 if len(in_flight) >= window:
                     yield in_flight.popleft().result()

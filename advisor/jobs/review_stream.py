@@ -46,7 +46,7 @@ from advisor.jobs.review_report import video_json
 from advisor.jobs.summary import SummaryBuilder
 from advisor.jobs.tail_spool import TailSpool
 from advisor.model.levels import Baseline
-from advisor.model.metrics import ABSENT, VideoMetrics, fact_of, metric_view
+from advisor.model.metrics import VideoMetrics, fact_of, metric_view
 
 CHUNK = 2000
 CARD_METRICS = tuple(metric_view("card"))  # the numbers an HTML card shows beside the baseline median
@@ -269,18 +269,14 @@ class PartitionSpec:
 
 
 def review_partition(spec: PartitionSpec, videos: list[VideoMetrics], sources: list[str], offset: int,
-                     reviewer: Reviewer | None = None, facts: list[dict] | None = None,
-                     ) -> tuple[list[dict], SummaryBuilder]:
+                     reviewer: Reviewer | None = None) -> tuple[list[dict], SummaryBuilder]:
     """Review one partition of a batch: its videos' report entries, in order, and its part of
     the summary (merged in order by the driver). The one function every executor runs.
 
     reviewer: the driver's own (a local run); a worker builds one from the spec, once per review.
-    facts: the videos' facts (VideoMetrics.to_fact), when pass 1 made them already (the local
-    executor reads them from the spool; a worker makes them, which is less to send).
     """
     reviewer = reviewer if reviewer is not None else _worker_reviewer(spec)
-    if facts is None:
-        facts = [video.to_fact() for video in videos]
+    facts = [video.to_fact() for video in videos]
     part = SummaryBuilder(spec.typical_views, top=spec.top, offset=offset)
     context = spec.context()
     entries = []
@@ -316,8 +312,8 @@ class LocalExecutor:
     local = True
 
     def map(self, spec: PartitionSpec, partitions, reviewer: Reviewer):
-        for videos, sources, offset, facts in partitions:
-            yield review_partition(spec, videos, sources, offset, reviewer, facts)
+        for videos, sources, offset in partitions:
+            yield review_partition(spec, videos, sources, offset, reviewer)
 
 
 @dataclass
@@ -344,11 +340,8 @@ def _survey(run: _Input, reviewer: Reviewer, profile, dirs, spool: "_Spool") -> 
                 present = survey.present[-1]
                 if len(present) < len(FIELD_NAMES) and not present.issuperset(values):  # once seen, stays seen
                     present.update(name for name, value in values.items() if value is not None)
-                # The video's fact as pass 2 would make it (VideoMetrics.to_fact: every field in
-                # declaration order), made once: spooled with the values, not made again.
-                fact = fact_of({**ABSENT, **values})
-                reviewer.survey(fact)
-                add(values, fact, source)
+                reviewer.survey(fact_of(values))
+                add(values, source)
                 survey.count += 1
         except _FileFailed as failed:
             run.unusable += failed.problems
@@ -374,8 +367,7 @@ SPOOL_BUFFER = 1 << 20
 
 class _Spool:
     """Pass 1's imported rows, for pass 2: each row's values (the fields iter_videos(fields=True)
-    gives: what VideoMetrics.from_parsed builds the video from), its fact (VideoMetrics.to_fact
-    of that video: pass 1 made it for the survey) and its file's name, pickled a
+    gives: what VideoMetrics.from_parsed builds the video from) and its file's name, pickled a
     block of rows at a time (SPOOL_BLOCK, at most a chunk) to a temporary file. Pass 2 reads the
     blocks back in order into chunks of `chunk` videos, one chunk at a time, so memory holds a
     chunk and a block, whatever the number of rows; the file is deleted with the review's
@@ -387,7 +379,6 @@ class _Spool:
         self.block = min(self.chunk, SPOOL_BLOCK)
         self._handle = None
         self._values: list[dict] = []
-        self._facts: list[dict] = []
         self._names: list[str] = []
 
     def __enter__(self):
@@ -402,29 +393,26 @@ class _Spool:
         """Start (again) empty."""
         self.__exit__()
         self._handle = open(self.path, "wb", buffering=SPOOL_BUFFER)
-        self._values, self._facts, self._names = [], [], []
+        self._values, self._names = [], []
 
-    def add(self, values: dict, fact: dict, name: str) -> None:
+    def add(self, values: dict, name: str) -> None:
         self._values.append(values)
-        self._facts.append(fact)
         self._names.append(name)
         if len(self._values) >= self.block:
             self._flush()
 
     def _flush(self) -> None:
         if self._values:
-            # One pickle per block: a value shared by a row's values and its fact (its id, its
-            # title) is written once.
-            pickle.dump((self._values, self._facts, self._names), self._handle, pickle.HIGHEST_PROTOCOL)
-            self._values, self._facts, self._names = [], [], []
+            pickle.dump((self._values, self._names), self._handle, pickle.HIGHEST_PROTOCOL)
+            self._values, self._names = [], []
 
     def close_writing(self) -> None:
         self._flush()
         self._handle.close()
         self._handle = None
 
-    def blocks(self) -> Iterator[tuple[list[dict], list[dict], list[str]]]:
-        """The blocks (values, facts, file names), in the order they were added."""
+    def blocks(self) -> Iterator[tuple[list[dict], list[str]]]:
+        """The blocks (values, file names), in the order they were added."""
         with open(self.path, "rb", buffering=SPOOL_BUFFER) as handle:
             while True:
                 try:
@@ -436,24 +424,22 @@ class _Spool:
 
 def _spooled(spool: _Spool):
     """Pass 2's partitions, read back from pass 1's spool: (videos, their files, position of the
-    first in the batch, their facts), `spool.chunk` videos at a time (the last one the rest)."""
+    first in the batch), `spool.chunk` videos at a time (the last one the rest)."""
     build = VideoMetrics.from_parsed
     chunk = spool.chunk
     videos: list[VideoMetrics] = []
-    facts: list[dict] = []
     sources: list[str] = []
     offset = 0
-    for values, block_facts, names in spool.blocks():
+    for values, names in spool.blocks():
         videos.extend(map(build, values))
-        facts.extend(block_facts)
         sources.extend(names)
-        del values, block_facts, names  # a block's values are held only until its videos are built
+        del values, names  # a block's values are held only until its videos are built
         while len(videos) >= chunk:
-            yield videos[:chunk], sources[:chunk], offset, facts[:chunk]
+            yield videos[:chunk], sources[:chunk], offset
             offset += chunk
-            videos, sources, facts = videos[chunk:], sources[chunk:], facts[chunk:]
+            videos, sources = videos[chunk:], sources[chunk:]
     if videos:
-        yield videos, sources, offset, facts
+        yield videos, sources, offset
 
 
 class _FileFailed(Exception):

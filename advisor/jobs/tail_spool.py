@@ -7,27 +7,35 @@ again, for the same videos in the same order: the regularised incomplete beta be
 the costliest arithmetic of a review, so they are written once, a file per (form, metric)
 group, and read back a chunk at a time instead of computed twice.
 
-Each video's row holds its counts (x, n) beside its tails, and a chunk's rows are used only
-when their counts are the chunk's own: anything else (a group read out of step, a file cut
-short) and the chunk's tails are computed as before, so a mistake here can cost time, never
-a verdict. Memory holds one chunk's rows; the files go with the review's temporary folder.
+Each video's row holds its trials (n, its views: as a 4-byte float, a check, not a number
+computed with) beside its tails, and a chunk's rows are used only when their trials are the
+chunk's own: anything else (a group read out of step, a file cut short) and the chunk's tails
+are computed as before, so a mistake here can cost time, never a verdict. Memory holds one
+chunk's rows; the files go with the review's temporary folder. A row is 4 + 16 bytes per range:
+about 180 bytes a video on disk for the shipped levels' nine metrics.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-_FLOAT = 8  # bytes of a float64
 BUFFER = 1 << 16
+
+
+def _row(ranges: int):
+    import numpy as np
+
+    # Packed: the float64 tails of a row follow its 4-byte trials unaligned (numpy reads them so).
+    return np.dtype([("n", "<f4"), ("tails", "<f8", (2 * ranges,))])
 
 
 class TailSpool:
     """Per group of typical thresholds (the ones `judge` judges together: one metric's, for
-    one form), rows of (x, n, p_high, p_low per range) of its readable videos, in order."""
+    one form), rows of (n, p_high and p_low per range) of its readable videos, in order."""
 
     def __init__(self, folder: Path):
         self.folder = folder
-        # thresholds' ids -> (file, row width, the thresholds: held, so the ids stay theirs)
+        # thresholds' ids -> (file, row type, the thresholds: held, so the ids stay theirs)
         self._files: dict[tuple, tuple[Path, int, list]] = {}
         self._writing = None  # (key, handle) of the group being written
         self._readers: dict[tuple, object] = {}
@@ -41,19 +49,20 @@ class TailSpool:
         import numpy as np
 
         key = tuple(map(id, thresholds))
-        width = 2 + 2 * len(tails)
         if self._writing is None or self._writing[0] != key:
             self._close_writer()
             if key in self._files:  # a second run of the same thresholds: out of step with judge
                 self._spoiled.add(key)
                 return
             path = self.folder / f"tails-{len(self._files)}"
-            self._files[key] = (path, width, list(thresholds))
+            self._files[key] = (path, _row(len(tails)), list(thresholds))
             self._writing = (key, open(path, "wb", buffering=BUFFER))
         if key in self._spoiled:
             return
-        rows = np.column_stack([x, n, *(side for pair in tails for side in pair)]).astype(float, copy=False)
-        self._writing[1].write(np.ascontiguousarray(rows).tobytes())
+        rows = np.empty(len(n), dtype=self._files[key][1])
+        rows["n"] = n
+        rows["tails"] = np.column_stack([side for pair in tails for side in pair])
+        self._writing[1].write(rows.tobytes())
 
     def _close_writer(self) -> None:
         if self._writing is not None:
@@ -64,7 +73,7 @@ class TailSpool:
         self._close_writer()
 
     def read(self, thresholds, x, n):
-        """The next len(x) rows of the group's tails, as judge's `_Group.judged` computes them:
+        """The next len(n) rows of the group's tails, as judge's `_Group.judged` computes them:
         a (p_high, p_low) pair of arrays per range; None (compute them) when the group has no
         file or its rows are not these counts."""
         import numpy as np
@@ -73,21 +82,22 @@ class TailSpool:
         known = self._files.get(key)
         if known is None or key in self._spoiled:
             return None
-        path, width, _ = known
+        path, row, _ = known
         handle = self._readers.get(key)
         if handle is None:
             handle = self._readers[key] = open(path, "rb", buffering=BUFFER)
-        count = len(x)
-        data = handle.read(count * width * _FLOAT)
-        if len(data) != count * width * _FLOAT:
+        size = len(n) * row.itemsize
+        data = handle.read(size)
+        if len(data) != size:
             self._spoiled.add(key)
             return None
-        rows = np.frombuffer(data, dtype=float).reshape(count, width)
-        if not (np.array_equal(rows[:, 0], x) and np.array_equal(rows[:, 1], n)):
+        rows = np.frombuffer(data, dtype=row)
+        if not np.array_equal(rows["n"], np.asarray(n, dtype="<f4")):
             self._spoiled.add(key)  # out of step from here on
             return None
         self.used += 1
-        return [(rows[:, i], rows[:, i + 1]) for i in range(2, width, 2)]
+        tails = rows["tails"]
+        return [(tails[:, i], tails[:, i + 1]) for i in range(0, tails.shape[1], 2)]
 
     def close(self) -> None:
         self._close_writer()

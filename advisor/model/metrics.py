@@ -84,14 +84,12 @@ class VideoMetrics(BaseModel):
 
 
 _set = object.__setattr__
-# Every field, in declaration order, as None. Read it, never change it: {**ABSENT, **values} is
-# the __dict__ of from_parsed(values), so fact_of() of it is that video's to_fact().
-ABSENT = dict.fromkeys(VideoMetrics.model_fields)
+_ABSENT = dict.fromkeys(VideoMetrics.model_fields)  # every field, in declaration order, as None
 
 
 def _build(cls, values: dict) -> VideoMetrics:
     video = cls.__new__(cls)
-    _set(video, "__dict__", {**ABSENT, **values})  # every field present, in declaration order
+    _set(video, "__dict__", {**_ABSENT, **values})  # every field present, in declaration order
     _set(video, "__pydantic_fields_set__", set(values))
     _set(video, "__pydantic_extra__", None)
     _set(video, "__pydantic_private__", None)
