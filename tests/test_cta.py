@@ -160,6 +160,18 @@ def test_spoken_length_rates():
     assert mixed.seconds == round(8 / 4 + 1 / 2.5, 1)
 
 
+def test_spoken_length_counts_the_characters_the_former_pattern_did():
+    """The Chinese characters are picked by comparisons now; the same ones as the pattern used before."""
+    han = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+    words = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+    every = "".join(map(chr, range(0x30000)))  # every character of the BMP and the next two planes
+    edges = "".join(chr(c + d) for c in (0x3400, 0x4dbf, 0x4e00, 0x9fff, 0xf900, 0xfaff) for d in (-1, 0, 1))
+    for text in (every, edges, "喜欢Excel技巧的点个赞👍", "don’t tap 赞it's fine", "㐀abc鿿x豈y﫿z", ""):
+        length = spoken_length(text)
+        assert length.cjk_chars == len(han.findall(text))
+        assert length.words == len(words.findall(han.sub(" ", text)))
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_spoken_seconds_match_the_script(lang):
     for cta in generate_cta(goal="both", lang=lang, variants=3):

@@ -42,7 +42,9 @@ LevelOverrides = dict[str, dict[str, LevelDef]]
 class Account(BaseModel):
     """Settings of one account (channel) the team runs, laid over the project-wide ones."""
 
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: Config validates accounts with its own validator; this one is built only if
+    # an Account is validated alone.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     description: Optional[str] = Field(None, description="Who or what this account is, for people.")
     rules: list[str] = Field(default_factory=list, description="More rule folders for this account, laid over the project's.")

@@ -61,7 +61,9 @@ LiveAsk = Literal["follow", "fan_club", "reserve", "heart", "like"]
 class Button(BaseModel):
     """One interaction button as the platform's app has it: what it is called, who sees it, what it does."""
 
-    model_config = ConfigDict(extra="forbid")
+    # defer_build (here and in Mechanics): Profile validates its buttons with its own validator;
+    # these are built only if a Button or Mechanics is validated alone.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     icon: str = Field(min_length=1, max_length=4, description="The icon as scripts write it: 👍, ♡, ❤.")
     name: T = Field(description="What viewers call the button in the app (点赞, 小红心, ...).")
@@ -78,7 +80,7 @@ class Button(BaseModel):
 class Mechanics(BaseModel):
     """What the platform's buttons really do; `advisor cta` words each track from this."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     like: Optional[Button] = Field(None, description="The like button (👍 on 视频号, ❤ 点赞 on Douyin); null: none.")
     heart: Optional[Button] = Field(None, description="The heart button (♡ on 视频号); null: the platform has none.")

@@ -18,7 +18,8 @@ AccountStage = Literal["new", "growing", "established"]
 class Plan(BaseModel):
     """What an operator knows about a video before publishing. All fields but `id` are optional."""
 
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: validator and serializer built on first use; a review never validates a plan.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str = Field(min_length=1, description="The plan's id.")
     title: Optional[str] = Field(None, description="Working title.")

@@ -18,7 +18,6 @@ WORDS_PER_SECOND = 2.5
 MIN_BUDGET_S = 4.0
 BUDGET_SHARE = 0.10
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 
 
@@ -45,14 +44,22 @@ class SpokenLength:
                 "words": self.words, "words_per_second": WORDS_PER_SECOND}
 
 
+# Chinese characters: the CJK Unified Ideographs, their Extension A and the Compatibility
+# Ideographs. Tested by comparison, not by a regular expression: `re` compiles a class of these
+# ~28,000 code points one code point at a time (about 2% of a one-video review's start-up, in a
+# module every review imports); the comparisons select exactly the same characters.
+def _is_cjk(char: str) -> bool:
+    return "\u3400" <= char <= "\u4dbf" or "\u4e00" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"
+
+
 def spoken_length(text: str) -> SpokenLength:
     """Chinese is read at about 4 characters a second, English at about 2.5 words a second.
 
     Emoji and punctuation are not spoken; a Chinese script with a Latin brand name in it gets
     both rates, each for its own part.
     """
-    cjk = len(_CJK.findall(text))
-    words = len(_WORD.findall(_CJK.sub(" ", text)))
+    cjk = sum(map(_is_cjk, text))
+    words = len(_WORD.findall("".join(" " if _is_cjk(c) else c for c in text)))
     seconds = cjk / CJK_PER_SECOND + words / WORDS_PER_SECOND
     return SpokenLength(round(seconds, 1), cjk, words)
 

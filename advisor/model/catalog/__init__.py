@@ -17,7 +17,8 @@ from advisor.model.stages import Stage
 
 
 class Heuristic(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: built on first use; a review whose rule set comes from the cache reads no catalogue.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str
     stage: Stage
