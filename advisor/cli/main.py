@@ -35,12 +35,25 @@ class LazyCommand:
 
     def load(self) -> click.Command:
         module, _, attribute = self.target.partition(":")
+        if not _FREEZE_IMPORTS:
+            return getattr(importlib.import_module(module), attribute)
         with _imports_kept():
             return getattr(importlib.import_module(module), attribute)
 
     def stand_in(self, name: str) -> click.Command:
         """A command that only carries the help line, for listing."""
         return click.Command(name, help=self.summary)
+
+
+# Set by the program's entry point (advisor.__main__.main: one command per process), never by a
+# process that runs commands in its own (tests, the web app), whose objects frozen would stay
+# out of its collections for good (and out of gc.get_referrers).
+_FREEZE_IMPORTS: list = []
+
+
+def freeze_imports() -> None:
+    """Load commands as _imports_kept says: for a process that runs one command and ends."""
+    _FREEZE_IMPORTS[:] = [True]
 
 
 @contextmanager
