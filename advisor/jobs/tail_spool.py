@@ -61,8 +61,10 @@ class TailSpool:
             return
         rows = np.empty(len(n), dtype=self._files[key][1])
         rows["n"] = n
-        rows["tails"] = np.column_stack([side for pair in tails for side in pair])
-        self._writing[1].write(rows.tobytes())
+        out = rows["tails"]
+        for i, side in enumerate(side for pair in tails for side in pair):
+            out[:, i] = side
+        self._writing[1].write(rows.data)  # (the array's own bytes: no copy of a slice of the batch)
 
     def _close_writer(self) -> None:
         if self._writing is not None:
