@@ -309,8 +309,15 @@ _TIME = re.compile(
 )
 
 
-# Exported dates already read, text -> date: an account posts a few videos a day, so an export
-# repeats each date (and a date is immutable: sharing one object is safe). Bounded.
+# _FAST_DATE's optional time part, checked on its own after a remembered date.
+_FAST_TIME = re.compile(r"[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
+_FAST_DATE_LEN = 10  # "2026/06/25": the date part of a _FAST_DATE match is always this long
+
+# Exported dates already read, the date part of the text (its first _FAST_DATE_LEN characters,
+# without the time) -> date: an account posts a few videos a day, so an export repeats each date
+# with a different time (and a date is immutable: sharing one object is safe). A key is only
+# stored from a _FAST_DATE match, so a text whose date part is a key and whose rest is empty or
+# a _FAST_TIME matches _FAST_DATE too, and reads as that date. Bounded.
 _DATES_READ: dict[str, dt.date] = {}
 _DATES_KEPT = 4096
 
@@ -318,8 +325,8 @@ _DATES_KEPT = 4096
 def parse_date(value: object) -> dt.date | None:
     """A publish date; a time after it is accepted and dropped."""
     if type(value) is str:
-        date = _DATES_READ.get(value)
-        if date is not None:
+        date = _DATES_READ.get(value[:_FAST_DATE_LEN])
+        if date is not None and (len(value) == _FAST_DATE_LEN or _FAST_TIME.fullmatch(value, _FAST_DATE_LEN)):
             return date
         m = _FAST_DATE.fullmatch(value)
         if m is not None:  # as exported (ASCII, no spaces around: NFKC and strip leave it as it is)
@@ -330,7 +337,7 @@ def parse_date(value: object) -> dt.date | None:
             else:
                 if len(_DATES_READ) >= _DATES_KEPT:
                     _DATES_READ.clear()
-                _DATES_READ[value] = date
+                _DATES_READ[value[:_FAST_DATE_LEN]] = date
                 return date
     value = _prepare(value)
     if value is None:
