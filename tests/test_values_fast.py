@@ -2,12 +2,14 @@
 values of the same types, and the same problems for bad cells, whatever is remembered."""
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.input import values
+from advisor.input import importers, values
 from advisor.input.values import ValueProblem, parse_date
 
 
@@ -58,3 +60,62 @@ def test_dates_with_a_time_share_the_remembered_date(monkeypatch, text, expected
     first = parse_date("2024/01/01 08:00")
     assert parse_date(text) is first == expected
     assert list(values._DATES_READ) == ["2024/01/01"]
+
+
+COUNT_CELLS = st.one_of(st.text(alphabet="0123456789", min_size=0, max_size=17),
+                        st.text(alphabet="0123456789,.+-e ٣²\n万", max_size=8),
+                        st.sampled_from(["12,345", "1.2万", "007", " 7", "0", "9" * 15, "9" * 16]))
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(COUNT_CELLS, min_size=1, max_size=8))
+def test_plain_counts_are_the_cells_parse_count_reads_with_int(cells):
+    """A row's count cells pass plain_counts together exactly when each is read by int() alone
+    (parse_count's first line), and int() then reads each as parse_count does."""
+    first_line = [cell.isdigit() and cell.isascii() and len(cell) <= 15 for cell in cells]
+    assert bool(values.plain_counts(len(cells))(",".join(cells))) is all(first_line)
+    if all(first_line):
+        assert [_outcome(values.parse_count, cell) for cell in cells] == [("value", int, int(cell)) for cell in cells]
+
+
+HEADER = ["视频描述", "视频ID", "发布时间", "完播率", "平均播放时长", "播放量", "推荐", "喜欢", "评论量", "分享量", "关注量",
+          "转发聊天和朋友圈"]
+COUNT = st.one_of(st.text(alphabet="0123456789", min_size=1, max_size=6),
+                  st.sampled_from(["9303", "0", "007", "12,345", "1.2万", "", "-", " 7", "12.5", "abc", "9" * 16]))
+# A cell of each column (in HEADER's order): mostly good, sometimes empty or bad.
+COLUMN_CELLS = [st.sampled_from(["第0条 家常菜", "", "a,b"]), st.sampled_from(["s0-001", "", "1.43538E+19"]),
+                st.sampled_from(["2024/01/01 19:00", "2024-01-02", "", "2024/02/30 19:00"]),
+                st.sampled_from(["24.13%", "0.5", "", "135"]), st.sampled_from(["47.64秒", "1分05秒", "", "-5秒"]),
+                *[COUNT] * 7]
+ROWS = st.lists(st.tuples(st.tuples(*COLUMN_CELLS), st.integers(-2, 1)), min_size=1, max_size=6)
+
+
+def _read_rows(path, ungrouped):
+    with pytest.MonkeyPatch.context() as patch:
+        if ungrouped:  # every row's cells parsed one by one, as before the count columns were grouped
+            patch.setattr(importers, "plain_counts", lambda n: lambda text: None)
+        result = importers.ImportResult()
+        rows = [list(row.items()) for row in importers.iter_videos([str(path)], result, stream=True, fields=True)]
+    return rows, [p.to_json("en") for p in result.problems], [(f.rows, f.videos, f.ignored_columns) for f in result.files]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.permutations(range(len(HEADER))), ROWS)
+def test_grouped_count_columns_read_as_each_cell_parsed(order, rows):
+    """The same rows, values (in the same order, of the same types) and problems, whatever the
+    columns' order, short and long rows, and bad or unusual count cells."""
+    folder = tempfile.TemporaryDirectory()
+    path = Path(folder.name) / "export.csv"
+    lines = [",".join(HEADER[i] for i in order)]
+    for number, (cells, width) in enumerate(rows):
+        row = [cells[i] for i in order]
+        at = order.index(1)  # the id column
+        if row[at] == "s0-001":
+            row[at] = f"id{number % 4}"  # mostly distinct ids, some repeated
+        row = row[:len(row) + width] if width < 0 else row + ["7"] * width  # short and long rows too
+        lines.append(",".join(f'"{cell}"' if "," in cell else cell for cell in row))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with folder:
+        grouped = _read_rows(path, False)
+        assert grouped[0] or grouped[1]  # something was read: a video or a problem
+        assert grouped == _read_rows(path, True)

@@ -144,6 +144,17 @@ def _decimal(text: str, expected: T, *, multipliers: bool) -> Decimal:
     return number
 
 
+# The count cells parse_count reads as int(cell) (its first line): up to 15 ASCII digits.
+PLAIN_COUNT = "[0-9]{1,15}"
+
+
+def plain_counts(n: int) -> Callable[[str], object]:
+    """A test of `n` cells joined by "," (none of which can hold one and pass): true when each
+    is a PLAIN_COUNT, so parse_count would read every one of them as int(cell). One regular
+    expression for a row's count cells costs less than a call of parse_count for each."""
+    return re.compile(",".join([PLAIN_COUNT] * n)).fullmatch
+
+
 def parse_count(value: object) -> int | None:
     """A whole non-negative count: 1234, "12,345", "12，345", "1.2万", "3亿", "1200.0"."""
     if type(value) is str and value.isdigit() and value.isascii() and len(value) <= 15:
