@@ -119,3 +119,26 @@ def test_grouped_count_columns_read_as_each_cell_parsed(order, rows):
         grouped = _read_rows(path, False)
         assert grouped[0] or grouped[1]  # something was read: a video or a problem
         assert grouped == _read_rows(path, True)
+
+
+NUMBER_TEXTS = st.one_of(st.text(alphabet="0123456789.٣² a+-%秒sE,万", max_size=10),
+                         st.builds(lambda a, b, unit: f"{a}.{b}{unit}", st.integers(0, 10**17), st.integers(0, 10**6),
+                                   st.sampled_from(["%", "秒", "s", ""])),
+                         st.sampled_from(["24.13%", "100%", "100.01%", "0.%", ".5%", "%", "47.64秒", "1.s", "s", "秒",
+                                          "12345678901234.5秒", "123456789012345.5秒", "1e5s", "٣%", "²秒"]))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(NUMBER_TEXTS)
+def test_rate_and_seconds_fast_paths_read_as_the_general_path(text):
+    """A leading space keeps a cell off the fast path (the general path strips it): both
+    readings agree, values, types and problems."""
+    for parse in (values.parse_rate, values.parse_seconds):
+        assert _outcome(parse, text) == _outcome(parse, " " + text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(alphabet="0123456789.eE+- s", max_size=12), st.sampled_from(["1.43538E+19", "1e+5", "s0-001"])))
+def test_an_id_is_refused_exactly_when_it_is_in_scientific_notation(text):
+    refused = _outcome(values.parse_id, text)[0] == "problem"
+    assert refused is bool(values._SCIENTIFIC.fullmatch(text.strip()))

@@ -192,14 +192,16 @@ def parse_count(value: object) -> int | None:
 
 def parse_rate(value: object) -> float | None:
     """A 0-1 fraction: "4.41%" -> 0.0441, 0.0441 -> 0.0441. Above 1 without % is an error."""
-    if type(value) is str and value[-1:] == "%" and _plain(value[:-1]):
+    if type(value) is str and value[-1:] == "%":
         # "4.41%" exactly as exported (ASCII digits, no spaces: NFKC and strip leave it as it
-        # is): the common case below, without the general path's steps before it.
-        whole, _, decimals = value[:-1].partition(".")
-        number = int(whole + decimals) / 10 ** (len(decimals) + 2)
-        if number > 1:
-            raise ValueProblem(EXPECT_RATE, value, T(zh="百分比超过 100%", en="a percentage above 100%"))
-        return number
+        # is): the common case below, without the general path's steps before it. The test is
+        # _plain(value[:-1]), written out: the digits on both sides of the point are checked at once.
+        whole, point, decimals = value[:-1].partition(".")
+        if whole and (decimals or not point) and (digits := whole + decimals).isdigit() and digits.isascii():
+            number = int(digits) / 10 ** (len(decimals) + 2)
+            if number > 1:
+                raise ValueProblem(EXPECT_RATE, value, T(zh="百分比超过 100%", en="a percentage above 100%"))
+            return number
     value = _prepare(value)
     if value is None:
         return None
@@ -248,10 +250,13 @@ _UNITS = re.compile(
 
 def parse_seconds(value: object) -> float | None:
     """Seconds: 14.73, "14.73秒", "14.73s", "1分05秒", "1m5s", "01:05", "1:02:03"."""
-    if type(value) is str and value[-1:] in ("秒", "s") and len(value) <= 16 and _plain(value[:-1]):
+    if type(value) is str and len(value) <= 16 and value[-1:] in ("秒", "s"):
         # "14.73秒" as exported: the common case, kept fast for big files (NFKC leaves it as it is,
-        # so the general path below would read the same number).
-        return float(value[:-1])
+        # so the general path below would read the same number). The test is _plain(number),
+        # written out: the digits on both sides of the point are checked at once.
+        whole, point, decimals = (number := value[:-1]).partition(".")
+        if whole and (decimals or not point) and (digits := whole + decimals).isdigit() and digits.isascii():
+            return float(number)
     value = _prepare(value)
     if value is None:
         return None
@@ -406,7 +411,7 @@ def parse_text(value: object) -> str | None:
 def parse_id(value: object) -> str | None:
     """A video id; refuses ids that a spreadsheet already turned into scientific notation."""
     text = parse_text(value)
-    if text is not None and _SCIENTIFIC.fullmatch(text):
+    if text is not None and "+" in text and _SCIENTIFIC.fullmatch(text):  # no "+": not scientific
         raise ValueProblem(
             T(zh="应为完整的视频ID", en="expected the full video id"), value,
             T(zh="ID 被表格软件改成了科学计数法,数字已丢失;请把该列设为文本后重新导出",
