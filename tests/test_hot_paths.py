@@ -305,11 +305,3 @@ def test_reading_fields_gives_the_videos_and_problems_of_reading_models(monkeypa
         [{k: type(v) for k, v in video if v is not None} for video in videos]
     assert [p.to_json("en") for p in fields.problems] == [p.to_json("en") for p in models.problems]
     assert [(f.path, f.rows, f.videos) for f in fields.files] == [(f.path, f.rows, f.videos) for f in models.files]
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.text(alphabet="0123456789.٣² a+-\n%", max_size=8))
-def test_the_plain_number_check_is_the_regular_expression(text):
-    from advisor.input import values
-
-    assert values._plain(text) is bool(values._PLAIN.fullmatch(text))

@@ -131,7 +131,8 @@ NUMBER_TEXTS = st.one_of(st.text(alphabet="0123456789.٣² a+-%秒sE,万", max_s
 @settings(max_examples=1500, deadline=None)
 @given(NUMBER_TEXTS)
 def test_rate_and_seconds_fast_paths_read_as_the_general_path(text):
-    """A leading space keeps a cell off the fast path (the general path strips it): both
+    """A leading space keeps a cell off the fast path (the general path strips it, and its test
+    is _PLAIN, the regular expression the fast paths check without running it): both
     readings agree, values, types and problems."""
     for parse in (values.parse_rate, values.parse_seconds):
         assert _outcome(parse, text) == _outcome(parse, " " + text)

@@ -111,13 +111,6 @@ _PLAIN = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 
 
-def _plain(text: str) -> bool:
-    """_PLAIN.fullmatch(text) without the regular expression (the fast paths run it per cell):
-    ASCII digits, then optionally a point and more of them."""
-    whole, point, decimals = text.partition(".")
-    return whole.isdigit() and whole.isascii() and (not point or (decimals.isdigit() and decimals.isascii()))
-
-
 def _decimal(text: str, expected: T, *, multipliers: bool) -> Decimal:
     """A finite Decimal from an exported number, with thousands separators and 万/亿."""
     if len(text) > 4 * MAX_DIGITS:
@@ -195,7 +188,8 @@ def parse_rate(value: object) -> float | None:
     if type(value) is str and value[-1:] == "%":
         # "4.41%" exactly as exported (ASCII digits, no spaces: NFKC and strip leave it as it
         # is): the common case below, without the general path's steps before it. The test is
-        # _plain(value[:-1]), written out: the digits on both sides of the point are checked at once.
+        # _PLAIN.fullmatch(value[:-1]) without the regular expression: ASCII digits, then optionally
+        # a point and more of them (whole + decimals checked at once).
         whole, point, decimals = value[:-1].partition(".")
         if whole and (decimals or not point) and (digits := whole + decimals).isdigit() and digits.isascii():
             number = int(digits) / 10 ** (len(decimals) + 2)
@@ -252,8 +246,8 @@ def parse_seconds(value: object) -> float | None:
     """Seconds: 14.73, "14.73秒", "14.73s", "1分05秒", "1m5s", "01:05", "1:02:03"."""
     if type(value) is str and len(value) <= 16 and value[-1:] in ("秒", "s"):
         # "14.73秒" as exported: the common case, kept fast for big files (NFKC leaves it as it is,
-        # so the general path below would read the same number). The test is _plain(number),
-        # written out: the digits on both sides of the point are checked at once.
+        # so the general path below would read the same number). The test is _PLAIN.fullmatch(number)
+        # without the regular expression, as in parse_rate.
         whole, point, decimals = (number := value[:-1]).partition(".")
         if whole and (decimals or not point) and (digits := whole + decimals).isdigit() and digits.isascii():
             return float(number)
