@@ -171,6 +171,38 @@ class SeenIds:
         if 3 * (number + 1) > 2 * (self._mask + 1):  # more than 2/3 full: double the table
             self._grow()
 
+    def first(self, video_id: str, name: str, row: int) -> Optional[tuple[str, int]]:
+        """get(video_id); when it finds nothing, add(video_id, name, row). One call and one
+        probe of the table per row of an import (get and add each probed it)."""
+        h = hash(video_id)
+        table, hashes, mask = self._table, self._hashes, self._mask
+        slot = h & mask
+        encoded = None
+        while True:
+            i = table[slot]
+            if i == -1:
+                break
+            if hashes[i] == h:
+                if encoded is None:
+                    encoded = video_id.encode("utf-8", "surrogatepass")
+                if self._id(i) == encoded:
+                    packed = self._where[i]
+                    return self.names[packed >> 40], packed & ((1 << 40) - 1)
+            slot = (slot + 1) & mask
+        index = self._index.get(name)
+        if index is None:
+            index = self._index[name] = len(self.names)
+            self.names.append(name)
+        number = len(hashes)
+        self._starts.append(len(self._bytes))
+        self._bytes += video_id.encode("utf-8", "surrogatepass") if encoded is None else encoded
+        hashes.append(h)
+        self._where.append((index << 40) | row)
+        table[slot] = number
+        if 3 * (number + 1) > 2 * (mask + 1):  # more than 2/3 full: double the table
+            self._grow()
+        return None
+
     def _grow(self) -> None:
         size = 2 * (self._mask + 1)
         table = array("i", [self._EMPTY]) * size
@@ -786,7 +818,7 @@ def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
             info.videos += 1
             yield video
             continue
-        seen = first_seen.get(video_id)
+        seen = first_seen.first(video_id, name, number)
         if seen is not None:
             result.problems.append(Problem(
                 file=name, line=line, row=number, column=hmap.columns.get("id"), field="id", message=T(
@@ -794,7 +826,6 @@ def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
                     en=f"duplicate video id '{video_id}': already in {seen[0]} row {seen[1]}; "
                        f"the first is kept, this row is not imported")))
             continue
-        first_seen.add(video_id, name, number)
         info.videos += 1
         yield video
 
