@@ -143,3 +143,25 @@ def test_rate_and_seconds_fast_paths_read_as_the_general_path(text):
 def test_an_id_is_refused_exactly_when_it_is_in_scientific_notation(text):
     refused = _outcome(values.parse_id, text)[0] == "problem"
     assert refused is bool(values._SCIENTIFIC.fullmatch(text.strip()))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_malformed_line_is_located_after_the_rows_before_it(tmp_path, stream):
+    path = tmp_path / "export.csv"
+    rows = ["视频ID,播放量", "a,1", "", "b,2", "c," + "9" * 200_000, "d,4"]  # a cell past the csv module's limit
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result, read = importers.ImportResult(), []
+    with pytest.raises(importers.AdvisorError) as info:
+        for row in importers.iter_videos([str(path)], result, stream=stream, fields=True):
+            read.append(row)
+    assert [row["id"] for row in read] == ["a", "b"]
+    assert [(p.file, p.line) for p in info.value.problems] == [(str(path), 5)]
+    assert "malformed table" in info.value.problems[0].message.en
+
+
+def test_table_rows_keep_their_numbers_and_lines():
+    text = '视频ID,标题\na,"two\nlines"\n\nb,x\n'
+    table = importers.read_table(text, "t.csv")
+    assert list(table.rows) == [(1, 2, ["a", "two\nlines"]), (2, 4, []), (3, 5, ["b", "x"])]
+    located = importers.read_table(text, "t.csv", located=True)
+    assert list(located.rows) == [(1, 2, ["a", "two\nlines"], None), (2, 4, [], None), (3, 5, ["b", "x"], None)]

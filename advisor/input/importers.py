@@ -524,9 +524,8 @@ def _objects_source(name: str, data: Any, fmt: str, locator) -> _Source:
 
 
 def _table_source(name: str, text: str, delimiter: Optional[str], is_header: Callable[[list], bool]) -> _Source:
-    table = read_table(text, name, delimiter=delimiter, is_header=is_header)
-    return _Source(format="tsv" if table.delimiter == "\t" else "csv", header=table.header,
-                   rows=((number, line, row, None) for number, line, row in table.rows),
+    table = read_table(text, name, delimiter=delimiter, is_header=is_header, located=True)
+    return _Source(format="tsv" if table.delimiter == "\t" else "csv", header=table.header, rows=table.rows,
                    header_line=table.header_line, delimiter=table.delimiter)
 
 
@@ -537,11 +536,11 @@ class Table:
     header: list[str]  # the cells as written, stripped (and without a stray BOM)
     header_line: int
     delimiter: str
-    rows: Iterator[tuple[int, int, list[str]]]  # (row number, line, cells); blank rows included
+    rows: Iterator[tuple]  # (row number, line, cells), blank rows included; located: (row number, line, cells, None)
 
 
 def read_table(text: str, name: str, *, delimiter: Optional[str] = None,
-               is_header: Callable[[list], bool] = lambda row: True) -> Table:
+               is_header: Callable[[list], bool] = lambda row: True, located: bool = False) -> Table:
     """Split decoded text into a header and rows; the delimiter is sniffed when not given.
 
     The header is the first non-empty row `is_header` accepts among the first few (an export
@@ -551,13 +550,15 @@ def read_table(text: str, name: str, *, delimiter: Optional[str] = None,
     """
     if delimiter is None:
         delimiter = _sniff_delimiter(text)
-    return read_table_lines(io.StringIO(text, newline=""), name, delimiter=delimiter, is_header=is_header)
+    return read_table_lines(io.StringIO(text, newline=""), name, delimiter=delimiter, is_header=is_header,
+                            located=located)
 
 
 def read_table_lines(lines, name: str, *, delimiter: str, is_header: Callable[[list], bool] = lambda row: True,
-                     on_close: Optional[Callable[[], None]] = None) -> Table:
+                     on_close: Optional[Callable[[], None]] = None, located: bool = False) -> Table:
     """read_table over an iterable of lines (a text file opened with newline=""), read as the
-    rows are asked for. on_close: called when the rows are exhausted or dropped."""
+    rows are asked for. on_close: called when the rows are exhausted or dropped. located: the
+    rows as a _Source's (number, line, cells, None), without a generator around them."""
     reader = csv.reader(lines, delimiter=delimiter)
 
     def next_row() -> tuple[Optional[list[str]], int]:
@@ -592,14 +593,18 @@ def read_table_lines(lines, name: str, *, delimiter: str, is_header: Callable[[l
     cells, header_line = header or first
 
     def rows():
+        # next_row() written out: the reader is iterated directly (a call less per row), each
+        # row's line being the one after the last line read before it.
         number = 0
+        start = reader.line_num + 1
         try:
-            while True:
-                row, line = next_row()
-                if row is None:
-                    return
+            for row in reader:
                 number += 1
-                yield number, line, row
+                yield (number, start, row, None) if located else (number, start, row)
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise AdvisorError([Problem(file=name, line=reader.line_num or start, message=T(
+                zh=f"表格格式错误:{exc}", en=f"malformed table: {exc}"))]) from None
         finally:
             if on_close is not None:
                 on_close()
@@ -622,12 +627,12 @@ def _stream_table_source(path: Path, name: str, delimiter: Optional[str], is_hea
         if delimiter is None:
             delimiter = _sniff_delimiter(head)
         handle.seek(0)
-        table = read_table_lines(handle, name, delimiter=delimiter, is_header=is_header, on_close=handle.close)
+        table = read_table_lines(handle, name, delimiter=delimiter, is_header=is_header, on_close=handle.close,
+                                 located=True)
     except BaseException:
         handle.close()
         raise
-    return _Source(format="tsv" if table.delimiter == "\t" else "csv", header=table.header,
-                   rows=((number, line, row, None) for number, line, row in table.rows),
+    return _Source(format="tsv" if table.delimiter == "\t" else "csv", header=table.header, rows=table.rows,
                    header_line=table.header_line, delimiter=table.delimiter, encoding=encoding)
 
 
