@@ -758,81 +758,95 @@ def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
         # The dict is built with the other columns first: their order when the counts come last.
         counts_last = [p for p in parsers if p[2] is parse_count] == parsers[len(others):]
 
-    for number, line, cells, locate in source.rows:
-        if not isinstance(cells, list):
-            info.rows += 1
-            result.problems.append(Problem(file=name, line=line, row=number, message=T(
-                zh=f"应为一个视频对象(键值映射),实际为 {type(cells).__name__}",
-                en=f"expected a video object (a mapping), found {type(cells).__name__}")))
-            continue
-        if _blank_row(cells):
-            continue  # an empty row: skipped silently
-        info.rows += 1
-        grouped = group
-        if len(cells) != width or unnamed:
-            stray.update(i for i in [*unnamed, *range(width, len(cells))]
-                         if i < len(cells) and str(cells[i]).strip())
-            if len(cells) < width:  # a short row: the missing cells are empty
-                cells = cells + [None] * (width - len(cells))
-                grouped = False  # None cannot be joined: each cell is parsed
+    # Per file, not per row: what the loop reads of hmap and first_seen does not change while a
+    # file is read, and the row counts are kept in locals, written to `info` as the loop ends.
+    alternates = hmap.alternates
+    skip = first_seen.skip
+    rows = videos = 0
+    try:
+        for number, line, cells, locate in source.rows:
+            if not isinstance(cells, list):
+                rows += 1
+                result.problems.append(Problem(file=name, line=line, row=number, message=T(
+                    zh=f"应为一个视频对象(键值映射),实际为 {type(cells).__name__}",
+                    en=f"expected a video object (a mapping), found {type(cells).__name__}")))
+                continue
+            try:  # _blank_row written out for table rows (all str)
+                blank = not "".join(cells).strip()
+            except TypeError:
+                blank = _blank_row(cells)
+            if blank:
+                continue  # an empty row: skipped silently
+            rows += 1
+            grouped = group
+            if len(cells) != width or unnamed:
+                stray.update(i for i in [*unnamed, *range(width, len(cells))]
+                             if i < len(cells) and str(cells[i]).strip())
+                if len(cells) < width:  # a short row: the missing cells are empty
+                    cells = cells + [None] * (width - len(cells))
+                    grouped = False  # None cannot be joined: each cell is parsed
 
-        names = None  # per-row column names, when an object used an alias key
-        if hmap.alternates:
-            cells, names = _merge_alternates(cells, hmap.alternates)
+            names = None  # per-row column names, when an object used an alias key
+            if alternates:
+                cells, names = _merge_alternates(cells, alternates)
 
-        # Fast path: every cell parses. On the first bad one, redo the row cell by cell to
-        # list each bad value (a row is imported whole or not at all).
-        try:
-            if grouped and plain(",".join(counts := count_cells(cells))):
-                values = {fname: value for index, fname, parse in others
-                          if (value := parse(cells[index])) is not None}
-                values.update(zip(count_names, map(int, counts)))
-                if not counts_last:
-                    values = {fname: values[fname] for _, fname, _ in parsers if fname in values}
-            else:
-                values = {fname: value for index, fname, parse in parsers
-                          if (value := parse(cells[index])) is not None}
-            problems: list[Problem] = []
-        except ValueProblem:
-            values, problems = _parse_slowly(name, number, line, cells, locate, parsers, hmap, names,
-                                             source.header)
-        if "id" not in values:
-            _fill_id(name, number, line, cells, id_sources, hmap, values, problems)
-        if problems:
-            result.problems.extend(problems)
-            continue
-        for key, value in defaults.items():
-            values.setdefault(key, value)
-        if as_values:
-            video, video_id = values, values["id"]
-        else:
+            # Fast path: every cell parses. On the first bad one, redo the row cell by cell to
+            # list each bad value (a row is imported whole or not at all).
             try:
-                video = validate(values)
-            except ValidationError as exc:  # parsers check bounds already; this is a safety net
-                for problem in problems_from_validation_error(exc, None, name):
-                    fname = problem.field or ""
-                    result.problems.append(replace(problem, line=line, row=number, field=fname or None,
-                                                   column=hmap.columns.get(fname)))
+                if grouped and plain(",".join(counts := count_cells(cells))):
+                    values = {fname: value for index, fname, parse in others
+                              if (value := parse(cells[index])) is not None}
+                    values.update(zip(count_names, map(int, counts)))
+                    if not counts_last:
+                        values = {fname: values[fname] for _, fname, _ in parsers if fname in values}
+                else:
+                    values = {fname: value for index, fname, parse in parsers
+                              if (value := parse(cells[index])) is not None}
+                problems: Sequence[Problem] = ()  # none (a list only when there are some)
+            except ValueProblem:
+                values, problems = _parse_slowly(name, number, line, cells, locate, parsers, hmap, names,
+                                                 source.header)
+            if "id" not in values:
+                problems = list(problems)
+                _fill_id(name, number, line, cells, id_sources, hmap, values, problems)
+            if problems:
+                result.problems.extend(problems)
                 continue
-            video_id = video.id
-            if fields:
-                video = {key: value for key, value in video.__dict__.items() if value is not None}
-        if first_seen.skip is not None:  # a second reading: the first found the duplicates
-            if (name, number) in first_seen.skip:
+            for key, value in defaults.items():
+                values.setdefault(key, value)
+            if as_values:
+                video, video_id = values, values["id"]
+            else:
+                try:
+                    video = validate(values)
+                except ValidationError as exc:  # parsers check bounds already; this is a safety net
+                    for problem in problems_from_validation_error(exc, None, name):
+                        fname = problem.field or ""
+                        result.problems.append(replace(problem, line=line, row=number, field=fname or None,
+                                                       column=hmap.columns.get(fname)))
+                    continue
+                video_id = video.id
+                if fields:
+                    video = {key: value for key, value in video.__dict__.items() if value is not None}
+            if skip is not None:  # a second reading: the first found the duplicates
+                if (name, number) in skip:
+                    continue
+                videos += 1
+                yield video
                 continue
-            info.videos += 1
+            seen = first_seen.first(video_id, name, number)
+            if seen is not None:
+                result.problems.append(Problem(
+                    file=name, line=line, row=number, column=hmap.columns.get("id"), field="id", message=T(
+                        zh=f"视频ID「{video_id}」重复:已在 {seen[0]} 第 {seen[1]} 行出现,保留第一次,本行未导入",
+                        en=f"duplicate video id '{video_id}': already in {seen[0]} row {seen[1]}; "
+                           f"the first is kept, this row is not imported")))
+                continue
+            videos += 1
             yield video
-            continue
-        seen = first_seen.first(video_id, name, number)
-        if seen is not None:
-            result.problems.append(Problem(
-                file=name, line=line, row=number, column=hmap.columns.get("id"), field="id", message=T(
-                    zh=f"视频ID「{video_id}」重复:已在 {seen[0]} 第 {seen[1]} 行出现,保留第一次,本行未导入",
-                    en=f"duplicate video id '{video_id}': already in {seen[0]} row {seen[1]}; "
-                       f"the first is kept, this row is not imported")))
-            continue
-        info.videos += 1
-        yield video
+    finally:
+        info.rows += rows
+        info.videos += videos
 
     for index in sorted(stray):
         label = source.header[index] if index < width and source.header[index] else None
