@@ -26,7 +26,8 @@ DATE_PARTS = st.builds(lambda day, sep: day.strftime(f"%Y{sep}%m{sep}%d"),
                        st.dates(min_value=dt.date(1000, 1, 1)), st.sampled_from(["/", "-", "."]))
 # What may follow an exported date: times as exported, near misses, anything.
 TAILS = st.one_of(st.just(""), st.sampled_from([" 18:30", " 18:30:05", "T18:30:05", " 8:30", " 18:30 ", "T18:30:05+08:00",
-                                                " 18时30分", "  18:30", " 18:3", " 18:30:5", " 1８:30", "x"]),
+                                                " 18时30分", "  18:30", " 18:3", " 18:30:5", " 1８:30", "x", " x", " ", "T",
+                                                " 18:30x", "T18:30 "]),
                   st.text(alphabet=" T0123456789:+-Z时分秒日x٣", max_size=10))
 DATE_TEXTS = st.one_of(st.builds(lambda part, tail: part + tail, DATE_PARTS, TAILS),
                        st.builds(lambda y, m, d, tail: f"{y:04d}/{m:02d}/{d:02d}{tail}",
@@ -35,21 +36,27 @@ DATE_TEXTS = st.one_of(st.builds(lambda part, tail: part + tail, DATE_PARTS, TAI
 
 
 @settings(max_examples=1500, deadline=None)
-@given(DATE_TEXTS, DATE_TEXTS)
+@given(DATE_TEXTS, st.lists(st.one_of(DATE_TEXTS, TAILS), max_size=3))
 def test_a_remembered_date_reads_as_the_text_read_afresh(text, other):
     """parse_date remembers a date by its date part only: whatever another text left in the
     memory, a text reads (or is refused) as it is with nothing remembered."""
-    kept = dict(values._DATES_READ)
+    kept, times = dict(values._DATES_READ), set(values._TIMES_READ)
     try:
         values._DATES_READ.clear()
+        values._TIMES_READ.clear()
         fresh = _outcome(parse_date, text)
         values._DATES_READ.clear()
-        _outcome(parse_date, other)  # may remember other's date part, which text may share
+        values._TIMES_READ.clear()
+        for primer in other:  # may remember date parts and times of day that text may share
+            _outcome(parse_date, primer)
+            _outcome(parse_date, text[:10] + primer)
         assert _outcome(parse_date, text) == fresh
         assert _outcome(parse_date, text) == fresh  # read again, now perhaps from the memory
     finally:
         values._DATES_READ.clear()
         values._DATES_READ.update(kept)
+        values._TIMES_READ.clear()
+        values._TIMES_READ.update(times)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -57,9 +64,12 @@ def test_a_remembered_date_reads_as_the_text_read_afresh(text, other):
     ("2024/01/01T19:00", dt.date(2024, 1, 1)), ("2024/01/01", dt.date(2024, 1, 1))])
 def test_dates_with_a_time_share_the_remembered_date(monkeypatch, text, expected):
     monkeypatch.setattr(values, "_DATES_READ", {})
-    first = parse_date("2024/01/01 08:00")
-    assert parse_date(text) is first == expected
-    assert list(values._DATES_READ) == ["2024/01/01"]
+    monkeypatch.setattr(values, "_TIMES_READ", set())
+    assert parse_date("2024/01/01 08:00") == parse_date(text) == expected
+    assert parse_date("2024/01/02" + text[10:]) == expected + dt.timedelta(days=1)
+    assert parse_date(text) is parse_date("2024/01/01 08:00")  # both parts remembered: the same object
+    assert sorted(values._DATES_READ) == ["2024/01/01", "2024/01/02"]
+    assert values._TIMES_READ == {" 08:00", text[10:]}
 
 
 COUNT_CELLS = st.one_of(st.text(alphabet="0123456789", min_size=0, max_size=17),

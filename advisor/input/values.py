@@ -319,16 +319,17 @@ _TIME = re.compile(
 )
 
 
-# _FAST_DATE's optional time part, checked on its own after a remembered date.
-_FAST_TIME = re.compile(r"[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2})?")
 _FAST_DATE_LEN = 10  # "2026/06/25": the date part of a _FAST_DATE match is always this long
 
 # Exported dates already read, the date part of the text (its first _FAST_DATE_LEN characters,
 # without the time) -> date: an account posts a few videos a day, so an export repeats each date
-# with a different time (and a date is immutable: sharing one object is safe). A key is only
-# stored from a _FAST_DATE match, so a text whose date part is a key and whose rest is empty or
-# a _FAST_TIME matches _FAST_DATE too, and reads as that date. Bounded.
+# with a different time (and a date is immutable: sharing one object is safe). Beside them, the
+# rests after those date parts ("", " 18:30", ...): an export repeats its times of day too.
+# Both are only stored from a _FAST_DATE match, and its date and time parts are matched
+# independently, so a text made of a remembered date part and a remembered rest matches
+# _FAST_DATE too, and reads as that date. Bounded.
 _DATES_READ: dict[str, dt.date] = {}
+_TIMES_READ: set[str] = set()
 _DATES_KEPT = 4096
 
 
@@ -336,7 +337,7 @@ def parse_date(value: object) -> dt.date | None:
     """A publish date; a time after it is accepted and dropped."""
     if type(value) is str:
         date = _DATES_READ.get(value[:_FAST_DATE_LEN])
-        if date is not None and (len(value) == _FAST_DATE_LEN or _FAST_TIME.fullmatch(value, _FAST_DATE_LEN)):
+        if date is not None and value[_FAST_DATE_LEN:] in _TIMES_READ:
             return date
         m = _FAST_DATE.fullmatch(value)
         if m is not None:  # as exported (ASCII, no spaces around: NFKC and strip leave it as it is)
@@ -345,9 +346,11 @@ def parse_date(value: object) -> dt.date | None:
             except ValueError:
                 pass  # reported below with the general rule's message
             else:
-                if len(_DATES_READ) >= _DATES_KEPT:
+                if len(_DATES_READ) >= _DATES_KEPT or len(_TIMES_READ) >= _DATES_KEPT:
                     _DATES_READ.clear()
+                    _TIMES_READ.clear()
                 _DATES_READ[value[:_FAST_DATE_LEN]] = date
+                _TIMES_READ.add(value[_FAST_DATE_LEN:])
                 return date
     value = _prepare(value)
     if value is None:
