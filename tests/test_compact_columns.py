@@ -56,6 +56,25 @@ def test_seen_ids_match_a_dict_on_random_ids():
             reference[vid] = ("f.csv", row)
 
 
+@pytest.mark.parametrize("same_hash", [False, True])
+def test_seen_ids_first_is_get_then_add(monkeypatch, same_hash):
+    import advisor.input.importers as importers
+
+    if same_hash:  # every id hashes alike: first() compares the ids themselves too
+        monkeypatch.setattr(importers, "hash", lambda value: 12345 if len(value) % 2 else -7, raising=False)
+    rng = random.Random(11)
+    one, two = SeenIds(), SeenIds()
+    for row in range(3000 if same_hash else 20000):
+        vid = rng.choice([str(rng.randrange(2000)), f"视频{rng.randrange(50)}", "a\udcff", ""])
+        name = rng.choice(["a.csv", "b.csv"])
+        got = two.get(vid)
+        if got is None:
+            two.add(vid, name, row)
+        assert one.first(vid, name, row) == got
+    assert len(one) == len(two) and one.names == two.names
+    assert [one.get(str(i)) for i in range(2000)] == [two.get(str(i)) for i in range(2000)]
+
+
 @pytest.mark.parametrize("values", [
     [1, 2, 3, 2 ** 31 - 1, 0],
     [1.0, 2.0, 0.5, 7.0],

@@ -307,14 +307,6 @@ def test_reading_fields_gives_the_videos_and_problems_of_reading_models(monkeypa
     assert [(f.path, f.rows, f.videos) for f in fields.files] == [(f.path, f.rows, f.videos) for f in models.files]
 
 
-@settings(max_examples=500, deadline=None)
-@given(st.text(alphabet="0123456789.٣² a+-\n%", max_size=8))
-def test_the_plain_number_check_is_the_regular_expression(text):
-    from advisor.input import values
-
-    assert values._plain(text) is bool(values._PLAIN.fullmatch(text))
-
-
 def test_explaining_a_video_leaves_no_reference_cycle():
     """explain's recursive helpers would each hold themselves (and the Outcomes they reached)
     in a cycle only the cyclic collector frees: a long review would walk them every chunk."""

@@ -28,6 +28,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator, Optional, Sequen
 import datetime as dt
 import zipfile
 from array import array
+from operator import itemgetter
 
 from pydantic import ValidationError
 
@@ -38,7 +39,7 @@ from advisor.input.profiles import (CANONICAL, HeaderMap, Profile, detect_profil
                        map_header, norm_header, resolve_profile, shipped_profile_dirs, value_parser)
 from advisor.core.output import register_input
 from advisor.input.sources import STDIN, read_bytes, read_head
-from advisor.input.values import ValueProblem, json_int
+from advisor.input.values import ValueProblem, json_int, parse_count, plain_counts
 from advisor.input.yamlio import load_yaml, problems_from_validation_error
 
 # Spreadsheets: an export opened and saved in Excel or WPS, and Douyin's creator centre export.
@@ -169,6 +170,38 @@ class SeenIds:
         self._table[slot] = number
         if 3 * (number + 1) > 2 * (self._mask + 1):  # more than 2/3 full: double the table
             self._grow()
+
+    def first(self, video_id: str, name: str, row: int) -> Optional[tuple[str, int]]:
+        """get(video_id); when it finds nothing, add(video_id, name, row). One call and one
+        probe of the table per row of an import (get and add each probed it)."""
+        h = hash(video_id)
+        table, hashes, mask = self._table, self._hashes, self._mask
+        slot = h & mask
+        encoded = None
+        while True:
+            i = table[slot]
+            if i == -1:
+                break
+            if hashes[i] == h:
+                if encoded is None:
+                    encoded = video_id.encode("utf-8", "surrogatepass")
+                if self._id(i) == encoded:
+                    packed = self._where[i]
+                    return self.names[packed >> 40], packed & ((1 << 40) - 1)
+            slot = (slot + 1) & mask
+        index = self._index.get(name)
+        if index is None:
+            index = self._index[name] = len(self.names)
+            self.names.append(name)
+        number = len(hashes)
+        self._starts.append(len(self._bytes))
+        self._bytes += video_id.encode("utf-8", "surrogatepass") if encoded is None else encoded
+        hashes.append(h)
+        self._where.append((index << 40) | row)
+        table[slot] = number
+        if 3 * (number + 1) > 2 * (mask + 1):  # more than 2/3 full: double the table
+            self._grow()
+        return None
 
     def _grow(self) -> None:
         size = 2 * (self._mask + 1)
@@ -491,9 +524,8 @@ def _objects_source(name: str, data: Any, fmt: str, locator) -> _Source:
 
 
 def _table_source(name: str, text: str, delimiter: Optional[str], is_header: Callable[[list], bool]) -> _Source:
-    table = read_table(text, name, delimiter=delimiter, is_header=is_header)
-    return _Source(format="tsv" if table.delimiter == "\t" else "csv", header=table.header,
-                   rows=((number, line, row, None) for number, line, row in table.rows),
+    table = read_table(text, name, delimiter=delimiter, is_header=is_header, located=True)
+    return _Source(format="tsv" if table.delimiter == "\t" else "csv", header=table.header, rows=table.rows,
                    header_line=table.header_line, delimiter=table.delimiter)
 
 
@@ -504,11 +536,11 @@ class Table:
     header: list[str]  # the cells as written, stripped (and without a stray BOM)
     header_line: int
     delimiter: str
-    rows: Iterator[tuple[int, int, list[str]]]  # (row number, line, cells); blank rows included
+    rows: Iterator[tuple]  # (row number, line, cells), blank rows included; located: (row number, line, cells, None)
 
 
 def read_table(text: str, name: str, *, delimiter: Optional[str] = None,
-               is_header: Callable[[list], bool] = lambda row: True) -> Table:
+               is_header: Callable[[list], bool] = lambda row: True, located: bool = False) -> Table:
     """Split decoded text into a header and rows; the delimiter is sniffed when not given.
 
     The header is the first non-empty row `is_header` accepts among the first few (an export
@@ -518,13 +550,15 @@ def read_table(text: str, name: str, *, delimiter: Optional[str] = None,
     """
     if delimiter is None:
         delimiter = _sniff_delimiter(text)
-    return read_table_lines(io.StringIO(text, newline=""), name, delimiter=delimiter, is_header=is_header)
+    return read_table_lines(io.StringIO(text, newline=""), name, delimiter=delimiter, is_header=is_header,
+                            located=located)
 
 
 def read_table_lines(lines, name: str, *, delimiter: str, is_header: Callable[[list], bool] = lambda row: True,
-                     on_close: Optional[Callable[[], None]] = None) -> Table:
+                     on_close: Optional[Callable[[], None]] = None, located: bool = False) -> Table:
     """read_table over an iterable of lines (a text file opened with newline=""), read as the
-    rows are asked for. on_close: called when the rows are exhausted or dropped."""
+    rows are asked for. on_close: called when the rows are exhausted or dropped. located: the
+    rows as a _Source's (number, line, cells, None), without a generator around them."""
     reader = csv.reader(lines, delimiter=delimiter)
 
     def next_row() -> tuple[Optional[list[str]], int]:
@@ -559,14 +593,18 @@ def read_table_lines(lines, name: str, *, delimiter: str, is_header: Callable[[l
     cells, header_line = header or first
 
     def rows():
+        # next_row() written out: the reader is iterated directly (a call less per row), each
+        # row's line being the one after the last line read before it.
         number = 0
+        start = reader.line_num + 1
         try:
-            while True:
-                row, line = next_row()
-                if row is None:
-                    return
+            for row in reader:
                 number += 1
-                yield number, line, row
+                yield (number, start, row, None) if located else (number, start, row)
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise AdvisorError([Problem(file=name, line=reader.line_num or start, message=T(
+                zh=f"表格格式错误:{exc}", en=f"malformed table: {exc}"))]) from None
         finally:
             if on_close is not None:
                 on_close()
@@ -589,12 +627,12 @@ def _stream_table_source(path: Path, name: str, delimiter: Optional[str], is_hea
         if delimiter is None:
             delimiter = _sniff_delimiter(head)
         handle.seek(0)
-        table = read_table_lines(handle, name, delimiter=delimiter, is_header=is_header, on_close=handle.close)
+        table = read_table_lines(handle, name, delimiter=delimiter, is_header=is_header, on_close=handle.close,
+                                 located=True)
     except BaseException:
         handle.close()
         raise
-    return _Source(format="tsv" if table.delimiter == "\t" else "csv", header=table.header,
-                   rows=((number, line, row, None) for number, line, row in table.rows),
+    return _Source(format="tsv" if table.delimiter == "\t" else "csv", header=table.header, rows=table.rows,
                    header_line=table.header_line, delimiter=table.delimiter, encoding=encoding)
 
 
@@ -706,74 +744,109 @@ def _import_rows(name: str, source: _Source, hmap: HeaderMap, info: FileInfo,
     # fields=True: the parsers' values are the video's fields as they are when the model would
     # be built from them unchecked (from_parsed); else the model's own, without the Nones.
     as_values = fields and validate == VideoMetrics.from_parsed and VideoMetrics.trusts_parsed()
+    # A table's count columns (most of an export's) are read together when every one of a row's
+    # count cells is plain digits: one test of the joined cells and int() of each, instead of a
+    # parse_count call per cell (which would return the same ints). The other columns are
+    # parsed one by one as before; the values keep the columns' order.
+    counted = [(index, fname) for index, fname, parse in parsers if parse is parse_count]
+    group = source.format in ("csv", "tsv") and len(counted) > 1
+    if group:
+        count_cells = itemgetter(*[index for index, _ in counted])
+        count_names = [fname for _, fname in counted]
+        plain = plain_counts(len(counted))
+        others = [parser for parser in parsers if parser[2] is not parse_count]
+        # The dict is built with the other columns first: their order when the counts come last.
+        counts_last = [p for p in parsers if p[2] is parse_count] == parsers[len(others):]
 
-    for number, line, cells, locate in source.rows:
-        if not isinstance(cells, list):
-            info.rows += 1
-            result.problems.append(Problem(file=name, line=line, row=number, message=T(
-                zh=f"应为一个视频对象(键值映射),实际为 {type(cells).__name__}",
-                en=f"expected a video object (a mapping), found {type(cells).__name__}")))
-            continue
-        if _blank_row(cells):
-            continue  # an empty row: skipped silently
-        info.rows += 1
-        if len(cells) != width or unnamed:
-            stray.update(i for i in [*unnamed, *range(width, len(cells))]
-                         if i < len(cells) and str(cells[i]).strip())
-            if len(cells) < width:  # a short row: the missing cells are empty
-                cells = cells + [None] * (width - len(cells))
+    # Per file, not per row: what the loop reads of hmap and first_seen does not change while a
+    # file is read, and the row counts are kept in locals, written to `info` as the loop ends.
+    alternates = hmap.alternates
+    skip = first_seen.skip
+    rows = videos = 0
+    try:
+        for number, line, cells, locate in source.rows:
+            if not isinstance(cells, list):
+                rows += 1
+                result.problems.append(Problem(file=name, line=line, row=number, message=T(
+                    zh=f"应为一个视频对象(键值映射),实际为 {type(cells).__name__}",
+                    en=f"expected a video object (a mapping), found {type(cells).__name__}")))
+                continue
+            try:  # _blank_row written out for table rows (all str)
+                blank = not "".join(cells).strip()
+            except TypeError:
+                blank = _blank_row(cells)
+            if blank:
+                continue  # an empty row: skipped silently
+            rows += 1
+            grouped = group
+            if len(cells) != width or unnamed:
+                stray.update(i for i in [*unnamed, *range(width, len(cells))]
+                             if i < len(cells) and str(cells[i]).strip())
+                if len(cells) < width:  # a short row: the missing cells are empty
+                    cells = cells + [None] * (width - len(cells))
+                    grouped = False  # None cannot be joined: each cell is parsed
 
-        names = None  # per-row column names, when an object used an alias key
-        if hmap.alternates:
-            cells, names = _merge_alternates(cells, hmap.alternates)
+            names = None  # per-row column names, when an object used an alias key
+            if alternates:
+                cells, names = _merge_alternates(cells, alternates)
 
-        # Fast path: every cell parses. On the first bad one, redo the row cell by cell to
-        # list each bad value (a row is imported whole or not at all).
-        try:
-            values = {fname: value for index, fname, parse in parsers
-                      if (value := parse(cells[index])) is not None}
-            problems: list[Problem] = []
-        except ValueProblem:
-            values, problems = _parse_slowly(name, number, line, cells, locate, parsers, hmap, names,
-                                             source.header)
-        if "id" not in values:
-            _fill_id(name, number, line, cells, id_sources, hmap, values, problems)
-        if problems:
-            result.problems.extend(problems)
-            continue
-        for key, value in defaults.items():
-            values.setdefault(key, value)
-        if as_values:
-            video, video_id = values, values["id"]
-        else:
+            # Fast path: every cell parses. On the first bad one, redo the row cell by cell to
+            # list each bad value (a row is imported whole or not at all).
             try:
-                video = validate(values)
-            except ValidationError as exc:  # parsers check bounds already; this is a safety net
-                for problem in problems_from_validation_error(exc, None, name):
-                    fname = problem.field or ""
-                    result.problems.append(replace(problem, line=line, row=number, field=fname or None,
-                                                   column=hmap.columns.get(fname)))
+                if grouped and plain(",".join(counts := count_cells(cells))):
+                    values = {fname: value for index, fname, parse in others
+                              if (value := parse(cells[index])) is not None}
+                    values.update(zip(count_names, map(int, counts)))
+                    if not counts_last:
+                        values = {fname: values[fname] for _, fname, _ in parsers if fname in values}
+                else:
+                    values = {fname: value for index, fname, parse in parsers
+                              if (value := parse(cells[index])) is not None}
+                problems: Sequence[Problem] = ()  # none (a list only when there are some)
+            except ValueProblem:
+                values, problems = _parse_slowly(name, number, line, cells, locate, parsers, hmap, names,
+                                                 source.header)
+            if "id" not in values:
+                problems = list(problems)
+                _fill_id(name, number, line, cells, id_sources, hmap, values, problems)
+            if problems:
+                result.problems.extend(problems)
                 continue
-            video_id = video.id
-            if fields:
-                video = {key: value for key, value in video.__dict__.items() if value is not None}
-        if first_seen.skip is not None:  # a second reading: the first found the duplicates
-            if (name, number) in first_seen.skip:
+            for key, value in defaults.items():
+                values.setdefault(key, value)
+            if as_values:
+                video, video_id = values, values["id"]
+            else:
+                try:
+                    video = validate(values)
+                except ValidationError as exc:  # parsers check bounds already; this is a safety net
+                    for problem in problems_from_validation_error(exc, None, name):
+                        fname = problem.field or ""
+                        result.problems.append(replace(problem, line=line, row=number, field=fname or None,
+                                                       column=hmap.columns.get(fname)))
+                    continue
+                video_id = video.id
+                if fields:
+                    video = {key: value for key, value in video.__dict__.items() if value is not None}
+            if skip is not None:  # a second reading: the first found the duplicates
+                if (name, number) in skip:
+                    continue
+                videos += 1
+                yield video
                 continue
-            info.videos += 1
+            seen = first_seen.first(video_id, name, number)
+            if seen is not None:
+                result.problems.append(Problem(
+                    file=name, line=line, row=number, column=hmap.columns.get("id"), field="id", message=T(
+                        zh=f"视频ID「{video_id}」重复:已在 {seen[0]} 第 {seen[1]} 行出现,保留第一次,本行未导入",
+                        en=f"duplicate video id '{video_id}': already in {seen[0]} row {seen[1]}; "
+                           f"the first is kept, this row is not imported")))
+                continue
+            videos += 1
             yield video
-            continue
-        seen = first_seen.get(video_id)
-        if seen is not None:
-            result.problems.append(Problem(
-                file=name, line=line, row=number, column=hmap.columns.get("id"), field="id", message=T(
-                    zh=f"视频ID「{video_id}」重复:已在 {seen[0]} 第 {seen[1]} 行出现,保留第一次,本行未导入",
-                    en=f"duplicate video id '{video_id}': already in {seen[0]} row {seen[1]}; "
-                       f"the first is kept, this row is not imported")))
-            continue
-        first_seen.add(video_id, name, number)
-        info.videos += 1
-        yield video
+    finally:
+        info.rows += rows
+        info.videos += videos
 
     for index in sorted(stray):
         label = source.header[index] if index < width and source.header[index] else None

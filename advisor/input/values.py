@@ -111,13 +111,6 @@ _PLAIN = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 
 
-def _plain(text: str) -> bool:
-    """_PLAIN.fullmatch(text) without the regular expression (the fast paths run it per cell):
-    ASCII digits, then optionally a point and more of them."""
-    whole, point, decimals = text.partition(".")
-    return whole.isdigit() and whole.isascii() and (not point or (decimals.isdigit() and decimals.isascii()))
-
-
 def _decimal(text: str, expected: T, *, multipliers: bool) -> Decimal:
     """A finite Decimal from an exported number, with thousands separators and 万/亿."""
     if len(text) > 4 * MAX_DIGITS:
@@ -142,6 +135,17 @@ def _decimal(text: str, expected: T, *, multipliers: bool) -> Decimal:
     if unit:
         number *= _MULTIPLIERS[unit.lower()]
     return number
+
+
+# The count cells parse_count reads as int(cell) (its first line): up to 15 ASCII digits.
+PLAIN_COUNT = "[0-9]{1,15}"
+
+
+def plain_counts(n: int) -> Callable[[str], object]:
+    """A test of `n` cells joined by "," (none of which can hold one and pass): true when each
+    is a PLAIN_COUNT, so parse_count would read every one of them as int(cell). One regular
+    expression for a row's count cells costs less than a call of parse_count for each."""
+    return re.compile(",".join([PLAIN_COUNT] * n)).fullmatch
 
 
 def parse_count(value: object) -> int | None:
@@ -181,14 +185,17 @@ def parse_count(value: object) -> int | None:
 
 def parse_rate(value: object) -> float | None:
     """A 0-1 fraction: "4.41%" -> 0.0441, 0.0441 -> 0.0441. Above 1 without % is an error."""
-    if type(value) is str and value[-1:] == "%" and _plain(value[:-1]):
+    if type(value) is str and value[-1:] == "%":
         # "4.41%" exactly as exported (ASCII digits, no spaces: NFKC and strip leave it as it
-        # is): the common case below, without the general path's steps before it.
-        whole, _, decimals = value[:-1].partition(".")
-        number = int(whole + decimals) / 10 ** (len(decimals) + 2)
-        if number > 1:
-            raise ValueProblem(EXPECT_RATE, value, T(zh="百分比超过 100%", en="a percentage above 100%"))
-        return number
+        # is): the common case below, without the general path's steps before it. The test is
+        # _PLAIN.fullmatch(value[:-1]) without the regular expression: ASCII digits, then optionally
+        # a point and more of them (whole + decimals checked at once).
+        whole, point, decimals = value[:-1].partition(".")
+        if whole and (decimals or not point) and (digits := whole + decimals).isdigit() and digits.isascii():
+            number = int(digits) / 10 ** (len(decimals) + 2)
+            if number > 1:
+                raise ValueProblem(EXPECT_RATE, value, T(zh="百分比超过 100%", en="a percentage above 100%"))
+            return number
     value = _prepare(value)
     if value is None:
         return None
@@ -237,10 +244,13 @@ _UNITS = re.compile(
 
 def parse_seconds(value: object) -> float | None:
     """Seconds: 14.73, "14.73秒", "14.73s", "1分05秒", "1m5s", "01:05", "1:02:03"."""
-    if type(value) is str and value[-1:] in ("秒", "s") and len(value) <= 16 and _plain(value[:-1]):
+    if type(value) is str and len(value) <= 16 and value[-1:] in ("秒", "s"):
         # "14.73秒" as exported: the common case, kept fast for big files (NFKC leaves it as it is,
-        # so the general path below would read the same number).
-        return float(value[:-1])
+        # so the general path below would read the same number). The test is _PLAIN.fullmatch(number)
+        # without the regular expression, as in parse_rate.
+        whole, point, decimals = (number := value[:-1]).partition(".")
+        if whole and (decimals or not point) and (digits := whole + decimals).isdigit() and digits.isascii():
+            return float(number)
     value = _prepare(value)
     if value is None:
         return None
@@ -309,17 +319,25 @@ _TIME = re.compile(
 )
 
 
-# Exported dates already read, text -> date: an account posts a few videos a day, so an export
-# repeats each date (and a date is immutable: sharing one object is safe). Bounded.
+_FAST_DATE_LEN = 10  # "2026/06/25": the date part of a _FAST_DATE match is always this long
+
+# Exported dates already read, the date part of the text (its first _FAST_DATE_LEN characters,
+# without the time) -> date: an account posts a few videos a day, so an export repeats each date
+# with a different time (and a date is immutable: sharing one object is safe). Beside them, the
+# rests after those date parts ("", " 18:30", ...): an export repeats its times of day too.
+# Both are only stored from a _FAST_DATE match, and its date and time parts are matched
+# independently, so a text made of a remembered date part and a remembered rest matches
+# _FAST_DATE too, and reads as that date. Bounded.
 _DATES_READ: dict[str, dt.date] = {}
+_TIMES_READ: set[str] = set()
 _DATES_KEPT = 4096
 
 
 def parse_date(value: object) -> dt.date | None:
     """A publish date; a time after it is accepted and dropped."""
     if type(value) is str:
-        date = _DATES_READ.get(value)
-        if date is not None:
+        date = _DATES_READ.get(value[:_FAST_DATE_LEN])
+        if date is not None and value[_FAST_DATE_LEN:] in _TIMES_READ:
             return date
         m = _FAST_DATE.fullmatch(value)
         if m is not None:  # as exported (ASCII, no spaces around: NFKC and strip leave it as it is)
@@ -328,9 +346,11 @@ def parse_date(value: object) -> dt.date | None:
             except ValueError:
                 pass  # reported below with the general rule's message
             else:
-                if len(_DATES_READ) >= _DATES_KEPT:
+                if len(_DATES_READ) >= _DATES_KEPT or len(_TIMES_READ) >= _DATES_KEPT:
                     _DATES_READ.clear()
-                _DATES_READ[value] = date
+                    _TIMES_READ.clear()
+                _DATES_READ[value[:_FAST_DATE_LEN]] = date
+                _TIMES_READ.add(value[_FAST_DATE_LEN:])
                 return date
     value = _prepare(value)
     if value is None:
@@ -388,7 +408,7 @@ def parse_text(value: object) -> str | None:
 def parse_id(value: object) -> str | None:
     """A video id; refuses ids that a spreadsheet already turned into scientific notation."""
     text = parse_text(value)
-    if text is not None and _SCIENTIFIC.fullmatch(text):
+    if text is not None and "+" in text and _SCIENTIFIC.fullmatch(text):  # no "+": not scientific
         raise ValueProblem(
             T(zh="应为完整的视频ID", en="expected the full video id"), value,
             T(zh="ID 被表格软件改成了科学计数法,数字已丢失;请把该列设为文本后重新导出",
