@@ -528,3 +528,25 @@ def test_pass_two_collects_less_often_while_collections_find_nothing(monkeypatch
     for chunk[0] in range(1, 50):
         collector.chunk_done()
     assert when == [1, 2, 4, 8, 16, 24, 32, 40, 41, 43, 47]
+
+
+def test_a_long_batch_is_surveyed_with_the_collector_tuned(ruleset, monkeypatch):
+    """From pass 1's LONG_BATCH-th row on, the collector runs only between batches of rows (and
+    pass 2's chunks); it is back on when the review ends, and the report is the same."""
+    import gc
+
+    from advisor.jobs import review_stream
+    from advisor.jobs.review import Reviewer
+
+    monkeypatch.setattr(review_stream, "LONG_BATCH", 10)
+    states = []
+    survey = Reviewer.survey
+
+    def recorded(self, fact):
+        states.append(gc.isenabled())
+        return survey(self, fact)
+
+    monkeypatch.setattr(Reviewer, "survey", recorded)
+    assert streamed(ruleset, JsonSink, chunk=7, paths=[STEADY]) == in_memory(ruleset, paths=[STEADY])
+    assert states[:10] == [True] * 10 and set(states[10:]) == {False} and len(states) > 10
+    assert gc.isenabled()

@@ -50,7 +50,7 @@ from advisor.model.metrics import VideoMetrics, fact_of, metric_view
 
 CHUNK = 2000
 CARD_METRICS = tuple(metric_view("card"))  # the numbers an HTML card shows beside the baseline median
-# From this many videos on, pass 2 runs with the garbage collector tuned for a long batch. Below
+# From this many videos on, the passes run with the garbage collector tuned for a long batch. Below
 # it the full collection that tuning starts with (~0.03 s) costs more than it saves.
 LONG_BATCH = 500
 FIELD_NAMES = tuple(VideoMetrics.model_fields)  # videos judged, evaluated and written together in pass 2
@@ -102,7 +102,8 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
         dirs = ruleset.profile_dirs()
         with Reviewer(ruleset, history=hist, history_label=history, engine=engine, explain_all=explain_all,
                       langs=(lang,), top=top, card_medians=card_medians) as reviewer:
-            surveyed = _survey(run, reviewer, profile, dirs, rows)
+            long_batch = _LongBatch(stack)
+            surveyed = _survey(run, reviewer, profile, dirs, rows, long_batch)
             release_free_memory()  # the ids seen by pass 1 are gone
             reviewer.platforms = {info.path: info.profile for info in surveyed.imported.files}
             reviewer.start()
@@ -124,7 +125,7 @@ def stream_review(paths, ruleset: RuleSet, sink: Sink, *, history: str | None = 
             if surveyed.count:
                 # (with nothing to review the sink is never started: no report is written)
                 if surveyed.count >= LONG_BATCH:
-                    stack.enter_context(_collector_for_a_long_batch())
+                    long_batch.start()
                 context = spec.context()
                 context.card_medians = medians
                 sink.start(surveyed.count, context)
@@ -193,12 +194,13 @@ def release_free_memory() -> None:
 
 @contextlib.contextmanager
 def _collector_for_a_long_batch():
-    """The cyclic garbage collector tuned for pass 2: everything alive before it (modules, the
-    rule set, compiled templates, the survey's arrays) is frozen out of its scans, and it runs
-    between chunks (_ChunkCollector), when the chunk's reviews and entries are gone, instead
-    of every few hundred allocations while they are all alive (it then walked each chunk's
-    objects several times and found next to nothing: measured, about a tenth of a review's
-    time). Cycles are still collected, so memory stays bounded."""
+    """The cyclic garbage collector tuned for a long batch (from pass 1's LONG_BATCH-th row on:
+    _LongBatch): everything alive before it (modules, the rule set) is frozen out of its scans,
+    and it runs every LONG_BATCH rows of pass 1 and between the chunks of pass 2
+    (_ChunkCollector), when the chunk's reviews and entries are gone, instead of every few
+    hundred allocations while they are all alive (it then walked each chunk's objects several
+    times and found next to nothing: measured, about a tenth of a review's time). Cycles are
+    still collected, so memory stays bounded."""
     enabled = gc.isenabled()
     gc.collect()
     gc.freeze()
@@ -323,7 +325,31 @@ class _Survey:
     imported: ImportResult | None = None  # pass 1's problems and files
 
 
-def _survey(run: _Input, reviewer: Reviewer, profile, dirs, spool: "_Spool") -> _Survey:
+class _LongBatch:
+    """The collector tuned for a long batch (_collector_for_a_long_batch), started once the
+    batch turns out long: in pass 1, at its LONG_BATCH-th row (pass 1 allocates a few objects a
+    row, every one of them short-lived: left on, the collector ran a few times per hundred rows
+    and found nothing, about 5% of a big review's time); then every LONG_BATCH rows, pass 1
+    collects what cycles there are (_ChunkCollector: rarely, while it finds none)."""
+
+    def __init__(self, stack: contextlib.ExitStack):
+        self.stack = stack
+        self.collector: _ChunkCollector | None = None
+
+    def start(self) -> None:
+        if self.collector is None:
+            self.stack.enter_context(_collector_for_a_long_batch())
+            self.collector = _ChunkCollector()
+
+    def rows_done(self) -> None:
+        """Another LONG_BATCH rows read."""
+        if self.collector is None:
+            self.start()
+        else:
+            self.collector.chunk_done()
+
+
+def _survey(run: _Input, reviewer: Reviewer, profile, dirs, spool: "_Spool", long_batch: _LongBatch) -> _Survey:
     """Pass 1: survey every imported row and spool its values for pass 2. A file that turns out
     unusable (no id column, a malformed line) is listed and the survey starts again without it,
     so no row of it reaches the baseline or the spool (review_paths() drops such a file whole
@@ -343,6 +369,8 @@ def _survey(run: _Input, reviewer: Reviewer, profile, dirs, spool: "_Spool") -> 
                 reviewer.survey(fact_of(values))
                 add(values, source)
                 survey.count += 1
+                if not survey.count % LONG_BATCH:
+                    long_batch.rows_done()
         except _FileFailed as failed:
             run.unusable += failed.problems
             run.paths = [p for p in run.paths if p != failed.path]
