@@ -547,6 +547,7 @@ def test_a_long_batch_is_surveyed_with_the_collector_tuned(ruleset, monkeypatch)
         return survey(self, fact)
 
     monkeypatch.setattr(Reviewer, "survey", recorded)
-    assert streamed(ruleset, JsonSink, chunk=7, paths=[STEADY]) == in_memory(ruleset, paths=[STEADY])
+    got = streamed(ruleset, JsonSink, chunk=7, paths=[STEADY])
     assert states[:10] == [True] * 10 and set(states[10:]) == {False} and len(states) > 10
     assert gc.isenabled()
+    assert got == in_memory(ruleset, paths=[STEADY])
