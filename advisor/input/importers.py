@@ -149,59 +149,44 @@ class SeenIds:
 
     def add(self, video_id: str, name: str, row: int) -> None:
         """Record a new id (one that get() did not find) first seen at `row` of file `name`."""
-        index = self._index.get(name)
-        if index is None:
-            index = self._index[name] = len(self.names)
-            self.names.append(name)
-        where = (index << 40) | row
         last, h, slot = self._miss
         if last is not video_id:
             h = hash(video_id)
             i, slot = self._find(video_id, h)
             if i >= 0:  # already known: the new place replaces the old (as a dict's item would)
-                self._where[i] = where
+                self._where[i] = (self._file_index(name) << 40) | row
                 return
         self._miss = (None, 0, 0)
-        number = len(self._hashes)
-        self._starts.append(len(self._bytes))
-        self._bytes += video_id.encode("utf-8", "surrogatepass")
-        self._hashes.append(h)
-        self._where.append(where)
-        self._table[slot] = number
-        if 3 * (number + 1) > 2 * (self._mask + 1):  # more than 2/3 full: double the table
-            self._grow()
+        self._insert(video_id, h, slot, name, row)
 
     def first(self, video_id: str, name: str, row: int) -> Optional[tuple[str, int]]:
         """get(video_id); when it finds nothing, add(video_id, name, row). One call and one
         probe of the table per row of an import (get and add each probed it)."""
         h = hash(video_id)
-        table, hashes, mask = self._table, self._hashes, self._mask
-        slot = h & mask
-        encoded = None
-        while True:
-            i = table[slot]
-            if i == -1:
-                break
-            if hashes[i] == h:
-                if encoded is None:
-                    encoded = video_id.encode("utf-8", "surrogatepass")
-                if self._id(i) == encoded:
-                    packed = self._where[i]
-                    return self.names[packed >> 40], packed & ((1 << 40) - 1)
-            slot = (slot + 1) & mask
+        i, slot = self._find(video_id, h)
+        if i >= 0:
+            packed = self._where[i]
+            return self.names[packed >> 40], packed & ((1 << 40) - 1)
+        self._insert(video_id, h, slot, name, row)
+        return None
+
+    def _file_index(self, name: str) -> int:
         index = self._index.get(name)
         if index is None:
             index = self._index[name] = len(self.names)
             self.names.append(name)
-        number = len(hashes)
+        return index
+
+    def _insert(self, video_id: str, h: int, slot: int, name: str, row: int) -> None:
+        """A new id at its free slot (from _find)."""
+        number = len(self._hashes)
         self._starts.append(len(self._bytes))
-        self._bytes += video_id.encode("utf-8", "surrogatepass") if encoded is None else encoded
-        hashes.append(h)
-        self._where.append((index << 40) | row)
-        table[slot] = number
-        if 3 * (number + 1) > 2 * (mask + 1):  # more than 2/3 full: double the table
+        self._bytes += video_id.encode("utf-8", "surrogatepass")
+        self._hashes.append(h)
+        self._where.append((self._file_index(name) << 40) | row)
+        self._table[slot] = number
+        if 3 * (number + 1) > 2 * (self._mask + 1):  # more than 2/3 full: double the table
             self._grow()
-        return None
 
     def _grow(self) -> None:
         size = 2 * (self._mask + 1)
