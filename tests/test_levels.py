@@ -91,3 +91,21 @@ def test_more_events_than_views_is_judged_not_a_crash(ruleset):
     # Not a proportion the binomial model can read: the level is unknown, the rest is judged.
     assert "lvl:like_rate:high" not in odd.fact
     assert odd.fact["lvl:heart_rate:high"] in (True, False)
+
+
+def test_a_copied_baseline_adds_to_its_own_columns():
+    """add() keeps each form's column appends at hand; a copy (deepcopy, or pickled to a
+    distributed review's worker) must add to its own columns, and leave the original's alone."""
+    import copy
+
+    from advisor.model.levels import Baseline
+
+    facts = [{"form": "short_video", "views": 1000, "likes": 30, "hearts": 5},
+             {"form": "short_video", "views": 800, "likes": 20, "hearts": 4}]
+    original = Baseline(facts)
+    copied = copy.deepcopy(original)
+    copied.add({"form": "short_video", "views": 900, "likes": 25, "hearts": 3})
+    assert copied.counts("like_rate", "short_video") == [(30.0, 1000.0), (20.0, 800.0), (25.0, 900.0)]
+    assert original.counts("like_rate", "short_video") == [(30.0, 1000.0), (20.0, 800.0)]
+    assert list(copied.values("likes", "short_video")) == [20, 25, 30]
+    assert list(original.values("likes", "short_video")) == [20, 30]

@@ -90,7 +90,7 @@ class StageRunner:
     def prepare(self, facts: list[dict], *, cutoff=UNSET, tails=None) -> None:
         """Judge the typical-mode levels of a whole batch together (see advisor.model.levels.judge);
         cutoff: the false-discovery cutoff of a larger batch these facts are a chunk of; tails:
-        their tail probabilities, computed with that cutoff (judge's `tails`)."""
+        their tail probabilities, computed on the way to that cutoff (judge's `tails`)."""
         if self._levelled:
             with _collector_paused():
                 judge(facts, lambda fact: self.typicals(fact.get("form")), cutoff=cutoff, small=self.small,

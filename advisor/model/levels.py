@@ -336,6 +336,11 @@ class Baseline:
                 pair[0].flush()
                 pair[1].flush()
 
+    def __getstate__(self) -> dict:
+        # The slots hold the appends of this object's own columns; a copy (a distributed
+        # review's worker gets the baseline pickled) makes its own when it adds.
+        return {**self.__dict__, "_slots": {}}
+
     def _form_slots(self, form) -> tuple[dict, list]:
         """Where add() puts a video of `form`: its value columns by metric (made as values come:
         a metric no video has keeps no column), and per count model (its reader, the appends of
